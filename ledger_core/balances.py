@@ -1,0 +1,135 @@
+"""Balances: one record per (account, journal, currency), folded from entries on write.
+
+Each layer keeps debit and credit totals; the normal balance is credits minus debits for a
+credit-normal account and debits minus credits for a debit-normal one. ``available(layer)``
+is cumulative: SETTLED, then SETTLED+PENDING, then all three. A balance is always exactly
+the fold of its entries, in order, through ``fold_entry``; its version counts the entries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import Field
+
+from ledger_core.base import LedgerModel
+from ledger_core.enums import Direction, Layer
+from ledger_core.money import MONEY_CONTEXT
+from ledger_core.transactions import Entry
+
+__all__ = ["Balance", "LayerBalance", "fold_entry", "normal_delta"]
+
+_ZERO = Decimal(0)
+
+
+class LayerBalance(LedgerModel):
+    """Debit and credit totals of one layer, and the normal balance derived from them."""
+
+    dr: Decimal = Field(default=_ZERO, alias="drBalance")
+    cr: Decimal = Field(default=_ZERO, alias="crBalance")
+    normal_balance: Decimal = _ZERO
+
+
+_EMPTY_LAYER = LayerBalance.model_construct(dr=_ZERO, cr=_ZERO, normal_balance=_ZERO)
+
+
+def _layer(dr: Decimal, cr: Decimal, normal_balance_type: Direction) -> LayerBalance:
+    if normal_balance_type is Direction.CREDIT:
+        normal = MONEY_CONTEXT.subtract(cr, dr)
+    else:
+        normal = MONEY_CONTEXT.subtract(dr, cr)
+    return LayerBalance.model_construct(dr=dr, cr=cr, normal_balance=normal)
+
+
+class Balance(LedgerModel):
+    """The balance of one account in one journal and currency, at ``version`` entries."""
+
+    account_id: UUID
+    journal_id: UUID
+    currency: str
+    normal_balance_type: Direction
+    settled: LayerBalance = _EMPTY_LAYER
+    pending: LayerBalance = _EMPTY_LAYER
+    encumbrance: LayerBalance = _EMPTY_LAYER
+    version: int = 0
+    entry_id: UUID | None = None
+    transaction_id: UUID | None = None
+    created: datetime | None = None
+    modified: datetime | None = None
+
+    def layer(self, layer: Layer) -> LayerBalance:
+        """Return the totals of ``layer`` alone."""
+        if layer is Layer.SETTLED:
+            return self.settled
+        if layer is Layer.PENDING:
+            return self.pending
+        return self.encumbrance
+
+    def available(self, layer: Layer) -> LayerBalance:
+        """Return ``layer`` summed with every layer before it (SETTLED, then PENDING, ...)."""
+        if layer is Layer.SETTLED:
+            return self.settled
+        parts = [self.settled, self.pending]
+        if layer is Layer.ENCUMBRANCE:
+            parts.append(self.encumbrance)
+        dr = _ZERO
+        cr = _ZERO
+        for part in parts:
+            dr = MONEY_CONTEXT.add(dr, part.dr)
+            cr = MONEY_CONTEXT.add(cr, part.cr)
+        return _layer(dr, cr, self.normal_balance_type)
+
+
+def normal_delta(entry: Entry, normal_balance_type: Direction) -> Decimal:
+    """Return how much ``entry`` moves the normal balance of an account of that type."""
+    if entry.direction is normal_balance_type:
+        return entry.units
+    return -entry.units
+
+
+def fold_entry(balance: Balance | None, entry: Entry, normal_balance_type: Direction) -> Balance:
+    """Return ``balance`` with ``entry`` applied; ``None`` stands for the empty balance.
+
+    Pure and total: it performs no check, because an entry reaches the fold only once its
+    transaction has been accepted. Replaying every entry through it rebuilds every balance.
+    """
+    created: datetime | None
+    if balance is None:
+        settled = pending = encumbrance = _EMPTY_LAYER
+        version = 0
+        created = entry.created
+    else:
+        assert balance.account_id == entry.account_id, "entry folded onto another account"
+        assert balance.currency == entry.currency, "entry folded onto another currency"
+        settled, pending, encumbrance = balance.settled, balance.pending, balance.encumbrance
+        version = balance.version
+        created = balance.created
+    part = {Layer.SETTLED: settled, Layer.PENDING: pending, Layer.ENCUMBRANCE: encumbrance}[
+        entry.layer
+    ]
+    if entry.direction is Direction.DEBIT:
+        updated = _layer(MONEY_CONTEXT.add(part.dr, entry.units), part.cr, normal_balance_type)
+    else:
+        updated = _layer(part.dr, MONEY_CONTEXT.add(part.cr, entry.units), normal_balance_type)
+    if entry.layer is Layer.SETTLED:
+        settled = updated
+    elif entry.layer is Layer.PENDING:
+        pending = updated
+    else:
+        encumbrance = updated
+    return Balance.model_construct(
+        account_id=entry.account_id,
+        journal_id=entry.journal_id,
+        currency=entry.currency,
+        normal_balance_type=normal_balance_type,
+        settled=settled,
+        pending=pending,
+        encumbrance=encumbrance,
+        version=version + 1,
+        entry_id=entry.entry_id,
+        transaction_id=entry.transaction_id,
+        created=created,
+        modified=entry.created,
+    )

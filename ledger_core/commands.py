@@ -1,0 +1,87 @@
+"""Commands the ledger decides: post a transaction through a tran code, or void one.
+
+Both carry the id that makes them idempotent. A void's own transaction id is derived from
+the id of the transaction it voids, so a re-sent void is recognised as a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID, uuid5
+
+from pydantic import Field, ValidationError
+
+from ledger_core.base import LedgerModel
+from ledger_core.decisions import Rejected
+from ledger_core.enums import Enforcement
+from ledger_core.rejections import RejectionCode
+
+__all__ = [
+    "Command",
+    "PostTransaction",
+    "VoidTransaction",
+    "parse_command",
+    "void_transaction_id",
+]
+
+
+def void_transaction_id(original_id: UUID) -> UUID:
+    """Return the transaction id of the void of ``original_id`` (the same on every call)."""
+    return uuid5(original_id, "void")
+
+
+class PostTransaction(LedgerModel):
+    """Post ``params`` through a tran code; ``transaction_id`` is the idempotency key."""
+
+    transaction_id: UUID
+    tran_code: str
+    tran_code_version: int | None = Field(default=None, ge=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    override_enforcement: Enforcement | None = None
+
+
+class VoidTransaction(LedgerModel):
+    """Reverse the transaction ``void_of`` with the opposite-signed copy of its entries."""
+
+    void_of: UUID
+    override_enforcement: Enforcement | None = None
+
+    @property
+    def transaction_id(self) -> UUID:
+        """The id the void transaction is written under."""
+        return void_transaction_id(self.void_of)
+
+
+Command = PostTransaction | VoidTransaction
+
+
+def parse_command(payload: Mapping[str, Any]) -> Command | Rejected:
+    """Validate a decoded command (snake_case or camelCase keys) or reject it as invalid.
+
+    A payload with ``voidOf`` is a void; anything else is a posting.
+    """
+    is_void = "voidOf" in payload or "void_of" in payload
+    model: type[PostTransaction] | type[VoidTransaction] = (
+        VoidTransaction if is_void else PostTransaction
+    )
+    try:
+        return model.model_validate(dict(payload))
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raw_id = payload.get("transactionId", payload.get("transaction_id"))
+        transaction_id: UUID | None = None
+        if isinstance(raw_id, str):
+            try:
+                transaction_id = UUID(raw_id)
+            except ValueError:
+                transaction_id = None
+        value = first.get("input")
+        return Rejected(
+            transaction_id=transaction_id,
+            code=RejectionCode.COMMAND_INVALID,
+            message=f"{model.__name__} is invalid: {field}: {first['msg']}",
+            field=field,
+            value=None if isinstance(value, dict) else repr(value),
+        )

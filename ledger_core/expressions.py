@@ -1,0 +1,571 @@
+"""CEL behind one small interface: compile once, fold what is constant, evaluate exactly.
+
+``compile_expression`` turns a CEL source into an ``Expression`` whose ``evaluate`` takes an
+``Activation`` (the named roots an expression may read: ``params``, ``vars``,
+``transaction_id``, ...) and returns a plain Python value:
+str, int, bool, Decimal, datetime (UTC), list, dict or None.
+
+Three implementations sit behind it:
+
+* folded: literals (``'USD'``, ``42``, ``true``), the bare identifiers ``DEBIT``, ``CREDIT``,
+  ``SETTLED``, ``PENDING``, ``ENCUMBRANCE``, helper calls on a literal (``uuid('...')``,
+  ``date('...')``, ``timestamp('...')``, ``decimal('...')``) and plain references
+  (``params.x``, ``vars.x``, ``transaction_id``) cost a dict lookup or nothing;
+* cel-python (``celpy``), the reference engine, which alone may see decimals;
+* the Rust-backed ``cel`` engine, which converts Python Decimal to float, so it only runs
+  expressions that provably cannot read or make a decimal (see ``decimal_free``).
+
+Exact decimals: a DECIMAL value is a ``Decimal`` in the activation. cel-python's arithmetic
+calls Python's operators, so ``decimal(params.amount) * decimal('0.01')`` stays a Decimal;
+it runs under a decimal context that traps rounding, so an inexact result fails the
+evaluation instead of being rounded. The Rust engine receives decimals as strings (never as
+floats) and is never given an expression that references a decimal-typed value.
+
+Uuids and dates are canonical strings inside CEL (``uuid()`` and ``date()`` validate and
+normalise), timestamps are native CEL timestamps in both engines.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuid_module
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, localcontext
+from enum import StrEnum
+from typing import Any, Final, Protocol
+
+import cel
+import celpy
+from celpy import celtypes
+from celpy.evaluation import CELEvalError
+
+from ledger_core.enums import Direction, Layer
+from ledger_core.money import MONEY_CONTEXT, parse_decimal
+
+__all__ = [
+    "Activation",
+    "EnginePolicy",
+    "Expression",
+    "ExpressionError",
+    "compile_expression",
+    "decimal_free",
+]
+
+
+class ExpressionError(Exception):
+    """An expression failed to compile or evaluate; the caller turns it into a Rejection."""
+
+
+class EnginePolicy(StrEnum):
+    """Which engines ``compile_expression`` may use; AUTO is the production choice."""
+
+    AUTO = "AUTO"
+    """Fold what is constant, run decimal-free expressions on Rust, the rest on cel-python."""
+    REFERENCE = "REFERENCE"
+    """cel-python for everything, no folding: the baseline the others are checked against."""
+    RUST = "RUST"
+    """Rust for every decimal-free expression, no folding; decimals still go to cel-python."""
+
+
+# Identifiers bound in every activation so templates can write ``direction: "DEBIT"``.
+ENUM_IDENTIFIERS: Final[Mapping[str, str]] = {
+    **{d.value: d.value for d in Direction},
+    **{layer.value: layer.value for layer in Layer},
+}
+
+# -- helper functions shared by both engines ----------------------------------------------
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _uuid(value: object) -> str:
+    if not isinstance(value, str):
+        raise ExpressionError(f"uuid() needs a string, got {type(value).__name__}")
+    try:
+        return str(uuid_module.UUID(value))
+    except ValueError as exc:
+        raise ExpressionError(f"uuid() cannot read {value!r}") from exc
+
+
+def _date(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date().isoformat()
+    if not isinstance(value, str):
+        raise ExpressionError(f"date() needs a string, got {type(value).__name__}")
+    if _ISO_DATE.fullmatch(value) is None:
+        raise ExpressionError(f"date() needs YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise ExpressionError(f"date() cannot read {value!r}") from exc
+
+
+def _decimal(value: object) -> Decimal:
+    parsed = parse_decimal(value)
+    if isinstance(parsed, str):
+        raise ExpressionError(f"decimal() cannot read {value!r}: {parsed}")
+    return parsed
+
+
+def _to_string(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | Decimal):
+        return str(value)
+    raise ExpressionError(f"toString() does not accept {type(value).__name__}")
+
+
+def _text(value: object, function: str) -> str:
+    if not isinstance(value, str):
+        raise ExpressionError(f"{function}() needs a string, got {type(value).__name__}")
+    return value
+
+
+def _lower_ascii(value: object) -> str:
+    text = _text(value, "lowerAscii")
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def _upper_ascii(value: object) -> str:
+    text = _text(value, "upperAscii")
+    return "".join(c.upper() if c.isascii() else c for c in text)
+
+
+def _trim(value: object) -> str:
+    return _text(value, "trim").strip()
+
+
+def _replace(value: object, old: object, new: object) -> str:
+    return _text(value, "replace").replace(_text(old, "replace"), _text(new, "replace"))
+
+
+def _substring(value: object, start: object, end: object | None = None) -> str:
+    text = _text(value, "substring")
+    if not isinstance(start, int) or (end is not None and not isinstance(end, int)):
+        raise ExpressionError("substring() needs integer positions")
+    stop = len(text) if end is None else end
+    if not 0 <= start <= stop <= len(text):
+        raise ExpressionError(f"substring({start}, {stop}) is out of range for {text!r}")
+    return text[start:stop]
+
+
+def _index_of(value: object, needle: object) -> int:
+    return _text(value, "indexOf").find(_text(needle, "indexOf"))
+
+
+# The functions registered in both engines, by CEL name. ``decimal`` is cel-python only.
+_SHARED_FUNCTIONS: Final[Mapping[str, Callable[..., object]]] = {
+    "uuid": _uuid,
+    "date": _date,
+    "toString": _to_string,
+    "lowerAscii": _lower_ascii,
+    "upperAscii": _upper_ascii,
+    "trim": _trim,
+    "replace": _replace,
+    "substring": _substring,
+    "indexOf": _index_of,
+}
+
+# Functions and operators the Rust engine evaluates natively with CEL-standard semantics.
+_RUST_NATIVE: Final = frozenset(
+    {
+        "!_", "-_", "_+_", "_-_", "_*_", "_/_", "_%_", "_<_", "_<=_", "_>_", "_>=_", "_==_",
+        "_!=_", "_&&_", "_||_", "_?_:_", "_[_]", "@in", "@not_strictly_false", "size",
+        "contains", "startsWith", "endsWith", "matches", "int", "string", "bool",
+        "timestamp", "duration", "getFullYear", "getMonth", "getDayOfMonth", "getDate",
+        "getDayOfWeek", "getDayOfYear", "getHours", "getMinutes", "getSeconds",
+    }
+)  # fmt: skip
+_RUST_FUNCTIONS: Final = _RUST_NATIVE | frozenset(_SHARED_FUNCTIONS)
+
+# -- activations ---------------------------------------------------------------------------
+
+
+class Activation:
+    """The named roots an expression reads, with engine-specific forms built lazily.
+
+    Roots hold plain Python values. The engine forms are built at most once per activation,
+    and only when an expression of that engine actually runs, because building them costs
+    more than evaluating a folded expression.
+    """
+
+    __slots__ = ("_celpy", "_rust", "roots")
+
+    def __init__(self, roots: Mapping[str, object]) -> None:
+        """Wrap ``roots`` (root name -> plain value); the mapping must not change afterwards."""
+        self.roots = roots
+        self._celpy: dict[str, Any] | None = None
+        self._rust: cel.Context | None = None
+
+    def with_root(self, name: str, value: object) -> Activation:
+        """Return a new activation with ``name`` bound to ``value``."""
+        roots = dict(self.roots)
+        roots[name] = value
+        return Activation(roots)
+
+    def celpy_activation(self) -> dict[str, Any]:
+        """The roots converted to cel-python values, with the enum identifiers bound."""
+        if self._celpy is None:
+            converted: dict[str, Any] = {
+                name: celtypes.StringType(value) for name, value in ENUM_IDENTIFIERS.items()
+            }
+            for name, value in self.roots.items():
+                converted[name] = _to_celpy(value)
+            self._celpy = converted
+        return self._celpy
+
+    def rust_context(self) -> cel.Context:
+        """The roots as a Rust-engine context; decimals become strings, never floats."""
+        if self._rust is None:
+            variables: dict[str, Any] = dict(ENUM_IDENTIFIERS)
+            for name, value in self.roots.items():
+                variables[name] = _to_rust(value)
+            self._rust = cel.Context(variables, dict(_SHARED_FUNCTIONS))
+        return self._rust
+
+
+def _to_celpy(value: object) -> Any:
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        return celtypes.BoolType(value)
+    if isinstance(value, int):
+        return celtypes.IntType(value)
+    if isinstance(value, str):
+        return celtypes.StringType(value)
+    if isinstance(value, datetime):
+        return celtypes.TimestampType(value)
+    if isinstance(value, Mapping):
+        return celtypes.MapType(
+            {celtypes.StringType(str(k)): _to_celpy(v) for k, v in value.items()}
+        )
+    if isinstance(value, list | tuple):
+        return celtypes.ListType([_to_celpy(v) for v in value])
+    raise ExpressionError(f"a {type(value).__name__} cannot enter CEL")
+
+
+def _to_rust(value: object) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _to_rust(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_rust(v) for v in value]
+    return value
+
+
+def to_plain(value: object) -> object:
+    """Return an engine result as a plain Python value (celpy types unwrapped, UTC times)."""
+    if value is None:
+        return None
+    if isinstance(value, bool | celtypes.BoolType):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, Decimal):
+        return Decimal(value)
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC)
+        return datetime(
+            moment.year, moment.month, moment.day, moment.hour, moment.minute,
+            moment.second, moment.microsecond, tzinfo=UTC,
+        )  # fmt: skip
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return bytes(value)
+    return value
+
+
+# -- expressions ---------------------------------------------------------------------------
+
+
+class Expression(Protocol):
+    """A compiled CEL expression: its source, the engine that runs it, and ``evaluate``."""
+
+    @property
+    def source(self) -> str:
+        """The CEL text this expression was compiled from."""
+        ...
+
+    @property
+    def engine(self) -> str:
+        """``folded``, ``cel-python`` or ``rust``: which implementation evaluates it."""
+        ...
+
+    def evaluate(self, activation: Activation) -> object:
+        """Return the value of the expression, or raise ExpressionError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantExpression:
+    """A literal whose value was computed once, at compile time."""
+
+    source: str
+    value: object
+    engine: str = "folded"
+
+    def evaluate(self, activation: Activation) -> object:
+        """Return the constant."""
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceExpression:
+    """``root.field`` (or a bare ``root`` when ``field`` is None), read without any engine."""
+
+    source: str
+    root: str
+    field: str | None
+    engine: str = "folded"
+
+    def evaluate(self, activation: Activation) -> object:
+        """Return the referenced value; a missing root or field fails like CEL does."""
+        try:
+            value = activation.roots[self.root]
+        except KeyError:
+            raise ExpressionError(f"undeclared reference to {self.root!r}") from None
+        if self.field is None:
+            return value
+        if not isinstance(value, Mapping) or self.field not in value:
+            raise ExpressionError(f"no such key {self.field!r} in {self.root}")
+        return value[self.field]
+
+
+@dataclass(frozen=True, slots=True)
+class FailingExpression:
+    """An expression that did not compile: evaluating it reports the compile error."""
+
+    source: str
+    error: str
+    engine: str = "cel-python"
+
+    def evaluate(self, activation: Activation) -> object:
+        """Raise the compile error."""
+        raise ExpressionError(self.error)
+
+
+_CELPY_ENV = celpy.Environment()
+
+
+def _for_celpy(function: Callable[..., object]) -> Callable[..., Any]:
+    # cel-python hands over its own types and expects them back.
+    def call(*arguments: Any) -> Any:
+        return _to_celpy(function(*(to_plain(a) for a in arguments)))
+
+    return call
+
+
+_CELPY_FUNCTIONS: Final[dict[str, Any]] = {
+    **{name: _for_celpy(function) for name, function in _SHARED_FUNCTIONS.items()},
+    "decimal": lambda value: _decimal(to_plain(value)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CelPythonExpression:
+    """An expression run by cel-python, under a decimal context that traps rounding."""
+
+    source: str
+    program: Any
+    engine: str = "cel-python"
+
+    def evaluate(self, activation: Activation) -> object:
+        """Evaluate with cel-python; any failure, including inexact decimals, raises."""
+        try:
+            with localcontext(MONEY_CONTEXT):
+                result = self.program.evaluate(activation.celpy_activation())
+        except ExpressionError:
+            raise
+        except Exception as exc:
+            raise ExpressionError(_describe(exc)) from exc
+        if isinstance(result, CELEvalError):
+            raise ExpressionError(_describe(result))
+        return to_plain(result)
+
+
+@dataclass(frozen=True, slots=True)
+class RustExpression:
+    """A decimal-free expression run by the Rust-backed engine."""
+
+    source: str
+    program: Any
+    engine: str = "rust"
+
+    def evaluate(self, activation: Activation) -> object:
+        """Evaluate with the Rust engine; any failure raises."""
+        try:
+            result = self.program.execute(activation.rust_context())
+        except ExpressionError:
+            raise
+        except Exception as exc:
+            raise ExpressionError(_describe(exc)) from exc
+        return to_plain(result)
+
+
+_PYTHON_FUNCTION_ERROR = re.compile(r"ExpressionError: (.*?)(?:\. Check function arguments.*)?$")
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error.args[0]) if isinstance(error, CELEvalError) and error.args else ""
+    text = text or str(error) or type(error).__name__
+    if "decimal.Inexact" in text or "decimal.Rounded" in text:
+        return "decimal arithmetic would round; only exact results are accepted"
+    first_line = text.splitlines()[0]
+    wrapped = _PYTHON_FUNCTION_ERROR.search(first_line)
+    if wrapped:
+        return wrapped.group(1)
+    return first_line[:200]
+
+
+# -- static analysis -----------------------------------------------------------------------
+
+_STRING_LITERAL = re.compile(
+    r"""(?:[rRbB]{0,2})(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^\\'\n])*'|"(?:\\.|[^\\"\n])*")""",
+    re.DOTALL,
+)
+_ROOT_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(\s*\.\s*([A-Za-z_]\w*))?")
+
+_SIMPLE_STRING = re.compile(r"""'([^'\\\n]*)'|"([^"\\\n]*)\"""")
+_LITERAL_CALL = re.compile(
+    r"""(uuid|date|timestamp|decimal)\(\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*\)"""
+)
+_REFERENCE = re.compile(r"([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)")
+_INT = re.compile(r"-?\d+")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _strip_strings(source: str) -> str:
+    return _STRING_LITERAL.sub('""', source)
+
+
+def decimal_free(source: str, decimal_fields: Mapping[str, frozenset[str] | None]) -> bool:
+    """True when ``source`` cannot read a decimal value nor make one.
+
+    ``decimal_fields`` maps a root to the names of its fields that may hold a decimal, or to
+    None when any part of that root may. A root used other than as ``root.field`` (indexed,
+    passed whole) counts as reading all of it. String literals are blanked first so text
+    inside quotes never counts; the check errs towards cel-python, which is always exact.
+    """
+    stripped = _strip_strings(source)
+    if re.search(r"(?<![\w.])decimal\s*\(", stripped):
+        return False
+    for match in _ROOT_USE.finditer(stripped):
+        root, field = match.group(1), match.group(3)
+        if root not in decimal_fields:
+            continue
+        tainted = decimal_fields[root]
+        if tainted is None:
+            return False
+        if field is None:
+            if tainted:
+                return False
+        elif field in tainted:
+            return False
+    return True
+
+
+def _fold(source: str, roots: Iterable[str]) -> ConstantExpression | ReferenceExpression | None:
+    text = source.strip()
+    match = _SIMPLE_STRING.fullmatch(text)
+    if match:
+        value = match.group(1) if match.group(1) is not None else match.group(2)
+        return ConstantExpression(source, value)
+    if text in ENUM_IDENTIFIERS:
+        return ConstantExpression(source, ENUM_IDENTIFIERS[text])
+    if text in ("true", "false"):
+        return ConstantExpression(source, text == "true")
+    if text == "null":
+        return ConstantExpression(source, None)
+    if _INT.fullmatch(text) and _INT64_MIN <= int(text) <= _INT64_MAX:
+        return ConstantExpression(source, int(text))
+    call = _LITERAL_CALL.fullmatch(text)
+    if call:
+        argument = call.group(2) if call.group(2) is not None else call.group(3)
+        try:
+            return ConstantExpression(source, _fold_call(call.group(1), argument))
+        except ExpressionError:
+            return None  # let the engine report it, with the same message every time
+    known = frozenset(roots)
+    reference = _REFERENCE.fullmatch(text)
+    if reference and reference.group(1) in known:
+        return ReferenceExpression(source, reference.group(1), reference.group(2))
+    if text in known:
+        return ReferenceExpression(source, text, None)
+    return None
+
+
+def _fold_call(function: str, argument: str) -> object:
+    if function == "uuid":
+        return _uuid(argument)
+    if function == "date":
+        return _date(argument)
+    if function == "decimal":
+        return _decimal(argument)
+    try:
+        moment = celtypes.TimestampType(argument)
+    except Exception as exc:
+        raise ExpressionError(str(exc)) from exc
+    return to_plain(moment)
+
+
+def _compile_celpy(source: str) -> CelPythonExpression | FailingExpression:
+    try:
+        ast = _CELPY_ENV.compile(source)
+        program = _CELPY_ENV.program(ast, functions=_CELPY_FUNCTIONS)
+    except Exception as exc:
+        return FailingExpression(source, f"does not compile: {_describe(exc)}")
+    return CelPythonExpression(source, program)
+
+
+def _compile_rust(source: str) -> RustExpression | None:
+    try:
+        program = cel.compile(source)
+    except Exception:
+        return None
+    if not set(program.functions()) <= _RUST_FUNCTIONS:
+        return None
+    return RustExpression(source, program)
+
+
+def compile_expression(
+    source: str,
+    *,
+    roots: Iterable[str],
+    decimal_fields: Mapping[str, frozenset[str] | None],
+    policy: EnginePolicy = EnginePolicy.AUTO,
+) -> Expression:
+    """Compile ``source`` once into the cheapest implementation that is exact for it.
+
+    ``roots`` are the names the activation will bind; ``decimal_fields`` says which of their
+    fields may hold decimals (see ``decimal_free``). A source that does not compile yields
+    an expression that fails when evaluated, so the error surfaces as a typed rejection.
+    """
+    if policy is EnginePolicy.AUTO:
+        folded = _fold(source, roots)
+        if folded is not None:
+            return folded
+    if policy is not EnginePolicy.REFERENCE and decimal_free(source, decimal_fields):
+        rust = _compile_rust(source)
+        if rust is not None:
+            return rust
+    return _compile_celpy(source)
+
+
+def compile_reference(source: str) -> Expression:
+    """Compile ``source`` for cel-python alone, unfolded: the engine results are judged by."""
+    return _compile_celpy(source)
+
+
+def compile_rust(source: str) -> Expression | None:
+    """Compile ``source`` for the Rust engine alone, or None if it uses what Rust lacks."""
+    return _compile_rust(source)

@@ -1,0 +1,50 @@
+"""The pure entry points: decide a command, and fold legs decided elsewhere.
+
+Nothing here reads a clock or does I/O: the wall time comes in as ``now`` and state comes
+in through a ``LedgerView``. The same view and command always give the same decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from ledger_core.balances import Balance, fold_entry
+from ledger_core.commands import Command, VoidTransaction
+from ledger_core.decisions import Posted, Rejected
+from ledger_core.posting import apply_post
+from ledger_core.transactions import Entry
+from ledger_core.views import LedgerView
+from ledger_core.voids import apply_void
+
+__all__ = ["apply", "apply_remote_entries"]
+
+
+def apply(view: LedgerView, command: Command, now: datetime) -> Posted | Rejected:
+    """Decide ``command`` against ``view``; ``now`` is the wall time recorded as ``created``.
+
+    Bad input is answered with ``Rejected`` (the first broken rule in RejectionCode order),
+    never raised. "Today", the default effective date, is ``now``'s UTC date.
+    """
+    if isinstance(command, VoidTransaction):
+        return apply_void(view, command, now)
+    return apply_post(view, command, now)
+
+
+def apply_remote_entries(view: LedgerView, entries: Iterable[Entry]) -> tuple[Balance, ...]:
+    """Fold legs that another partition accepted onto the balances this view owns.
+
+    No rule is checked: the posting was accepted when its owner committed it. Entries on
+    accounts this view does not own are ignored. Returns the new balance versions.
+    """
+    folded: dict[tuple[UUID, UUID, str], Balance] = {}
+    for entry in entries:
+        if not view.owns(entry.account_id):
+            continue
+        account = view.account(entry.account_id)
+        assert account is not None, f"leg for unknown account {entry.account_id}"
+        key = (entry.account_id, entry.journal_id, entry.currency)
+        current = folded.get(key) or view.balance(*key)
+        folded[key] = fold_entry(current, entry, account.normal_balance_type)
+    return tuple(folded.values())

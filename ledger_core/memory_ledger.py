@@ -1,0 +1,146 @@
+"""An in-memory ledger: a LedgerView plus the commit of decisions.
+
+Used by tests, benchmarks and audit replay. ``owns`` lets several instances stand for the
+partitions of one ledger that share a catalog, to exercise legs on remote accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from ledger_core.accounts import Account
+from ledger_core.balances import Balance
+from ledger_core.commands import Command
+from ledger_core.decisions import Posted, Rejected
+from ledger_core.journals import DEFAULT_JOURNAL, Journal
+from ledger_core.ledger import apply, apply_remote_entries
+from ledger_core.limits import VelocityLimit
+from ledger_core.tran_codes import TranCode
+from ledger_core.transactions import Entry, PostedTransaction
+
+__all__ = ["MemoryLedger"]
+
+BalanceKey = tuple[UUID, UUID, str]
+
+
+class MemoryLedger:
+    """Catalog, balances and posted transactions held in dicts; implements LedgerView."""
+
+    def __init__(self, owns: Callable[[UUID], bool] | None = None) -> None:
+        """Start with only the DEFAULT journal; ``owns`` defaults to owning every account."""
+        self._owns = owns
+        self.journals: dict[UUID, Journal] = {DEFAULT_JOURNAL.journal_id: DEFAULT_JOURNAL}
+        self.accounts: dict[UUID, Account] = {}
+        self.account_codes: dict[str, UUID] = {}
+        self.tran_codes: dict[str, dict[int, TranCode]] = {}
+        self.limits: dict[UUID, list[VelocityLimit]] = {}
+        self.balances: dict[BalanceKey, Balance] = {}
+        self.transactions: dict[UUID, PostedTransaction] = {}
+        self.entries_log: list[Entry] = []
+
+    # -- catalog ------------------------------------------------------------------------
+
+    def add_journal(self, journal: Journal) -> None:
+        """Create or replace a journal."""
+        self.journals[journal.journal_id] = journal
+
+    def add_account(self, account: Account) -> None:
+        """Create or replace an account; a code already used by another account is refused."""
+        holder = self.account_codes.get(account.code)
+        if holder is not None and holder != account.account_id:
+            raise ValueError(f"account code {account.code!r} is already used by {holder}")
+        previous = self.accounts.get(account.account_id)
+        if previous is not None:
+            self.account_codes.pop(previous.code, None)
+        self.accounts[account.account_id] = account
+        self.account_codes[account.code] = account.account_id
+
+    def add_tran_code(self, tran_code: TranCode) -> None:
+        """Store a tran code version; a version, once stored, cannot be redefined."""
+        versions = self.tran_codes.setdefault(tran_code.code, {})
+        existing = versions.get(tran_code.version)
+        if existing is not None and existing.model_copy(update={"status": tran_code.status}) != (
+            tran_code
+        ):
+            raise ValueError(f"tran code {tran_code.code} v{tran_code.version} already exists")
+        versions[tran_code.version] = tran_code
+
+    def add_limit(self, limit: VelocityLimit) -> None:
+        """Attach a velocity limit (replacing one with the same id)."""
+        attached = [
+            x for x in self.limits.get(limit.account_id, []) if x.limit_id != limit.limit_id
+        ]
+        attached.append(limit)
+        self.limits[limit.account_id] = attached
+
+    # -- LedgerView -----------------------------------------------------------------------
+
+    def journal(self, journal_id: UUID) -> Journal | None:
+        """The journal with this id, or None."""
+        return self.journals.get(journal_id)
+
+    def account(self, account_id: UUID) -> Account | None:
+        """The account with this id, or None."""
+        return self.accounts.get(account_id)
+
+    def tran_code(self, code: str, version: int | None) -> TranCode | None:
+        """The tran code at ``version``, or its latest version when None."""
+        versions = self.tran_codes.get(code)
+        if not versions:
+            return None
+        if version is None:
+            return versions[max(versions)]
+        return versions.get(version)
+
+    def limits_for(self, account_id: UUID) -> Sequence[VelocityLimit]:
+        """Every limit attached to the account."""
+        return self.limits.get(account_id, ())
+
+    def balance(self, account_id: UUID, journal_id: UUID, currency: str) -> Balance | None:
+        """The current balance, or None if never touched."""
+        return self.balances.get((account_id, journal_id, currency))
+
+    def posted(self, transaction_id: UUID) -> PostedTransaction | None:
+        """The posted transaction with its entries, or None."""
+        return self.transactions.get(transaction_id)
+
+    def owns(self, account_id: UUID) -> bool:
+        """True when this ledger keeps the account's balances."""
+        return True if self._owns is None else self._owns(account_id)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def commit(self, decision: Posted) -> None:
+        """Write an accepted decision: the transaction, its entries and owned balances."""
+        transaction = decision.transaction
+        assert transaction.transaction_id not in self.transactions, "decision committed twice"
+        self.transactions[transaction.transaction_id] = PostedTransaction.model_construct(
+            transaction=transaction, entries=decision.entries
+        )
+        if decision.voided is not None:
+            original = self.transactions[decision.voided.transaction_id]
+            self.transactions[decision.voided.transaction_id] = original.model_copy(
+                update={"transaction": decision.voided}
+            )
+        owned = [e for e in decision.entries if e not in decision.remote_entries]
+        self.entries_log.extend(owned)
+        for balance in decision.balances:
+            self.balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
+
+    def commit_remote(self, entries: Iterable[Entry]) -> tuple[Balance, ...]:
+        """Fold legs accepted by another partition onto owned balances and keep them."""
+        legs = [e for e in entries if self.owns(e.account_id)]
+        balances = apply_remote_entries(self, legs)
+        self.entries_log.extend(legs)
+        for balance in balances:
+            self.balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
+        return balances
+
+    def post(self, command: Command, now: datetime) -> Posted | Rejected:
+        """Decide ``command`` and commit it when accepted; returns the decision."""
+        decision = apply(self, command, now)
+        if isinstance(decision, Posted):
+            self.commit(decision)
+        return decision

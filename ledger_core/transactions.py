@@ -1,0 +1,72 @@
+"""Posted records: transactions and their entries, immutable once written.
+
+An entry's id is derived from its transaction id and sequence, so re-deciding the same
+command always names the same entries and a duplicate can be recognised anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid5
+
+from ledger_core.base import LedgerModel
+from ledger_core.enums import Direction, Layer
+
+__all__ = ["Entry", "PostedTransaction", "Transaction", "entry_id_for"]
+
+
+def entry_id_for(transaction_id: UUID, sequence: int) -> UUID:
+    """Return the deterministic id of the entry at ``sequence`` of ``transaction_id``."""
+    return uuid5(transaction_id, str(sequence))
+
+
+class Transaction(LedgerModel):
+    """A posted transaction. ``entry_count`` lets a reader prove it has seen every leg."""
+
+    transaction_id: UUID
+    tran_code_id: UUID
+    tran_code: str
+    tran_code_version: int
+    journal_id: UUID
+    correlation_id: str
+    external_id: str | None = None
+    effective: date
+    created: datetime
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    entry_count: int
+    void_of: UUID | None = None
+    voided_by: UUID | None = None
+
+
+class Entry(LedgerModel):
+    """One signed leg of a transaction on one account, layer and currency."""
+
+    entry_id: UUID
+    transaction_id: UUID
+    journal_id: UUID
+    account_id: UUID
+    sequence: int
+    units: Decimal
+    currency: str
+    direction: Direction
+    entry_type: str
+    layer: Layer
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    effective: date
+    created: datetime
+
+
+class PostedTransaction(LedgerModel):
+    """A transaction with all of its entries in sequence order, as the state view returns it."""
+
+    transaction: Transaction
+    entries: tuple[Entry, ...]
+
+    @property
+    def voided_by(self) -> UUID | None:
+        """The id of the void that reversed this transaction, if any."""
+        return self.transaction.voided_by

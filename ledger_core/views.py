@@ -1,0 +1,52 @@
+"""The read-only view of ledger state that ``apply`` decides against.
+
+The runtime implements it over RocksDB and the catalog; ``MemoryLedger`` implements it in
+memory for tests, benchmarks and audit replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+from ledger_core.accounts import Account
+from ledger_core.balances import Balance
+from ledger_core.journals import Journal
+from ledger_core.limits import VelocityLimit
+from ledger_core.tran_codes import TranCode
+from ledger_core.transactions import PostedTransaction
+
+__all__ = ["LedgerView"]
+
+
+class LedgerView(Protocol):
+    """Everything a decision may read; implementations must not change during ``apply``."""
+
+    def journal(self, journal_id: UUID) -> Journal | None:
+        """The journal with this id, or None."""
+        ...
+
+    def account(self, account_id: UUID) -> Account | None:
+        """The account with this id, or None."""
+        ...
+
+    def tran_code(self, code: str, version: int | None) -> TranCode | None:
+        """The tran code ``code`` at ``version``, or its latest version when None."""
+        ...
+
+    def limits_for(self, account_id: UUID) -> Sequence[VelocityLimit]:
+        """Every velocity limit attached to the account."""
+        ...
+
+    def balance(self, account_id: UUID, journal_id: UUID, currency: str) -> Balance | None:
+        """The current balance, or None if no entry has touched it."""
+        ...
+
+    def posted(self, transaction_id: UUID) -> PostedTransaction | None:
+        """The posted transaction with its entries, or None."""
+        ...
+
+    def owns(self, account_id: UUID) -> bool:
+        """True when this partition owns the account's balances."""
+        ...
