@@ -2,7 +2,7 @@
 
 One correlation id ties the three card steps together. The customer account is
 credit-normal and carries a no-overdraft limit on available(PENDING); the card settlement
-and cash accounts are debit-normal. The hold tran code defaults its correlation id to its
+account (owed to the network) is credit-normal and the cash account debit-normal. The hold tran code defaults its correlation id to its
 own transaction id (a CEL default); the settlement takes the hold's id as a param.
 """
 
@@ -49,8 +49,8 @@ SETTLEMENT = Account.model_validate(
         "accountId": "0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02",
         "name": "Card settlement",
         "code": "CARD.SETTLEMENT",
-        "description": "What the card network will collect",
-        "normalBalanceType": "DEBIT",
+        "description": "What the bank owes the card network",
+        "normalBalanceType": "CREDIT",
         "config": {"enableConcurrentPosting": True},
     }
 )

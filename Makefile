@@ -1,0 +1,37 @@
+# The two commands for a fresh machine are `make demo` and `make test`; both bootstrap what
+# they need (system packages, the virtualenv, the Kafka jars) and a re-run skips what is done.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap test lint demo stop bench chaos
+
+bootstrap: $(STAMP) $(VENV)/.jars
+
+$(STAMP): pyproject.toml constraints.txt
+	bash scripts/bootstrap-system.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.stamp-* && touch $@
+
+$(VENV)/.jars: $(STAMP) streams/local_kafka/jars.py
+	$(BIN)/ledger kafka fetch
+	touch $@
+
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected no test: that is a failure here, not a pass.
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
+
+demo: bootstrap
+	$(BIN)/python -m streams.demo $(if $(KEEP),--keep,)
+
+stop: bootstrap
+	$(BIN)/python -m streams.demo --stop

@@ -1,0 +1,45 @@
+"""Entry point of the ``ledger`` command: parses arguments and prints results or clear errors.
+
+Every command returns a JSON-able result. ``--json`` prints it as JSON; otherwise the command's
+own plain-text rendering is used. Expected failures (``LedgerError``) print one message and
+exit 1, never a traceback.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from streams.cli import kafka_commands
+from streams.errors import LedgerError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``ledger`` argument parser."""
+    parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    commands = parser.add_subparsers(dest="command", required=True)
+    kafka_commands.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``ledger`` command and return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: Any = args.handler(args)
+    except LedgerError as exc:
+        print(f"ledger: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    if result is not None:
+        print(json.dumps(result, indent=2, default=str) if args.json else _render(args, result))
+    return 0
+
+
+def _render(args: argparse.Namespace, result: Any) -> str:
+    render = getattr(args, "render", None)
+    return str(render(result)) if render else json.dumps(result, indent=2, default=str)

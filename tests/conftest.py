@@ -1,0 +1,98 @@
+"""Fixtures for tests that need a real Kafka broker.
+
+Where the broker comes from, in order:
+1. ``KAFKA_BOOTSTRAP_SERVERS``: an existing cluster the suite must be able to reach;
+2. ``LEDGER_TEST_KAFKA=testcontainers``: the apache/kafka image, on machines with Docker;
+3. otherwise a single KRaft node the project starts from Maven Central jars.
+
+A test that needs Kafka and cannot get it fails with the reason; it never skips.
+"""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streams.local_kafka import LocalCluster, start_cluster
+
+KAFKA_IMAGE = "apache/kafka:4.3.1"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap servers of a running, reachable Kafka for the whole test session."""
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        _require_reachable(configured)
+        yield configured
+    elif os.environ.get("LEDGER_TEST_KAFKA") == "testcontainers":
+        yield from _testcontainers_kafka()
+    else:
+        cluster = _start_local(tmp_path_factory.mktemp("kafka-1"), nodes=1)
+        yield cluster.bootstrap_servers
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A local 3-node KRaft cluster (replication 3, min ISR 2) whose nodes tests may kill."""
+    cluster = _start_local(tmp_path_factory.mktemp("kafka-3"), nodes=3)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def make_topic(kafka_bootstrap: str) -> Callable[..., str]:
+    """Create a uniquely named topic on the session broker and return its name."""
+    return topic_factory(kafka_bootstrap)
+
+
+def topic_factory(bootstrap: str) -> Callable[..., str]:
+    """A function that creates uniquely named topics on the cluster at ``bootstrap``."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+
+    def create(partitions: int = 1, replication: int = 1, **config: str) -> str:
+        name = f"test-{uuid.uuid4().hex[:12]}"
+        topic = NewTopic(name, partitions, replication, config=config)
+        for future in admin.create_topics([topic], operation_timeout=30).values():
+            future.result()
+        return name
+
+    return create
+
+
+def _start_local(home: Path, nodes: int) -> LocalCluster:
+    try:
+        cluster, _ = start_cluster(home, nodes=nodes)
+    except Exception as exc:
+        pytest.fail(f"could not start a local {nodes}-node Kafka: {exc}", pytrace=False)
+    return cluster
+
+
+def _require_reachable(bootstrap: str) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    try:
+        admin.list_topics(timeout=15)
+    except Exception as exc:
+        pytest.fail(f"KAFKA_BOOTSTRAP_SERVERS={bootstrap} is not reachable: {exc}", pytrace=False)
+
+
+def _testcontainers_kafka() -> Iterator[str]:
+    # The apache/kafka image runs a single combined KRaft node advertised on localhost:9092.
+    try:
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.core.waiting_utils import wait_for_logs
+
+        container = DockerContainer(KAFKA_IMAGE).with_bind_ports(9092, 9092)
+        container.start()
+        wait_for_logs(container, "Kafka Server started", timeout=90)
+    except Exception as exc:
+        pytest.fail(f"LEDGER_TEST_KAFKA=testcontainers but no Kafka container: {exc}",
+                    pytrace=False)
+    try:
+        yield "localhost:9092"
+    finally:
+        container.stop()
