@@ -2,8 +2,9 @@
 
 One correlation id ties the three card steps together. The customer account is
 credit-normal and carries a no-overdraft limit on available(PENDING); the card settlement
-account (owed to the network) is credit-normal and the cash account debit-normal. The hold tran code defaults its correlation id to its
-own transaction id (a CEL default); the settlement takes the hold's id as a param.
+account (owed to the network) is credit-normal and the cash account debit-normal. The hold
+tran code defaults its correlation id to its own transaction id (a CEL default); the
+settlement takes the hold's id as a param.
 """
 
 from __future__ import annotations
