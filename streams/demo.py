@@ -7,7 +7,7 @@ import time
 import uuid
 
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from streams.errors import LedgerError
 from streams.local_kafka import LocalCluster, start_cluster
@@ -78,7 +78,8 @@ def _transactions(bootstrap: str) -> None:
     seen: list[str] = []
     deadline = time.monotonic() + 20
     while len(seen) < 3 and time.monotonic() < deadline:
-        seen += [m.value().decode() for m in consumer.consume(10, 0.5) if m.error() is None]
+        batch = consumer.consume(10, 0.5)
+        seen += [(m.value() or b"").decode() for m in batch if m.error() is None]
     consumer.close()
     print(f"a read_committed consumer saw: {seen}")
 

@@ -9,7 +9,7 @@ the Kafka wrappers never see them.
      ├── LocalKafkaError      the local broker tooling could not do what was asked
      ├── TopicLayoutError     an existing topic has the wrong partition count or policy
      ├── StateError           the local state is corrupt or does not match Kafka
-     └── CommandTimeout       a result did not arrive in time (the command is not lost)
+     └── CommandTimeoutError       a result did not arrive in time (the command is not lost)
 """
 
 
@@ -29,5 +29,5 @@ class StateError(LedgerError):
     """Local state is corrupt or does not match what Kafka holds; never repaired silently."""
 
 
-class CommandTimeout(LedgerError):
+class CommandTimeoutError(LedgerError):
     """A command's result did not arrive in time; re-sending the same id is safe."""

@@ -1,7 +1,6 @@
 """``ledger kafka start|stop|status``: the local broker for development."""
 
 import argparse
-import json
 from typing import Any
 
 from confluent_kafka.admin import AdminClient

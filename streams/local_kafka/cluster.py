@@ -11,6 +11,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -65,7 +66,8 @@ class LocalCluster:
     def wait_ready(self, brokers: int, timeout_s: float = READY_TIMEOUT_S) -> None:
         """Block until ``brokers`` brokers answer a metadata request; fail fast if one exits."""
         deadline = time.monotonic() + timeout_s
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "logger": _QUIET})
+        config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, "logger": _QUIET}
+        admin = AdminClient(config)
         while True:
             for nid, pid in self.pids.items():
                 if not node.is_alive(pid):

@@ -66,8 +66,9 @@ def ensure_jars(root: Path | None = None) -> Path:
     staging = home / "libs.partial"
     shutil.rmtree(staging, ignore_errors=True)
     proc = subprocess.run(
-        [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(home / "pom.xml"), "dependency:copy-dependencies",
-         "-DincludeScope=runtime", f"-DoutputDirectory={staging}"],
+        [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(home / "pom.xml"),
+         "dependency:copy-dependencies", "-DincludeScope=runtime",
+         f"-DoutputDirectory={staging}"],
         capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:

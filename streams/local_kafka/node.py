@@ -4,6 +4,7 @@ Every setting that differs from Kafka's defaults is listed in ``docs/local-kafka
 reason for it; keep the two in step.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -103,7 +104,9 @@ def write_config(spec: NodeSpec, peers: list[NodeSpec]) -> None:
     (spec.home / "log4j2.properties").write_text(_LOG4J2)
 
 
-def format_storage(java: str, libs: Path, spec: NodeSpec, cluster_id: str, standalone: bool) -> None:
+def format_storage(
+    java: str, libs: Path, spec: NodeSpec, cluster_id: str, standalone: bool
+) -> None:
     """Format the node's log dir for KRaft; a node already formatted is left as it is."""
     command = [java, "-cp", f"{libs}/*", *_log_flags(spec), "kafka.tools.StorageTool", "format",
                "-t", cluster_id, "-c", str(spec.properties_file), "--ignore-formatted"]
@@ -196,10 +199,8 @@ def kill(pid: int) -> None:
 
 
 def _signal(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def log_tail(spec: NodeSpec, lines: int = 20) -> str:

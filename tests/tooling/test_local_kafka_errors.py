@@ -23,7 +23,7 @@ def _fake_bin(directory: Path, name: str, script: str) -> None:
 def test_missing_java_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With no java on PATH the error says so and names the version Kafka needs."""
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(LocalKafkaError, match="Java was not found.*17"):
+    with pytest.raises(LocalKafkaError, match=r"Java was not found.*17"):
         require_java()
 
 
@@ -31,7 +31,7 @@ def test_java_older_than_17_is_reported(tmp_path: Path, monkeypatch: pytest.Monk
     """A Java 11 runtime is refused with its version in the message."""
     _fake_bin(tmp_path, "java", "echo 'openjdk version \"11.0.21\" 2023-10-17' >&2")
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(LocalKafkaError, match="is Java 11; Kafka 4.x needs Java 17"):
+    with pytest.raises(LocalKafkaError, match=r"is Java 11; Kafka 4\.x needs Java 17"):
         require_java()
 
 
