@@ -61,6 +61,10 @@ MONEY_CONTEXT = Context(
 # Plain decimal notation only: no exponent, no "NaN"/"Infinity", no thousands separators.
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
+# Quantizing 9.530 to cents discards a zero digit, which signals Rounded although nothing is
+# lost; only Inexact (a non-zero digit discarded) means the currency cannot hold the value.
+_QUANTIZE_CONTEXT = Context(prec=60, traps=[InvalidOperation, Inexact])
+
 _QUANTUM = {exponent: Decimal(1).scaleb(-exponent) for exponent in range(0, 5)}
 
 
@@ -106,8 +110,8 @@ def to_units(value: object, currency: str) -> Decimal | str:
     if isinstance(parsed, str):
         return parsed
     try:
-        units = parsed.quantize(_QUANTUM[exponent], context=MONEY_CONTEXT)
-    except (Inexact, Rounded, InvalidOperation):
+        units = parsed.quantize(_QUANTUM[exponent], context=_QUANTIZE_CONTEXT)
+    except (Inexact, InvalidOperation):
         return f"{currency} has {exponent} decimal places and cannot represent it exactly"
     if units and units.adjusted() >= UNITS_INTEGER_DIGITS_MAX:
         return f"its magnitude is at or above 10^{UNITS_INTEGER_DIGITS_MAX}"

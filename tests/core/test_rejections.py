@@ -109,9 +109,7 @@ def ledger(tutorial_ledger: MemoryLedger) -> MemoryLedger:
 def _typed(transaction_id: int = 1, **params: Any) -> PostTransaction:
     base: dict[str, Any] = {"account": ERNIE, "amount": "1.00"}
     base.update(params)
-    return PostTransaction(
-        transaction_id=UUID(int=transaction_id), tran_code="TYPED", params=base
-    )
+    return PostTransaction(transaction_id=UUID(int=transaction_id), tran_code="TYPED", params=base)
 
 
 def _reject(ledger: MemoryLedger, command: Any, now: datetime) -> Rejected:

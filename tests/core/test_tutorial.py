@@ -68,6 +68,6 @@ def test_tran_codes_round_trip_to_the_wire_shape() -> None:
     """The tran codes dump back to the camelCase shape they were created from."""
     dumped = tutorial.ACH_CREDIT.model_dump(by_alias=True, exclude_none=True)
     assert dumped["entries"][0]["entryType"] == "'ACH_DR'"
-    assert dumped["transaction"]["journalId"] == tutorial.ACH_CREDIT_INPUT["transaction"][
-        "journalId"
-    ]
+    assert (
+        dumped["transaction"]["journalId"] == tutorial.ACH_CREDIT_INPUT["transaction"]["journalId"]
+    )
