@@ -32,7 +32,7 @@ class LayerBalance(LedgerModel):
     normal_balance: Decimal = _ZERO
 
 
-_EMPTY_LAYER = LayerBalance.model_construct(dr=_ZERO, cr=_ZERO, normal_balance=_ZERO)
+_EMPTY_LAYER = LayerBalance.trusted(dr=_ZERO, cr=_ZERO, normal_balance=_ZERO)
 
 
 def _layer(dr: Decimal, cr: Decimal, normal_balance_type: Direction) -> LayerBalance:
@@ -40,7 +40,7 @@ def _layer(dr: Decimal, cr: Decimal, normal_balance_type: Direction) -> LayerBal
         normal = MONEY_CONTEXT.subtract(cr, dr)
     else:
         normal = MONEY_CONTEXT.subtract(dr, cr)
-    return LayerBalance.model_construct(dr=dr, cr=cr, normal_balance=normal)
+    return LayerBalance.trusted(dr=dr, cr=cr, normal_balance=normal)
 
 
 class Balance(LedgerModel):
@@ -119,7 +119,7 @@ def fold_entry(balance: Balance | None, entry: Entry, normal_balance_type: Direc
         pending = updated
     else:
         encumbrance = updated
-    return Balance.model_construct(
+    return Balance.trusted(
         account_id=entry.account_id,
         journal_id=entry.journal_id,
         currency=entry.currency,

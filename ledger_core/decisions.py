@@ -41,7 +41,7 @@ class Rejected(LedgerModel):
     @classmethod
     def of(cls, transaction_id: UUID | None, rejection: Rejection) -> Rejected:
         """Build the answer for ``transaction_id`` from a broken rule."""
-        return cls.model_construct(
+        return cls.trusted(
             transaction_id=transaction_id,
             code=rejection.code,
             message=rejection.message,

@@ -48,6 +48,12 @@ TRAN_CODE_ROOTS = ("params", "vars", "transaction_id")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
+# Parsing a uuid costs more than evaluating a folded template; account ids repeat a lot.
+_UUIDS: dict[str, UUID] = {}
+_UUIDS_MAX = 65_536
+_DIRECTIONS = {d.value: d for d in Direction}
+_LAYERS = {layer.value: layer for layer in Layer}
+
 
 @dataclass(frozen=True, slots=True)
 class CompiledParam:
@@ -351,6 +357,16 @@ def _evaluate(expression: Expression, activation: Activation, field: str) -> obj
         raise _InvalidError(_cel_failed(field, expression.source, str(error))) from None
 
 
+def _evaluate_entry(expression: Expression, activation: Activation, position: int,
+                    name: str) -> object:  # fmt: skip
+    # The field path is only built on failure: it costs more than a folded evaluation.
+    try:
+        return expression.evaluate(activation)
+    except ExpressionError as error:
+        field = _entry_path(position, name)
+        raise _InvalidError(_cel_failed(field, expression.source, str(error))) from None
+
+
 def _wrong(field: str, source: str, value: object, expected: str) -> _InvalidError:
     return _InvalidError(_cel_failed(field, source, f"expected {expected}, got {_show(value)}"))
 
@@ -414,62 +430,72 @@ def _as_date(value: object, field: str, source: str) -> date:
 
 def _as_uuid(value: object, field: str, source: str) -> UUID:
     if isinstance(value, str):
+        known = _UUIDS.get(value)
+        if known is not None:
+            return known
         try:
-            return UUID(value)
+            parsed = UUID(value)
         except ValueError:
             pass
+        else:
+            if len(_UUIDS) >= _UUIDS_MAX:
+                _UUIDS.clear()
+            _UUIDS[value] = parsed
+            return parsed
     raise _wrong(field, source, value, "a UUID")
 
 
 def _entry(code: str, entry: CompiledEntry, activation: Activation) -> EntryDraft | None:
     position = entry.position
     if entry.condition is not None:
-        field = _entry_path(position, "condition")
-        condition = _evaluate(entry.condition, activation, field)
+        condition = _evaluate_entry(entry.condition, activation, position, "condition")
         if not isinstance(condition, bool):
+            field = _entry_path(position, "condition")
             raise _wrong(field, entry.condition.source, condition, "a boolean")
         if not condition:
             return None
-    account_field = _entry_path(position, "account_id")
-    account_id = _as_uuid(
-        _evaluate(entry.account_id, activation, account_field), account_field,
-        entry.account_id.source,
-    )  # fmt: skip
-    units = _evaluate(entry.units, activation, _entry_path(position, "units"))
-    currency = _evaluate(entry.currency, activation, _entry_path(position, "currency"))
-    direction_field = _entry_path(position, "direction")
-    direction_value = _evaluate(entry.direction, activation, direction_field)
-    if direction_value not in ("DEBIT", "CREDIT"):
-        raise _wrong(direction_field, entry.direction.source, direction_value, "DEBIT or CREDIT")
-    direction = Direction(direction_value)
+    account_value = _evaluate_entry(entry.account_id, activation, position, "account_id")
+    account_id = _UUIDS.get(account_value) if isinstance(account_value, str) else None
+    if account_id is None:
+        account_id = _as_uuid(
+            account_value, _entry_path(position, "account_id"), entry.account_id.source
+        )
+    units = _evaluate_entry(entry.units, activation, position, "units")
+    currency = _evaluate_entry(entry.currency, activation, position, "currency")
+    direction_value = _evaluate_entry(entry.direction, activation, position, "direction")
+    direction = _DIRECTIONS.get(direction_value) if isinstance(direction_value, str) else None
+    if direction is None:
+        field = _entry_path(position, "direction")
+        raise _wrong(field, entry.direction.source, direction_value, "DEBIT or CREDIT")
     layer = Layer.SETTLED
     if entry.layer is not None:
-        layer_field = _entry_path(position, "layer")
-        layer_value = _evaluate(entry.layer, activation, layer_field)
-        if layer_value not in ("SETTLED", "PENDING", "ENCUMBRANCE"):
-            raise _wrong(layer_field, entry.layer.source, layer_value, "a layer")
-        layer = Layer(layer_value)
+        layer_value = _evaluate_entry(entry.layer, activation, position, "layer")
+        found = _LAYERS.get(layer_value) if isinstance(layer_value, str) else None
+        if found is None:
+            field = _entry_path(position, "layer")
+            raise _wrong(field, entry.layer.source, layer_value, "a layer")
+        layer = found
     suffix = "_DR" if direction is Direction.DEBIT else "_CR"
     entry_type = code + suffix
     if entry.entry_type is not None:
-        type_field = _entry_path(position, "entry_type")
-        type_value = _evaluate(entry.entry_type, activation, type_field)
+        type_value = _evaluate_entry(entry.entry_type, activation, position, "entry_type")
         if not isinstance(type_value, str):
-            raise _wrong(type_field, entry.entry_type.source, type_value, "a string")
+            field = _entry_path(position, "entry_type")
+            raise _wrong(field, entry.entry_type.source, type_value, "a string")
         entry_type = type_value
     description = None
     if entry.description is not None:
-        description_field = _entry_path(position, "description")
-        value = _evaluate(entry.description, activation, description_field)
+        value = _evaluate_entry(entry.description, activation, position, "description")
         if value is not None and not isinstance(value, str):
-            raise _wrong(description_field, entry.description.source, value, "a string")
+            field = _entry_path(position, "description")
+            raise _wrong(field, entry.description.source, value, "a string")
         description = value
     metadata = None
     if entry.metadata is not None:
-        metadata_field = _entry_path(position, "metadata")
-        value = _evaluate(entry.metadata, activation, metadata_field)
+        value = _evaluate_entry(entry.metadata, activation, position, "metadata")
         if value is not None and not isinstance(value, dict):
-            raise _wrong(metadata_field, entry.metadata.source, value, "a map")
+            field = _entry_path(position, "metadata")
+            raise _wrong(field, entry.metadata.source, value, "a map")
         metadata = value
     return EntryDraft(
         position=position,

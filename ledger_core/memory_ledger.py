@@ -116,7 +116,7 @@ class MemoryLedger:
         """Write an accepted decision: the transaction, its entries and owned balances."""
         transaction = decision.transaction
         assert transaction.transaction_id not in self.transactions, "decision committed twice"
-        self.transactions[transaction.transaction_id] = PostedTransaction.model_construct(
+        self.transactions[transaction.transaction_id] = PostedTransaction.trusted(
             transaction=transaction, entries=decision.entries
         )
         if decision.voided is not None:

@@ -147,7 +147,7 @@ def _tran_code_missing(view: LedgerView, command: PostTransaction) -> Rejected:
 def _rejected(
     transaction_id: UUID, code: RejectionCode, message: str, field: str, value: str
 ) -> Rejected:
-    return Rejected.model_construct(
+    return Rejected.trusted(
         transaction_id=transaction_id, code=code, message=message, field=field, value=value
     )
 
@@ -204,7 +204,7 @@ def decide_legs(
         if isinstance(outcome, Rejection):
             return Rejected.of(transaction_id, outcome)
         warnings = outcome
-    return Posted.model_construct(
+    return Posted.trusted(
         transaction=transaction,
         entries=entries,
         balances=tuple(after.values()),
@@ -306,7 +306,7 @@ def _judge_amounts(legs: Sequence[Leg]) -> list[Decimal] | Rejection:
 def _records(
     header: Header, legs: Sequence[Leg], amounts: Sequence[Decimal], now: datetime
 ) -> tuple[Transaction, tuple[Entry, ...]]:
-    transaction = Transaction.model_construct(
+    transaction = Transaction.trusted(
         transaction_id=header.transaction_id,
         tran_code_id=header.tran_code_id,
         tran_code=header.tran_code,
@@ -323,7 +323,7 @@ def _records(
         voided_by=None,
     )
     entries = tuple(
-        Entry.model_construct(
+        Entry.trusted(
             entry_id=entry_id_for(header.transaction_id, sequence),
             transaction_id=header.transaction_id,
             journal_id=header.journal_id,

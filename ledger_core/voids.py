@@ -98,6 +98,6 @@ def apply_void(view: LedgerView, command: VoidTransaction, now: datetime) -> Pos
 
 
 def _rejected(void_id: UUID, code: RejectionCode, message: str, value: UUID) -> Rejected:
-    return Rejected.model_construct(
+    return Rejected.trusted(
         transaction_id=void_id, code=code, message=message, field="voidOf", value=str(value)
     )
