@@ -27,6 +27,7 @@ normalise), timestamps are native CEL timestamps in both engines.
 
 from __future__ import annotations
 
+import ast
 import re
 import uuid as uuid_module
 from collections.abc import Callable, Iterable, Mapping
@@ -518,6 +519,154 @@ def _fold_call(function: str, argument: str) -> object:
     return to_plain(moment)
 
 
+# -- the exact decimal fast path ----------------------------------------------------------
+#
+# Decimal arithmetic as tran codes write it (``decimal(params.amount) * decimal('0.01')``,
+# ``params.amount > decimal('5')``) is also valid Python syntax. Such a source is compiled
+# to closures over Python's Decimal, run in MONEY_CONTEXT (rounding traps). The closures only
+# answer when every operand has a type whose CEL meaning they know (int, Decimal, str);
+# anything else, and every error, is handed to cel-python, so results and failures are the
+# reference engine's by construction. The conformance test checks it on the whole suite.
+
+_Fast = Callable[[Mapping[str, object]], object]
+
+
+class _Defer(Exception):  # noqa: N818 - a signal, not an error
+    """The fast path cannot answer with certainty; cel-python must."""
+
+
+def _number(value: object) -> Decimal | int:
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise _Defer
+
+
+def _arithmetic(operator_node: ast.operator, left: _Fast, right: _Fast) -> _Fast | None:
+    operation = {ast.Add: MONEY_CONTEXT.add, ast.Sub: MONEY_CONTEXT.subtract,
+                 ast.Mult: MONEY_CONTEXT.multiply}.get(type(operator_node))  # fmt: skip
+    if operation is None:
+        return None
+
+    def run(roots: Mapping[str, object]) -> object:
+        a, b = left(roots), right(roots)
+        if isinstance(a, str) and isinstance(b, str) and operation is MONEY_CONTEXT.add:
+            return a + b
+        x, y = _number(a), _number(b)
+        if isinstance(x, int) and isinstance(y, int):
+            raise _Defer  # int64 overflow semantics belong to the engine
+        return operation(x, y)
+
+    return run
+
+
+_COMPARISONS: Final = {ast.Lt: "__lt__", ast.LtE: "__le__", ast.Gt: "__gt__",
+                       ast.GtE: "__ge__", ast.Eq: "__eq__", ast.NotEq: "__ne__"}  # fmt: skip
+
+
+def _comparison(operator_node: ast.cmpop, left: _Fast, right: _Fast) -> _Fast | None:
+    method = _COMPARISONS.get(type(operator_node))
+    if method is None:
+        return None
+
+    def run(roots: Mapping[str, object]) -> object:
+        a, b = left(roots), right(roots)
+        if not (isinstance(a, str) and isinstance(b, str)):
+            a, b = _number(a), _number(b)
+        return bool(getattr(a, method)(b))
+
+    return run
+
+
+def _fast_node(node: ast.AST, roots: frozenset[str]) -> _Fast | None:
+    if isinstance(node, ast.Constant) and type(node.value) in (str, int):
+        value = node.value
+        return lambda _: value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        root, name = node.value.id, node.attr
+        if root not in roots:
+            return None
+
+        def field(bound: Mapping[str, object]) -> object:
+            container = bound.get(root)
+            if not isinstance(container, Mapping) or name not in container:
+                raise _Defer
+            return container[name]
+
+        return field
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id != "decimal" or len(node.args) != 1 or node.keywords:
+            return None
+        inner = _fast_node(node.args[0], roots)
+        if inner is None:
+            return None
+
+        def to_decimal(bound: Mapping[str, object]) -> object:
+            value = inner(bound)
+            if isinstance(value, Decimal):
+                return value
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                parsed = parse_decimal(value)
+                if isinstance(parsed, Decimal):
+                    return parsed
+            raise _Defer
+
+        return to_decimal
+    if isinstance(node, ast.BinOp):
+        left, right = _fast_node(node.left, roots), _fast_node(node.right, roots)
+        return None if left is None or right is None else _arithmetic(node.op, left, right)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, right = _fast_node(node.left, roots), _fast_node(node.comparators[0], roots)
+        if left is None or right is None:
+            return None
+        return _comparison(node.ops[0], left, right)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalExpression:
+    """Exact decimal arithmetic evaluated natively, deferring to cel-python when unsure."""
+
+    source: str
+    run: _Fast
+    reference: Expression
+    engine: str = "decimal"
+
+    def evaluate(self, activation: Activation) -> object:
+        """Evaluate natively; on any doubt or error, answer what cel-python answers."""
+        try:
+            return self.run(activation.roots)
+        except (_Defer, ArithmeticError, TypeError):
+            return self.reference.evaluate(activation)
+
+
+def _same_literals(tree: ast.Expression, text: str) -> bool:
+    # Python reads some text CEL refuses: adjacent strings ('a' 'b'), 1_000, 0o7. Accept a
+    # tree only when each literal is spelt the way CEL spells it.
+    strings = sum(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in ast.walk(tree))
+    if strings != len(_STRING_LITERAL.findall(text)):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            segment = ast.get_source_segment(text, node) or ""
+            if not segment.isdigit() or node.value > _INT64_MAX:
+                return False
+    return True
+
+
+def _compile_decimal(source: str, roots: Iterable[str]) -> DecimalExpression | None:
+    text = source.strip()
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    if not _same_literals(tree, text):
+        return None
+    run = _fast_node(tree.body, frozenset(roots))
+    if run is None:
+        return None
+    return DecimalExpression(source, run, _compile_celpy(source))
+
+
 def _compile_celpy(source: str) -> CelPythonExpression | FailingExpression:
     try:
         ast = _CELPY_ENV.compile(source)
@@ -558,6 +707,10 @@ def compile_expression(
         rust = _compile_rust(source)
         if rust is not None:
             return rust
+    if policy is EnginePolicy.AUTO:
+        fast = _compile_decimal(source, roots)
+        if fast is not None:
+            return fast
     return _compile_celpy(source)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from hashlib import sha1
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from ledger_core.base import LedgerModel
 from ledger_core.enums import Direction, Layer
@@ -18,8 +19,12 @@ __all__ = ["Entry", "PostedTransaction", "Transaction", "entry_id_for"]
 
 
 def entry_id_for(transaction_id: UUID, sequence: int) -> UUID:
-    """Return the deterministic id of the entry at ``sequence`` of ``transaction_id``."""
-    return uuid5(transaction_id, str(sequence))
+    """Return the deterministic id of the entry at ``sequence`` of ``transaction_id``.
+
+    It is ``uuid5(transaction_id, str(sequence))``, computed without uuid5's overhead.
+    """
+    digest = sha1(transaction_id.bytes + str(sequence).encode(), usedforsecurity=False).digest()
+    return UUID(bytes=digest[:16], version=5)
 
 
 class Transaction(LedgerModel):

@@ -158,7 +158,7 @@ def main() -> None:
     rows = [
         ("cel-python, unfolded (reference)", EnginePolicy.REFERENCE),
         ("Rust where decimal-free, else cel-python, unfolded", EnginePolicy.RUST),
-        ("folded + Rust + cel-python (production)", EnginePolicy.AUTO),
+        ("production: folded, exact decimal, Rust, cel-python", EnginePolicy.AUTO),
     ]
     for label, tran_code, params in (("tutorial ACH_CREDIT", tutorial.ACH_CREDIT, ach),
                                      ("COMPUTED (ternary, strings, decimals)", COMPUTED,

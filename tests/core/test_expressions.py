@@ -96,6 +96,15 @@ EXPRESSIONS: list[str] = [
     "decimal('1') / decimal('3')",
     "decimal(0.5)",
     "params.",
+    "decimal(params.amount) + params.n",
+    "params.n + 1 > params.n",
+    "decimal(params.amount) - decimal('9.53') == decimal('0')",
+    "decimal(params.amount) * 100 >= 953",
+    "'a' 'b'",
+    "decimal('1_000')",
+    "decimal(params.amount) * 1_000",
+    "params.amount != decimal('9.530')",
+    "params.amount < vars.fee",
 ]
 
 
@@ -121,14 +130,29 @@ def test_constants_and_plain_references_are_folded(source: str, value: object) -
 @pytest.mark.parametrize(
     ("source", "engine"),
     [("params.n > 2", "rust"), ("params.s.upperAscii()", "rust"),
-     ("params.amount > decimal('5')", "cel-python"), ("vars.fee", "folded"),
-     ("vars.fee > decimal('0')", "cel-python"), ("params.meta.mcc == '5411'", "cel-python"),
+     ("params.amount > decimal('5')", "decimal"), ("vars.fee", "folded"),
+     ("vars.fee > decimal('0')", "decimal"), ("params.meta.mcc == '5411'", "cel-python"),
+     ("params.flag ? params.amount : decimal('0')", "cel-python"),
      ("'params.amount'.size()", "rust")],
 )  # fmt: skip
 def test_only_decimal_free_expressions_reach_the_rust_engine(source: str, engine: str) -> None:
-    """Anything that may read or make a decimal is evaluated by cel-python."""
+    """Anything that may read or make a decimal runs on the exact decimal path or cel-python."""
     expression = compile_expression(source, roots=ROOTS, decimal_fields=TAINT)
     assert expression.engine == engine
+
+
+def test_decimal_fast_path_defers_to_the_reference_when_unsure() -> None:
+    """Given an operand type it does not handle, the decimal path answers as cel-python does."""
+    expression = compile_expression(
+        "decimal(params.amount) + params.n", roots=ROOTS, decimal_fields=TAINT
+    )
+    assert expression.engine == "decimal"
+    assert expression.evaluate(ACTIVATION) == Decimal("12.53")
+    odd = Activation({"params": {"amount": Decimal("1"), "n": "x"}})
+    with pytest.raises(ExpressionError):
+        expression.evaluate(odd)
+    ints = Activation({"params": {"amount": 2**62, "n": 2**62}})
+    assert expression.evaluate(ints) == Decimal(2**63)
 
 
 def test_decimal_arithmetic_is_exact() -> None:
