@@ -124,8 +124,11 @@ class MemoryLedger:
             self.transactions[decision.voided.transaction_id] = original.model_copy(
                 update={"transaction": decision.voided}
             )
-        owned = [e for e in decision.entries if e not in decision.remote_entries]
-        self.entries_log.extend(owned)
+        if decision.remote_entries:
+            remote = {e.entry_id for e in decision.remote_entries}
+            self.entries_log.extend(e for e in decision.entries if e.entry_id not in remote)
+        else:
+            self.entries_log.extend(decision.entries)
         for balance in decision.balances:
             self.balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
 
