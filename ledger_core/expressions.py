@@ -5,15 +5,17 @@
 ``transaction_id``, ...) and returns a plain Python value:
 str, int, bool, Decimal, datetime (UTC), list, dict or None.
 
-Three implementations sit behind it:
+Four implementations sit behind it, tried in this order:
 
 * folded: literals (``'USD'``, ``42``, ``true``), the bare identifiers ``DEBIT``, ``CREDIT``,
   ``SETTLED``, ``PENDING``, ``ENCUMBRANCE``, helper calls on a literal (``uuid('...')``,
   ``date('...')``, ``timestamp('...')``, ``decimal('...')``) and plain references
   (``params.x``, ``vars.x``, ``transaction_id``) cost a dict lookup or nothing;
-* cel-python (``celpy``), the reference engine, which alone may see decimals;
 * the Rust-backed ``cel`` engine, which converts Python Decimal to float, so it only runs
-  expressions that provably cannot read or make a decimal (see ``decimal_free``).
+  expressions that provably cannot read or make a decimal (see ``decimal_free``);
+* an exact decimal path for arithmetic and comparisons over ``decimal(...)``, params and
+  vars, which defers to cel-python whenever it is not certain of the answer;
+* cel-python (``celpy``), the reference engine, for everything else.
 
 Exact decimals: a DECIMAL value is a ``Decimal`` in the activation. cel-python's arithmetic
 calls Python's operators, so ``decimal(params.amount) * decimal('0.01')`` stays a Decimal;

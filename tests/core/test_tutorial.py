@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import uuid5
 
-from ledger_core import Direction, MemoryLedger, Posted, tutorial
+from ledger_core import Balance, Direction, MemoryLedger, Posted, fold_entry, tutorial
 
 
 def _post_both(ledger: MemoryLedger, now: datetime) -> tuple[Posted, Posted]:
@@ -71,3 +72,25 @@ def test_tran_codes_round_trip_to_the_wire_shape() -> None:
     assert (
         dumped["transaction"]["journalId"] == tutorial.ACH_CREDIT_INPUT["transaction"]["journalId"]
     )
+
+
+def test_entry_ids_are_uuid5_of_transaction_and_sequence(
+    tutorial_ledger: MemoryLedger, now: datetime
+) -> None:
+    """Entry ids are derived, so re-deciding a command names the same entries."""
+    deposit, _ = _post_both(tutorial_ledger, now)
+    for entry in deposit.entries:
+        assert entry.entry_id == uuid5(entry.transaction_id, str(entry.sequence))
+
+
+def test_balances_rebuild_from_the_entries_log(
+    tutorial_ledger: MemoryLedger, now: datetime
+) -> None:
+    """Folding the entries log from nothing gives the stored balances, versions included."""
+    _post_both(tutorial_ledger, now)
+    rebuilt: dict[tuple[object, ...], Balance] = {}
+    for entry in tutorial_ledger.entries_log:
+        key = (entry.account_id, entry.journal_id, entry.currency)
+        account = tutorial_ledger.accounts[entry.account_id]
+        rebuilt[key] = fold_entry(rebuilt.get(key), entry, account.normal_balance_type)
+    assert rebuilt == tutorial_ledger.balances
