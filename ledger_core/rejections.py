@@ -41,6 +41,13 @@ class RejectionCode(StrEnum):
     ENTRIES_MUST_BALANCE = "entries_must_balance"
     LIMITED_ACCOUNT_MUST_BE_LOCAL = "limited_account_must_be_local"
     VELOCITY_LIMIT_EXCEEDED = "velocity_limit_exceeded"
+    # Catalog changes (journals, accounts, tran codes, limits) are decided one at a time.
+    CATALOG_COMMAND_INVALID = "catalog_command_invalid"
+    JOURNAL_ID_DUPLICATE = "journal_id_duplicate"
+    ACCOUNT_ID_DUPLICATE = "account_id_duplicate"
+    ACCOUNT_CODE_DUPLICATE = "account_code_duplicate"
+    TRAN_CODE_DUPLICATE = "tran_code_duplicate"
+    LIMIT_ID_DUPLICATE = "limit_id_duplicate"
 
 
 class Rejection(LedgerModel):

@@ -1,0 +1,272 @@
+"""The catalog (journals, accounts, tran code versions, limits) and the rules for changing it.
+
+Catalog changes are decided one at a time, in order (the runtime serialises them through one
+partition), which is what keeps account codes and tran codes unique. A create that repeats
+an existing entity exactly is accepted without a new version, so a client may re-send a
+create after a timeout; a create that conflicts is rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from ledger_core.accounts import Account
+from ledger_core.decisions import Rejected
+from ledger_core.expansion import compile_tran_code
+from ledger_core.expressions import FailingExpression
+from ledger_core.journals import DEFAULT_JOURNAL, Journal
+from ledger_core.limits import VelocityLimit
+from ledger_core.rejections import Rejection, RejectionCode
+from ledger_core.tran_codes import TranCode
+
+__all__ = ["Catalog", "CatalogEntity", "CatalogKind", "decide_catalog"]
+
+CatalogEntity = Journal | Account | TranCode | VelocityLimit
+
+
+class CatalogKind(StrEnum):
+    """The catalog changes the ledger accepts."""
+
+    CREATE_JOURNAL = "CREATE_JOURNAL"
+    CREATE_ACCOUNT = "CREATE_ACCOUNT"
+    UPDATE_ACCOUNT = "UPDATE_ACCOUNT"
+    CREATE_TRAN_CODE = "CREATE_TRAN_CODE"
+    UPDATE_TRAN_CODE = "UPDATE_TRAN_CODE"
+    CREATE_LIMIT = "CREATE_LIMIT"
+
+
+class Catalog:
+    """Every catalog entity in memory, newest version wins; the catalog part of a LedgerView."""
+
+    def __init__(self) -> None:
+        """Start with only the DEFAULT journal."""
+        self.journals: dict[UUID, Journal] = {DEFAULT_JOURNAL.journal_id: DEFAULT_JOURNAL}
+        self.accounts: dict[UUID, Account] = {}
+        self.account_codes: dict[str, UUID] = {}
+        self.tran_codes: dict[str, dict[int, TranCode]] = {}
+        self.limits: dict[UUID, dict[UUID, VelocityLimit]] = {}
+
+    def copy(self) -> Catalog:
+        """An independent copy, to decide changes on before they are committed."""
+        clone = Catalog()
+        clone.journals = dict(self.journals)
+        clone.accounts = dict(self.accounts)
+        clone.account_codes = dict(self.account_codes)
+        clone.tran_codes = {code: dict(versions) for code, versions in self.tran_codes.items()}
+        clone.limits = {account: dict(limits) for account, limits in self.limits.items()}
+        return clone
+
+    def journal(self, journal_id: UUID) -> Journal | None:
+        """The journal with this id, or None."""
+        return self.journals.get(journal_id)
+
+    def account(self, account_id: UUID) -> Account | None:
+        """The account with this id, or None."""
+        return self.accounts.get(account_id)
+
+    def tran_code(self, code: str, version: int | None) -> TranCode | None:
+        """The tran code ``code`` at ``version`` (its latest when None), or None."""
+        versions = self.tran_codes.get(code)
+        if not versions:
+            return None
+        return versions.get(max(versions) if version is None else version)
+
+    def limits_for(self, account_id: UUID) -> Sequence[VelocityLimit]:
+        """Every limit attached to the account."""
+        return tuple(self.limits.get(account_id, {}).values())
+
+    def put(self, entity: CatalogEntity) -> None:
+        """Add or replace one entity; an account's code index follows its newest version."""
+        if isinstance(entity, Journal):
+            self.journals[entity.journal_id] = entity
+        elif isinstance(entity, Account):
+            previous = self.accounts.get(entity.account_id)
+            if previous is not None:
+                self.account_codes.pop(previous.code, None)
+            self.accounts[entity.account_id] = entity
+            self.account_codes[entity.code] = entity.account_id
+        elif isinstance(entity, TranCode):
+            self.tran_codes.setdefault(entity.code, {})[entity.version] = entity
+        else:
+            self.limits.setdefault(entity.account_id, {})[entity.limit_id] = entity
+
+
+def decide_catalog(
+    catalog: Catalog, kind: CatalogKind, body: Mapping[str, Any]
+) -> CatalogEntity | Rejected:
+    """Decide one catalog change against ``catalog``: the entity to write, or the rejection.
+
+    ``body`` is the Twisp-shaped input document (camelCase or snake_case keys).
+    """
+    try:
+        if kind is CatalogKind.CREATE_JOURNAL:
+            return _create_journal(catalog, Journal.model_validate(body))
+        if kind is CatalogKind.CREATE_ACCOUNT:
+            return _create_account(catalog, Account.model_validate(body))
+        if kind is CatalogKind.UPDATE_ACCOUNT:
+            return _update_account(catalog, body)
+        if kind is CatalogKind.CREATE_TRAN_CODE:
+            return _create_tran_code(catalog, TranCode.model_validate({**body, "version": 1}))
+        if kind is CatalogKind.UPDATE_TRAN_CODE:
+            return _update_tran_code(catalog, body)
+        return _create_limit(catalog, VelocityLimit.model_validate(body))
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        return _reject(
+            RejectionCode.CATALOG_COMMAND_INVALID,
+            f"{kind.value} input is invalid: {field}: {first['msg']}",
+            field,
+            first.get("input"),
+        )
+
+
+def _create_journal(catalog: Catalog, journal: Journal) -> CatalogEntity | Rejected:
+    existing = catalog.journal(journal.journal_id)
+    if existing is not None and existing != journal:
+        return _reject(
+            RejectionCode.JOURNAL_ID_DUPLICATE,
+            f"journalId {journal.journal_id} already names another journal",
+            "journalId",
+            journal.journal_id,
+        )
+    return journal
+
+
+def _create_account(catalog: Catalog, account: Account) -> CatalogEntity | Rejected:
+    existing = catalog.account(account.account_id)
+    if existing is not None and existing != account:
+        return _reject(
+            RejectionCode.ACCOUNT_ID_DUPLICATE,
+            f"accountId {account.account_id} already names another account",
+            "accountId",
+            account.account_id,
+        )
+    return _unique_code(catalog, account)
+
+
+def _unique_code(catalog: Catalog, account: Account) -> CatalogEntity | Rejected:
+    holder = catalog.account_codes.get(account.code)
+    if holder is not None and holder != account.account_id:
+        return _reject(
+            RejectionCode.ACCOUNT_CODE_DUPLICATE,
+            f"account code {account.code!r} is already used by account {holder}",
+            "code",
+            account.code,
+        )
+    return account
+
+
+_ACCOUNT_UPDATABLE = {"name", "description", "status", "metadata", "external_id", "code", "config"}
+
+
+def _update_account(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    raw_id = body.get("accountId", body.get("account_id"))
+    try:
+        account_id = UUID(str(raw_id))
+    except ValueError:
+        return _reject(
+            RejectionCode.CATALOG_COMMAND_INVALID,
+            f"accountId {raw_id!r} is not a UUID",
+            "accountId",
+            raw_id,
+        )
+    current = catalog.account(account_id)
+    if current is None:
+        return _reject(
+            RejectionCode.ACCOUNT_NOT_FOUND,
+            f"account {account_id} does not exist",
+            "accountId",
+            account_id,
+        )
+    changes = {_snake(key): value for key, value in body.items() if _snake(key) != "account_id"}
+    refused = sorted(set(changes) - _ACCOUNT_UPDATABLE)
+    if refused:
+        return _reject(
+            RejectionCode.CATALOG_COMMAND_INVALID,
+            f"{refused[0]} of an account cannot be updated",
+            refused[0],
+            changes[refused[0]],
+        )
+    updated = Account.model_validate({**current.model_dump(), **changes})
+    return _unique_code(catalog, updated)
+
+
+def _create_tran_code(catalog: Catalog, tran_code: TranCode) -> CatalogEntity | Rejected:
+    existing = catalog.tran_code(tran_code.code, None)
+    if existing is not None:
+        if existing.model_copy(update={"version": 1}) == tran_code:
+            return existing
+        return _reject(
+            RejectionCode.TRAN_CODE_DUPLICATE,
+            f"tran code {tran_code.code!r} already exists (version {existing.version});"
+            " update it to make a new version",
+            "code",
+            tran_code.code,
+        )
+    return _compiles(tran_code)
+
+
+def _update_tran_code(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    code = body.get("code")
+    current = catalog.tran_code(str(code), None) if code is not None else None
+    if current is None:
+        return _reject(
+            RejectionCode.TRAN_CODE_NOT_FOUND, f"tran code {code!r} does not exist", "code", code
+        )
+    changes = {
+        _snake(key): value
+        for key, value in body.items()
+        if _snake(key) not in ("code", "tran_code_id", "version")
+    }
+    updated = TranCode.model_validate(
+        {**current.model_dump(), **changes, "version": current.version + 1}
+    )
+    return _compiles(updated)
+
+
+def _compiles(tran_code: TranCode) -> CatalogEntity | Rejected:
+    for path, expression in compile_tran_code(tran_code).expressions():
+        if isinstance(expression, FailingExpression):
+            return _reject(
+                RejectionCode.CEL_EVALUATION_FAILED,
+                f"{path} of tran code {tran_code.code!r}: {expression.error}",
+                path,
+                expression.source,
+            )
+    return tran_code
+
+
+def _create_limit(catalog: Catalog, limit: VelocityLimit) -> CatalogEntity | Rejected:
+    if catalog.account(limit.account_id) is None:
+        return _reject(
+            RejectionCode.ACCOUNT_NOT_FOUND,
+            f"limit {limit.limit_id} names account {limit.account_id}, which does not exist",
+            "accountId",
+            limit.account_id,
+        )
+    existing = catalog.limits.get(limit.account_id, {}).get(limit.limit_id)
+    if existing is not None and existing != limit:
+        return _reject(
+            RejectionCode.LIMIT_ID_DUPLICATE,
+            f"limitId {limit.limit_id} already names another limit",
+            "limitId",
+            limit.limit_id,
+        )
+    return limit
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+def _reject(code: RejectionCode, message: str, field: str | None, value: object) -> Rejected:
+    rejection = Rejection(
+        code=code, message=message, field=field, value=None if value is None else str(value)
+    )
+    return Rejected.of(None, rejection)

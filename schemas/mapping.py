@@ -1,0 +1,228 @@
+"""Between ``ledger_core`` models and the Avro records of the codec.
+
+Records carry ids as strings, amounts as decimal strings and free-form JSON (metadata,
+params) as JSON text whose numbers decode to Decimal, so no amount ever passes through a
+float. Records read back from the ledger's own topics are trusted and rebuilt with
+``model_construct``; catalog entities are validated.
+"""
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ledger_core import (
+    Account,
+    AccountConfig,
+    Balance,
+    Direction,
+    Entry,
+    Journal,
+    Layer,
+    LayerBalance,
+    PostedTransaction,
+    PostTransaction,
+    TranCode,
+    Transaction,
+    VelocityLimit,
+    VoidTransaction,
+)
+
+
+def dump_json(value: Any) -> str | None:
+    """JSON text of ``value`` (None stays None); Decimals are written as strings."""
+    if value is None:
+        return None
+    return json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=True)
+
+
+def load_json(text: str | None) -> Any:
+    """Parse JSON text with every non-integer number as an exact Decimal."""
+    return None if text is None else json.loads(text, parse_float=Decimal)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal | UUID | datetime):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def entry_record(entry: Entry) -> dict[str, Any]:
+    """The ``entry`` record of an Entry."""
+    return {
+        "entry_id": str(entry.entry_id), "transaction_id": str(entry.transaction_id),
+        "journal_id": str(entry.journal_id), "account_id": str(entry.account_id),
+        "sequence": entry.sequence, "units": str(entry.units), "currency": entry.currency,
+        "direction": entry.direction.value, "entry_type": entry.entry_type,
+        "layer": entry.layer.value, "description": entry.description,
+        "metadata_json": dump_json(entry.metadata), "effective": entry.effective,
+        "created": entry.created,
+    }
+
+
+def entry_from(record: dict[str, Any]) -> Entry:
+    """The Entry of an ``entry`` record."""
+    return Entry.model_construct(
+        entry_id=UUID(record["entry_id"]), transaction_id=UUID(record["transaction_id"]),
+        journal_id=UUID(record["journal_id"]), account_id=UUID(record["account_id"]),
+        sequence=record["sequence"], units=Decimal(record["units"]),
+        currency=record["currency"], direction=Direction(record["direction"]),
+        entry_type=record["entry_type"], layer=Layer(record["layer"]),
+        description=record["description"], metadata=load_json(record["metadata_json"]),
+        effective=record["effective"], created=record["created"],
+    )
+
+
+def transaction_record(posted: PostedTransaction) -> dict[str, Any]:
+    """The ``transaction`` record of a transaction with its entries."""
+    tx = posted.transaction
+    return {
+        "transaction_id": str(tx.transaction_id), "tran_code_id": str(tx.tran_code_id),
+        "tran_code": tx.tran_code, "tran_code_version": tx.tran_code_version,
+        "journal_id": str(tx.journal_id), "correlation_id": tx.correlation_id,
+        "external_id": tx.external_id, "effective": tx.effective, "created": tx.created,
+        "description": tx.description, "metadata_json": dump_json(tx.metadata),
+        "entry_count": tx.entry_count, "void_of": _str(tx.void_of),
+        "voided_by": _str(tx.voided_by),
+        "entries": [entry_record(entry) for entry in posted.entries],
+    }
+
+
+def posted_from(record: dict[str, Any]) -> PostedTransaction:
+    """The transaction with its entries of a ``transaction`` record."""
+    transaction = Transaction.model_construct(
+        transaction_id=UUID(record["transaction_id"]),
+        tran_code_id=UUID(record["tran_code_id"]), tran_code=record["tran_code"],
+        tran_code_version=record["tran_code_version"], journal_id=UUID(record["journal_id"]),
+        correlation_id=record["correlation_id"], external_id=record["external_id"],
+        effective=record["effective"], created=record["created"],
+        description=record["description"], metadata=load_json(record["metadata_json"]),
+        entry_count=record["entry_count"], void_of=_uuid(record["void_of"]),
+        voided_by=_uuid(record["voided_by"]),
+    )
+    entries = tuple(entry_from(entry) for entry in record["entries"])
+    return PostedTransaction.model_construct(transaction=transaction, entries=entries)
+
+
+def balance_record(balance: Balance) -> dict[str, Any]:
+    """The ``balance`` record of a Balance."""
+    return {
+        "account_id": str(balance.account_id), "journal_id": str(balance.journal_id),
+        "currency": balance.currency, "normal_balance_type": balance.normal_balance_type.value,
+        "settled": _layer_record(balance.settled), "pending": _layer_record(balance.pending),
+        "encumbrance": _layer_record(balance.encumbrance), "version": balance.version,
+        "entry_id": _str(balance.entry_id), "transaction_id": _str(balance.transaction_id),
+        "created": balance.created, "modified": balance.modified,
+    }
+
+
+def balance_from(record: dict[str, Any]) -> Balance:
+    """The Balance of a ``balance`` record."""
+    return Balance.model_construct(
+        account_id=UUID(record["account_id"]), journal_id=UUID(record["journal_id"]),
+        currency=record["currency"],
+        normal_balance_type=Direction(record["normal_balance_type"]),
+        settled=_layer_from(record["settled"]), pending=_layer_from(record["pending"]),
+        encumbrance=_layer_from(record["encumbrance"]), version=record["version"],
+        entry_id=_uuid(record["entry_id"]), transaction_id=_uuid(record["transaction_id"]),
+        created=record["created"], modified=record["modified"],
+    )
+
+
+def _layer_record(layer: LayerBalance) -> dict[str, str]:
+    return {"dr_balance": str(layer.dr), "cr_balance": str(layer.cr),
+            "normal_balance": str(layer.normal_balance)}
+
+
+def _layer_from(record: dict[str, str]) -> LayerBalance:
+    return LayerBalance.model_construct(
+        dr=Decimal(record["dr_balance"]), cr=Decimal(record["cr_balance"]),
+        normal_balance=Decimal(record["normal_balance"]),
+    )
+
+
+def journal_record(journal: Journal) -> dict[str, Any]:
+    """The ``journal`` record of a Journal."""
+    return {"journal_id": str(journal.journal_id), "name": journal.name,
+            "description": journal.description, "code": journal.code,
+            "status": journal.status.value}
+
+
+def account_record(account: Account) -> dict[str, Any]:
+    """The ``account`` record of an Account."""
+    return {
+        "account_id": str(account.account_id), "code": account.code, "name": account.name,
+        "description": account.description,
+        "normal_balance_type": account.normal_balance_type.value,
+        "status": account.status.value, "metadata_json": dump_json(account.metadata),
+        "external_id": account.external_id,
+        "enable_concurrent_posting": account.config.enable_concurrent_posting,
+    }
+
+
+def account_from(record: dict[str, Any]) -> Account:
+    """The Account of an ``account`` record."""
+    fields = {k: v for k, v in record.items()
+              if k not in ("metadata_json", "enable_concurrent_posting")}
+    return Account.model_validate({
+        **fields, "metadata": load_json(record["metadata_json"]),
+        "config": AccountConfig(enable_concurrent_posting=record["enable_concurrent_posting"]),
+    })
+
+
+def tran_code_record(tran_code: TranCode) -> dict[str, Any]:
+    """The ``tran_code`` record of a TranCode version."""
+    body = tran_code.model_dump(mode="json", exclude={"metadata"})
+    return {**body, "metadata_json": dump_json(tran_code.metadata)}
+
+
+def tran_code_from(record: dict[str, Any]) -> TranCode:
+    """The TranCode of a ``tran_code`` record."""
+    fields = {k: v for k, v in record.items() if k != "metadata_json"}
+    return TranCode.model_validate({**fields, "metadata": load_json(record["metadata_json"])})
+
+
+def limit_record(limit: VelocityLimit) -> dict[str, Any]:
+    """The ``velocity_limit`` record of a VelocityLimit."""
+    return limit.model_dump(mode="json")
+
+
+def _str(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+def command_record(
+    command: PostTransaction | VoidTransaction, command_id: str, sent_at: datetime
+) -> dict[str, Any]:
+    """The ``command`` record of a posting or a void; ``command_id`` is unique per send."""
+    override = command.override_enforcement
+    common = {"sent_at": sent_at,
+              "override_enforcement": None if override is None else override.value}
+    if isinstance(command, VoidTransaction):
+        return {**common, "command_id": command_id, "kind": "VOID",
+                "void_of": str(command.void_of)}
+    return {**common, "command_id": command_id, "kind": "POST",
+            "transaction_id": str(command.transaction_id), "tran_code": command.tran_code,
+            "tran_code_version": command.tran_code_version,
+            "params_json": dump_json(command.params)}
+
+
+def command_payload(record: dict[str, Any]) -> dict[str, Any]:
+    """The payload ``ledger_core.parse_command`` validates, from a ``command`` record."""
+    payload: dict[str, Any] = {}
+    if record["override_enforcement"] is not None:
+        payload["override_enforcement"] = record["override_enforcement"]
+    if record["kind"] == "VOID":
+        return {**payload, "void_of": record["void_of"]}
+    payload.update(transaction_id=record["transaction_id"], tran_code=record["tran_code"],
+                   params=load_json(record["params_json"]) or {})
+    if record["tran_code_version"] is not None:
+        payload["tran_code_version"] = record["tran_code_version"]
+    return payload

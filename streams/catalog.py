@@ -1,0 +1,103 @@
+"""The catalog topic as a global table: every processor reads all of it into a ``Catalog``.
+
+Journals, accounts, tran code versions and limits are few and change rarely, so each process
+holds all of them in memory. ``refresh`` takes what has arrived without waiting; ``catch_up``
+reads to the topic's current end, which is what makes a posting that follows its account's
+creation see the account (the creation committed before the posting was sent).
+"""
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from ledger_core import Account, Journal, TranCode, VelocityLimit
+from ledger_core.catalog import Catalog
+from schemas import mapping
+from schemas.codec import codec
+from streams.errors import LedgerError
+from streams.offsets import end_offset
+
+log = logging.getLogger(__name__)
+CATCH_UP_TIMEOUT_S = 60.0
+
+
+def catalog_key(entity: Journal | Account | TranCode | VelocityLimit) -> dict[str, str]:
+    """The CatalogKey record of an entity: one compacted key per entity (per tran code version)."""
+    if isinstance(entity, Journal):
+        return {"kind": "journal", "id": str(entity.journal_id)}
+    if isinstance(entity, Account):
+        return {"kind": "account", "id": str(entity.account_id)}
+    if isinstance(entity, TranCode):
+        return {"kind": "tran_code", "id": f"{entity.code}:{entity.version}"}
+    return {"kind": "limit", "id": str(entity.limit_id)}
+
+
+def catalog_value(entity: Journal | Account | TranCode | VelocityLimit) -> dict[str, Any]:
+    """The Avro union branch and record of an entity, for a CatalogRecord."""
+    if isinstance(entity, Journal):
+        return {"-type": "ledger.Journal", **mapping.journal_record(entity)}
+    if isinstance(entity, Account):
+        return {"-type": "ledger.Account", **mapping.account_record(entity)}
+    if isinstance(entity, TranCode):
+        return {"-type": "ledger.TranCode", **mapping.tran_code_record(entity)}
+    return {"-type": "ledger.VelocityLimit", **mapping.limit_record(entity)}
+
+
+def entity_from(record: dict[str, Any]) -> Journal | Account | TranCode | VelocityLimit:
+    """The entity of a decoded CatalogRecord."""
+    type_name, body = record["entity"]
+    if type_name == "ledger.Journal":
+        return Journal.model_validate(body)
+    if type_name == "ledger.Account":
+        return mapping.account_from(body)
+    if type_name == "ledger.TranCode":
+        return mapping.tran_code_from(body)
+    return VelocityLimit.model_validate(body)
+
+
+class CatalogReader:
+    """Feeds a Catalog from the catalog topic (read_committed, from the beginning)."""
+
+    def __init__(self, bootstrap: str, topic: str, table: Catalog | None = None) -> None:
+        self.table = table or Catalog()
+        self._topic = topic
+        self._consumer = Consumer({
+            "bootstrap.servers": bootstrap, "group.id": f"catalog-reader-{uuid.uuid4()}",
+            "isolation.level": "read_committed", "enable.auto.commit": False,
+            "auto.offset.reset": "earliest", "enable.partition.eof": False,
+        })
+        self._consumer.assign([TopicPartition(topic, 0, 0)])
+        self.position = 0
+
+    def refresh(self) -> int:
+        """Apply what has already arrived, without waiting; return how many records."""
+        return self._apply(self._consumer.consume(1000, timeout=0))
+
+    def catch_up(self, timeout_s: float = CATCH_UP_TIMEOUT_S) -> None:
+        """Read to the topic's current committed end."""
+        end = end_offset(self._consumer, self._topic, 0)
+        deadline = time.monotonic() + timeout_s
+        while self.position < end:
+            if time.monotonic() > deadline:
+                raise LedgerError(f"the catalog was not read to offset {end} in {timeout_s}s")
+            self._apply(self._consumer.consume(1000, timeout=0.2))
+            position = self._consumer.position([TopicPartition(self._topic, 0)])[0].offset
+            self.position = max(self.position, position)
+
+    def _apply(self, messages: list[Any]) -> int:
+        count = 0
+        for message in messages:
+            if message.error() is not None:
+                continue
+            record = codec().decode("catalog_record", message.value())
+            self.table.put(entity_from(record))
+            self.position = message.offset() + 1
+            count += 1
+        return count
+
+    def close(self) -> None:
+        """Leave the topic."""
+        self._consumer.close()

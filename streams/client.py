@@ -1,0 +1,284 @@
+"""The producer side of the ledger: send commands, and wait for their results.
+
+Posting commands are keyed by their owner account (the account whose rules must be checked,
+usually the customer's) and voids by the owner account of the transaction they void, so a
+command always reaches the partition that holds its idempotency key. Catalog commands go to
+the single catalog-commands partition. Every command gets exactly one result on the results
+topic; a client that times out may re-send the same id safely.
+"""
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+
+from ledger_core import (
+    Balance,
+    Enforcement,
+    PostedTransaction,
+    PostTransaction,
+    VoidTransaction,
+)
+from ledger_core.catalog import CatalogKind
+from schemas import mapping
+from schemas.codec import codec
+from streams.errors import CommandTimeoutError, LedgerError
+from streams.offsets import end_offset
+from streams.outputs import command_key
+from streams.partition_task import balance_key
+from streams.partitioning import account_key, owner_partition
+from streams.topics import Topics
+
+RESULT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer to one command."""
+
+    command_id: str
+    transaction_id: str | None
+    status: str
+    code: str | None
+    message: str | None
+    field: str | None
+    value: str | None
+    transaction: PostedTransaction | None
+    warnings: tuple[dict[str, Any], ...]
+    entity: dict[str, Any] | None
+    partition: int
+    offset: int
+
+    @property
+    def ok(self) -> bool:
+        """True for POSTED and APPLIED."""
+        return self.status != "REJECTED"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able view of the result."""
+        body: dict[str, Any] = {"commandId": self.command_id, "status": self.status,
+                                "transactionId": self.transaction_id}
+        if self.code is not None:
+            body.update(code=self.code, message=self.message, field=self.field,
+                        value=self.value)
+        if self.transaction is not None:
+            body["transaction"] = json.loads(
+                self.transaction.model_dump_json(by_alias=True))
+        if self.warnings:
+            body["warnings"] = list(self.warnings)
+        if self.entity is not None:
+            body["entity"] = self.entity
+        return body
+
+
+def result_from(record: dict[str, Any], partition: int = -1, offset: int = -1) -> Result:
+    """A Result from a decoded result record."""
+    transaction = record["transaction"]
+    return Result(
+        command_id=record["command_id"], transaction_id=record["transaction_id"],
+        status=record["status"], code=record["code"],
+        message=record["message"], field=record["field"], value=record["value"],
+        transaction=None if transaction is None else mapping.posted_from(transaction),
+        warnings=tuple(record["warnings"]),
+        entity=None if record["entity_json"] is None else json.loads(record["entity_json"]),
+        partition=partition, offset=offset,
+    )
+
+
+class LedgerClient:
+    """Sends commands to the ledger's topics and collects their results."""
+
+    def __init__(self, bootstrap: str, topics: Topics | None = None,
+                 watch_results: bool = True) -> None:
+        self.bootstrap = bootstrap
+        self.topics = topics or Topics()
+        self._producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                                   "acks": "all", "linger.ms": 1})
+        self.partitions = self._partition_count()
+        self._results: dict[str, Result] = {}
+        self._watcher: Consumer | None = None
+        if watch_results:
+            self._watcher = self._watch_results()
+
+    def _partition_count(self) -> int:
+        try:
+            metadata = self._producer.list_topics(self.topics.commands, timeout=15)
+        except KafkaException as exc:
+            raise LedgerError(f"cannot reach Kafka at {self.bootstrap}: {exc}") from exc
+        topic = metadata.topics.get(self.topics.commands)
+        if topic is None or topic.error is not None or not topic.partitions:
+            raise LedgerError(f"topic {self.topics.commands} does not exist: start a processor "
+                              "(`ledger processor run`) to create the ledger's topics")
+        return len(topic.partitions)
+
+    def _watch_results(self) -> Consumer:
+        consumer = Consumer({"bootstrap.servers": self.bootstrap,
+                             "group.id": f"client-{uuid.uuid4()}",
+                             "isolation.level": "read_committed", "enable.auto.commit": False})
+        assignment = []
+        for partition in range(self.partitions):
+            high = end_offset(consumer, self.topics.results, partition)
+            assignment.append(TopicPartition(self.topics.results, partition, high))
+        consumer.assign(assignment)
+        return consumer
+
+    # Sending ------------------------------------------------------------------------
+
+    def send_post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
+                  owner: UUID, version: int | None = None,
+                  override: Enforcement | None = None) -> str:
+        """Send a posting command keyed by ``owner``; return its command id."""
+        command = PostTransaction(transaction_id=transaction_id, tran_code=tran_code,
+                                  tran_code_version=version, params=dict(params),
+                                  override_enforcement=override)
+        return self._send_command(command, owner)
+
+    def send_void(self, void_of: UUID, owner: UUID) -> str:
+        """Send a void of ``void_of``, keyed by the owner account of the original posting."""
+        return self._send_command(VoidTransaction(void_of=void_of), owner)
+
+    def _send_command(self, command: PostTransaction | VoidTransaction, owner: UUID) -> str:
+        record = mapping.command_record(command, str(uuid.uuid4()), datetime.now(UTC))
+        key = account_key(owner)
+        self._produce(self.topics.commands, key, codec().encode("command", record),
+                      owner_partition(owner, self.partitions))
+        return str(record["command_id"])
+
+    def send_catalog(self, kind: CatalogKind, body: Mapping[str, Any],
+                     command_id: str | None = None) -> str:
+        """Send a catalog command; return its command id."""
+        command_id = command_id or str(uuid.uuid4())
+        record = {"command_id": command_id, "kind": kind.value,
+                  "body_json": mapping.dump_json(dict(body)), "sent_at": datetime.now(UTC)}
+        self._produce(self.topics.catalog_commands, command_key(command_id),
+                      codec().encode("catalog_command", record), 0)
+        return command_id
+
+    def send_raw(self, topic: str, key: bytes | None, value: bytes, partition: int) -> None:
+        """Produce raw bytes (tests and tools use it to send bad input)."""
+        self._produce(topic, key, value, partition)
+
+    def _produce(self, topic: str, key: bytes | None, value: bytes, partition: int) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, value, key, partition=partition)
+                self._producer.poll(0)
+                return
+            except BufferError:
+                self._producer.poll(0.05)
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until every sent command is acknowledged by Kafka."""
+        if self._producer.flush(timeout_s) > 0:
+            raise LedgerError(f"commands were not acknowledged by Kafka in {timeout_s}s")
+
+    # Waiting ------------------------------------------------------------------------
+
+    def wait(self, command_ids: Iterable[str],
+             timeout_s: float = RESULT_TIMEOUT_S) -> dict[str, Result]:
+        """Wait for the result of every command; raise CommandTimeoutError if one is late."""
+        wanted = set(command_ids)
+        self.flush(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while not wanted <= self._results.keys():
+            if time.monotonic() > deadline:
+                missing = sorted(wanted - self._results.keys())
+                raise CommandTimeoutError(
+                    f"no result for {len(missing)} command(s) (first: {missing[0]}) within "
+                    f"{timeout_s:.0f}s; the commands are not lost, and re-sending the same "
+                    "ids is safe")
+            self.poll_results(0.2)
+        return {command_id: self._results[command_id] for command_id in wanted}
+
+    def poll_results(self, timeout_s: float) -> list[Result]:
+        """Collect the results that arrived; return them."""
+        assert self._watcher is not None, "this client does not watch results"
+        arrived = []
+        for message in self._watcher.consume(1000, timeout=timeout_s):
+            if message.error() is not None:
+                continue
+            result = result_from(codec().decode("result", message.value()),
+                                 message.partition() or 0, message.offset() or 0)
+            self._results[result.command_id] = result
+            arrived.append(result)
+        return arrived
+
+    def forget(self, command_ids: Iterable[str]) -> None:
+        """Drop collected results (long-running clients call it to bound memory)."""
+        for command_id in command_ids:
+            self._results.pop(command_id, None)
+
+    # Blocking helpers ---------------------------------------------------------------
+
+    def post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
+             owner: UUID, version: int | None = None, override: Enforcement | None = None,
+             timeout_s: float = RESULT_TIMEOUT_S) -> Result:
+        """Post and wait for the result."""
+        command_id = self.send_post(transaction_id, tran_code, params, owner, version, override)
+        return self.wait([command_id], timeout_s)[command_id]
+
+    def void(self, void_of: UUID, owner: UUID, timeout_s: float = RESULT_TIMEOUT_S) -> Result:
+        """Void and wait for the result."""
+        command_id = self.send_void(void_of, owner)
+        return self.wait([command_id], timeout_s)[command_id]
+
+    def catalog(self, kind: CatalogKind, body: Mapping[str, Any],
+                timeout_s: float = RESULT_TIMEOUT_S) -> Result:
+        """Send a catalog command and wait for the result."""
+        command_id = self.send_catalog(kind, body)
+        return self.wait([command_id], timeout_s)[command_id]
+
+    # Reading ------------------------------------------------------------------------
+
+    def balances(self, account_id: UUID) -> list[Balance]:
+        """The latest balance of ``account_id`` in every journal and currency (from CDC)."""
+        partition = owner_partition(account_id, self.partitions)
+        latest: dict[bytes, Balance] = {}
+        for message in read_partition(self.bootstrap, self.topics.balances, partition):
+            balance = mapping.balance_from(codec().decode("balance", message.value()))
+            if balance.account_id == account_id:
+                key = balance_key(balance.account_id, balance.journal_id, balance.currency)
+                latest[key] = balance
+        return sorted(latest.values(), key=lambda b: (str(b.journal_id), b.currency))
+
+    def close(self) -> None:
+        """Flush what was sent and stop watching results."""
+        self._producer.flush(10)
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
+
+
+def read_partition(bootstrap: str, topic: str, partition: int,
+                   timeout_s: float = 60.0) -> list[Any]:
+    """Every committed record of one partition up to its current end."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4()}",
+                         "isolation.level": "read_committed", "enable.auto.commit": False})
+    tp = TopicPartition(topic, partition)
+    end = end_offset(consumer, topic, partition)
+    if end == 0:
+        consumer.close()
+        return []
+    consumer.assign([TopicPartition(topic, partition, 0)])
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while consumer.position([tp])[0].offset < end:
+            if time.monotonic() > deadline:
+                raise LedgerError(f"{topic}[{partition}] was not read to {end} in {timeout_s}s")
+            messages += [m for m in consumer.consume(1000, timeout=0.2) if m.error() is None]
+    finally:
+        consumer.close()
+    return messages
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain text (no exponent)."""
+    return format(value, "f")

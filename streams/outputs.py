@@ -1,0 +1,121 @@
+"""What the processor writes for each input: decisions turned into Kafka records.
+
+Handlers return ``Output`` values and stage state writes on the partition task; the loop
+produces the outputs inside the batch's transaction. Nothing here talks to Kafka.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ledger_core import (
+    Posted,
+    PostedTransaction,
+    Rejected,
+    Rejection,
+)
+from schemas import mapping
+from schemas.codec import codec
+from streams.partition_task import PartitionTask
+from streams.partitioning import account_key, owner_partition
+from streams.topics import Topics
+
+
+@dataclass(frozen=True)
+class Output:
+    """One record to produce; ``changelog`` marks records that restore state."""
+
+    topic: str
+    partition: int
+    key: bytes
+    value: bytes
+    changelog: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an input record came from."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+def command_key(command_id: str) -> bytes:
+    """The framed CommandKey of a result."""
+    return codec().encode("command_key", {"command_id": command_id})
+
+
+def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decision: Posted,
+                   source: Source, now: datetime) -> list[Output]:
+    """Everything a posting writes: entries, legs, balances, the transaction and its result."""
+    n = task.partitions
+    outputs = []
+    for entry in decision.entries:
+        record = codec().encode("entry", mapping.entry_record(entry))
+        owner = owner_partition(entry.account_id, n)
+        outputs.append(Output(topics.entries, owner, account_key(entry.account_id), record))
+        if owner != task.partition:
+            outputs.append(Output(topics.legs, owner, account_key(entry.account_id), record))
+    for balance in decision.balances:
+        key, value = task.stage_balance(balance)
+        outputs.append(Output(topics.balances, task.partition, key, value, changelog=True))
+    posted = PostedTransaction.model_construct(transaction=decision.transaction,
+                                               entries=decision.entries)
+    key, value = task.stage_transaction(posted)
+    outputs.append(Output(topics.transactions, task.partition, key, value, changelog=True))
+    if decision.voided is not None:
+        original = task.posted(decision.voided.transaction_id)
+        assert original is not None, "a void was decided without its original"
+        updated = PostedTransaction.model_construct(transaction=decision.voided,
+                                                    entries=original.entries)
+        key, value = task.stage_transaction(updated)
+        outputs.append(Output(topics.transactions, task.partition, key, value, changelog=True))
+    result = result_record(command_id, "POSTED", source, now,
+                           transaction_id=decision.transaction.transaction_id, posted=posted,
+                           warnings=decision.warnings)
+    outputs.append(Output(topics.results, task.partition, command_key(command_id), result))
+    return outputs
+
+
+def rejected_output(topics: Topics, partition: int, command_id: str, decision: Rejected,
+                    source: Source, now: datetime) -> Output:
+    """The result of a rejected command."""
+    result = result_record(command_id, "REJECTED", source, now,
+                           transaction_id=decision.transaction_id, rejection=decision.rejection)
+    return Output(topics.results, partition, command_key(command_id), result)
+
+
+def result_record(command_id: str, status: str, source: Source, now: datetime, *,
+                  transaction_id: UUID | None = None,
+                  posted: PostedTransaction | None = None,
+                  rejection: Rejection | None = None,
+                  warnings: tuple[Rejection, ...] = (),
+                  entity: dict[str, Any] | None = None) -> bytes:
+    """A framed Result record."""
+    return codec().encode("result", {
+        "command_id": command_id, "status": status,
+        "transaction_id": None if transaction_id is None else str(transaction_id),
+        "code": None if rejection is None else rejection.code.value,
+        "message": None if rejection is None else rejection.message,
+        "field": None if rejection is None else rejection.field,
+        "value": None if rejection is None else rejection.value,
+        "transaction": None if posted is None else mapping.transaction_record(posted),
+        "warnings": [{"code": w.code.value, "message": w.message, "field": w.field,
+                      "value": w.value} for w in warnings],
+        "entity_json": None if entity is None else json.dumps(entity, default=str),
+        "source_partition": source.partition, "source_offset": source.offset,
+        "processed_at": now,
+    })
+
+
+def dead_letter(topics: Topics, source: Source, key: bytes | None, value: bytes | None,
+                error: str, now: datetime) -> Output:
+    """A dead-letter record carrying the raw input and why it could not be decoded."""
+    record = codec().encode("dead_letter", {
+        "topic": source.topic, "partition": source.partition, "offset": source.offset,
+        "key": key, "value": value, "error": error, "failed_at": now,
+    })
+    return Output(topics.dead_letters, 0, key or b"", record)

@@ -1,0 +1,115 @@
+"""One owned partition: its state, the batch's pending writes, and the view ``apply`` reads.
+
+The view owns exactly the accounts whose owner partition is this one, whatever else the
+process holds, so a decision never depends on how partitions happen to be assigned.
+"""
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from ledger_core import (
+    Account,
+    Balance,
+    Journal,
+    PostedTransaction,
+    TranCode,
+    VelocityLimit,
+)
+from ledger_core.catalog import Catalog
+from schemas import mapping
+from schemas.codec import codec
+from streams.partitioning import owner_partition
+from streams.state import BALANCE, TRANSACTION, PartitionState
+
+
+def balance_key(account_id: UUID, journal_id: UUID, currency: str) -> bytes:
+    """The framed BalanceKey: the balances topic's key and the state's balance key."""
+    return codec().encode("balance_key", {"account_id": str(account_id),
+                                          "journal_id": str(journal_id), "currency": currency})
+
+
+def transaction_key(transaction_id: UUID) -> bytes:
+    """The framed TransactionKey: the transactions topic's key and the state's key."""
+    return codec().encode("transaction_key", {"transaction_id": str(transaction_id)})
+
+
+class PartitionTask:
+    """A partition's committed state plus the uncommitted writes of the current batch."""
+
+    def __init__(self, partition: int, partitions: int, store: PartitionState,
+                 catalog: Catalog) -> None:
+        self.partition = partition
+        self.partitions = partitions
+        self.store = store
+        self.catalog = catalog
+        self._pending: dict[bytes, tuple[bytes, Balance | PostedTransaction]] = {}
+
+    # LedgerView -----------------------------------------------------------------------
+
+    def journal(self, journal_id: UUID) -> Journal | None:
+        """The journal with this id, or None."""
+        return self.catalog.journal(journal_id)
+
+    def account(self, account_id: UUID) -> Account | None:
+        """The account with this id, or None."""
+        return self.catalog.account(account_id)
+
+    def tran_code(self, code: str, version: int | None) -> TranCode | None:
+        """The tran code at ``version`` (latest when None), or None."""
+        return self.catalog.tran_code(code, version)
+
+    def limits_for(self, account_id: UUID) -> Sequence[VelocityLimit]:
+        """Every limit attached to the account."""
+        return self.catalog.limits_for(account_id)
+
+    def balance(self, account_id: UUID, journal_id: UUID, currency: str) -> Balance | None:
+        """The balance as of the last staged write, or None."""
+        key = BALANCE + balance_key(account_id, journal_id, currency)
+        pending = self._pending.get(key)
+        if pending is not None:
+            assert isinstance(pending[1], Balance)
+            return pending[1]
+        raw = self.store.get(BALANCE, key[1:])
+        return None if raw is None else mapping.balance_from(codec().decode("balance", raw))
+
+    def posted(self, transaction_id: UUID) -> PostedTransaction | None:
+        """The posted transaction as of the last staged write, or None."""
+        key = TRANSACTION + transaction_key(transaction_id)
+        pending = self._pending.get(key)
+        if pending is not None:
+            assert isinstance(pending[1], PostedTransaction)
+            return pending[1]
+        raw = self.store.get(TRANSACTION, key[1:])
+        if raw is None:
+            return None
+        return mapping.posted_from(codec().decode("transaction", raw))
+
+    def owns(self, account_id: UUID) -> bool:
+        """True when this partition owns the account."""
+        return owner_partition(account_id, self.partitions) == self.partition
+
+    # Writes ---------------------------------------------------------------------------
+
+    def stage_balance(self, balance: Balance) -> tuple[bytes, bytes]:
+        """Stage a new balance version; return its Kafka key and value."""
+        key = balance_key(balance.account_id, balance.journal_id, balance.currency)
+        value = codec().encode("balance", mapping.balance_record(balance))
+        self._pending[BALANCE + key] = (value, balance)
+        return key, value
+
+    def stage_transaction(self, posted: PostedTransaction) -> tuple[bytes, bytes]:
+        """Stage a posted transaction (or its voided version); return its Kafka key and value."""
+        key = transaction_key(posted.transaction.transaction_id)
+        value = codec().encode("transaction", mapping.transaction_record(posted))
+        self._pending[TRANSACTION + key] = (value, posted)
+        return key, value
+
+    def take_pending(self) -> list[tuple[bytes, bytes]]:
+        """The staged writes as state key/value pairs, and forget them."""
+        items = [(key, value) for key, (value, _model) in self._pending.items()]
+        self._pending.clear()
+        return items
+
+    def discard_pending(self) -> None:
+        """Forget the staged writes of an aborted batch."""
+        self._pending.clear()

@@ -1,0 +1,386 @@
+"""The exactly-once posting processor: one loop on confluent-kafka per process.
+
+Each turn of the loop is one Kafka transaction:
+
+1. consume a batch (up to ``batch_max`` records or ``batch_timeout_s``) from the commands,
+   legs and catalog-commands partitions this process owns;
+2. decide every record with ``ledger_core`` against RocksDB state plus the batch's own
+   staged writes, and produce the outputs (entries, legs, balances, transactions, results,
+   catalog records, dead letters) inside the transaction;
+3. send the consumed offsets with the consumer group metadata and commit;
+4. only then write the staged state and the changelog offsets to RocksDB, one WriteBatch per
+   partition.
+
+A crash before 3 loses nothing (the transaction aborts, input is re-read); a crash between 3
+and 4 leaves the state behind Kafka, and the next start restores it from the changelogs.
+Rebalance callbacks run inside ``consume``, between transactions, so no batch is ever open
+when partitions are revoked or lost.
+"""
+
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+
+from ledger_core import (
+    Posted,
+    Rejected,
+    RejectionCode,
+    apply,
+    apply_remote_entries,
+    parse_command,
+)
+from schemas import mapping
+from schemas.codec import DecodeError, codec
+from streams.catalog import CatalogReader
+from streams.catalog_commands import CatalogDesk
+from streams.errors import LedgerError, StateError
+from streams.outputs import Output, Source, dead_letter, posted_outputs, rejected_output
+from streams.partition_task import PartitionTask
+from streams.restore import restore
+from streams.state import BALANCE, TRANSACTION, PartitionState, StateIdentity
+from streams.topics import Topics, ensure_topics
+
+log = logging.getLogger(__name__)
+
+# A decision that names a missing catalog entity is retried once after reading the catalog
+# to its end: the entity may have been created just before the command was sent.
+_CATALOG_MISSES = {RejectionCode.ACCOUNT_NOT_FOUND, RejectionCode.TRAN_CODE_NOT_FOUND,
+                   RejectionCode.TRAN_CODE_VERSION_NOT_FOUND, RejectionCode.JOURNAL_NOT_FOUND}
+COMMIT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ProcessorConfig:
+    """How one processor process runs."""
+
+    bootstrap: str
+    topics: Topics
+    state_dir: Path
+    instance_id: str
+    batch_max: int = 500
+    batch_timeout_s: float = 0.01
+    transaction_timeout_ms: int = 10_000
+    session_timeout_ms: int = 10_000
+    replication: int | None = None
+
+    @property
+    def group_id(self) -> str:
+        """The consumer group every processor of this ledger joins."""
+        return f"{self.topics.prefix}.processor"
+
+    @property
+    def transactional_id(self) -> str:
+        """Stable per instance, so a restart fences its own dangling transaction at once."""
+        return f"{self.topics.prefix}.processor.{self.instance_id}"
+
+
+@dataclass
+class _Batch:
+    """Bookkeeping of the open transaction."""
+
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    changelog_next: dict[tuple[str, int], int] = field(default_factory=dict)
+    touched: set[int] = field(default_factory=set)
+    delivery_error: KafkaError | None = None
+
+
+class Processor:
+    """Owns partitions of the commands and legs topics and processes them exactly once."""
+
+    def __init__(self, config: ProcessorConfig) -> None:
+        self.config = config
+        self.topics = config.topics
+        self.tasks: dict[int, PartitionTask] = {}
+        self.restored: dict[int, int] = {}
+        self._stopping = False
+        self._batch = _Batch()
+        self._cluster_id = ""
+        self.catalog: CatalogReader | None = None
+        self.desk: CatalogDesk | None = None
+        self.producer: Producer | None = None
+        self.consumer: Consumer | None = None
+
+    # Lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create or check the topics, fence earlier transactions, read the catalog, subscribe."""
+        admin = AdminClient({"bootstrap.servers": self.config.bootstrap})
+        ensure_topics(admin, self.topics, self.config.replication)
+        self._cluster_id = admin.describe_cluster(request_timeout=15).result().cluster_id or ""
+        self.catalog = CatalogReader(self.config.bootstrap, self.topics.catalog)
+        self.catalog.catch_up()
+        self.desk = CatalogDesk(self.topics, self.catalog)
+        self.producer = Producer({
+            "bootstrap.servers": self.config.bootstrap,
+            "transactional.id": self.config.transactional_id,
+            "transaction.timeout.ms": self.config.transaction_timeout_ms,
+            "linger.ms": 2, "compression.type": "lz4",
+            "queue.buffering.max.messages": 1_000_000,
+        })
+        self._call(self.producer.init_transactions, 60)
+        self.consumer = Consumer({
+            "bootstrap.servers": self.config.bootstrap, "group.id": self.config.group_id,
+            "group.instance.id": self.config.instance_id,
+            "isolation.level": "read_committed", "enable.auto.commit": False,
+            "auto.offset.reset": "earliest", "partition.assignment.strategy": "range",
+            "session.timeout.ms": self.config.session_timeout_ms,
+            "heartbeat.interval.ms": max(1000, self.config.session_timeout_ms // 5),
+            "max.poll.interval.ms": 600_000, "enable.partition.eof": False,
+        })
+        self.consumer.subscribe(
+            [self.topics.commands, self.topics.legs, self.topics.catalog_commands],
+            on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost,
+        )
+
+    def run(self, install_signals: bool = True, stop_after_s: float | None = None) -> None:
+        """Process until SIGTERM/SIGINT (or ``stop_after_s``), then shut down cleanly."""
+        if install_signals:
+            signal.signal(signal.SIGTERM, self._request_stop)
+            signal.signal(signal.SIGINT, self._request_stop)
+        if self.consumer is None:
+            self.start()
+        deadline = None if stop_after_s is None else time.monotonic() + stop_after_s
+        try:
+            while not self._stopping and (deadline is None or time.monotonic() < deadline):
+                self.step()
+        finally:
+            self.close()
+
+    def step(self) -> int:
+        """Consume and process one batch in one transaction; return how many records."""
+        assert self.consumer is not None and self.catalog is not None
+        self.catalog.refresh()
+        messages = self.consumer.consume(self.config.batch_max, self.config.batch_timeout_s)
+        messages = [m for m in messages if not self._is_event(m)]
+        if messages:
+            self._process(messages)
+        return len(messages)
+
+    def _request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def stop(self) -> None:
+        """Ask the loop to finish its current batch and stop."""
+        self._stopping = True
+
+    def close(self) -> None:
+        """Leave the group and close every store (no batch is open between steps)."""
+        if self.consumer is not None:
+            self.consumer.close()
+            self.consumer = None
+        for task in self.tasks.values():
+            task.store.close()
+        self.tasks.clear()
+        if self.catalog is not None:
+            self.catalog.close()
+        if self.producer is not None:
+            self.producer.flush(10)
+
+    # Rebalances ----------------------------------------------------------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        assert self.catalog is not None
+        for tp in partitions:
+            if tp.topic == self.topics.commands and tp.partition not in self.tasks:
+                self.tasks[tp.partition] = self._open_task(tp.partition)
+        log.info("assigned %s", sorted((tp.topic, tp.partition) for tp in partitions))
+
+    def _open_task(self, partition: int) -> PartitionTask:
+        assert self.catalog is not None
+        identity = StateIdentity(self._cluster_id, self.topics.prefix, self.topics.partitions,
+                                 partition)
+        store = PartitionState(self.config.state_dir / f"partition-{partition}", identity)
+        count = restore(self.config.bootstrap, store,
+                        {self.topics.balances: BALANCE, self.topics.transactions: TRANSACTION},
+                        partition)
+        self.restored[partition] = self.restored.get(partition, 0) + count
+        log.info("partition %d: restored %d state records from Kafka", partition, count)
+        return PartitionTask(partition, self.topics.partitions, store, self.catalog.table)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Called from consume(): the previous batch is committed and no transaction is open.
+        self._close_tasks(partitions)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Same as revoke: nothing is uncommitted here, and the new owner restores from Kafka.
+        self._close_tasks(partitions)
+
+    def _close_tasks(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            if tp.topic == self.topics.commands and tp.partition in self.tasks:
+                self.tasks.pop(tp.partition).store.close()
+
+    # One batch -----------------------------------------------------------------------
+
+    def _process(self, messages: list[Message]) -> None:
+        assert self.producer is not None and self.consumer is not None
+        now = datetime.now(UTC)
+        self._batch = _Batch()
+        try:
+            self.producer.begin_transaction()
+            for message in messages:
+                self._route(message, now)
+                self._batch.offsets[(message.topic() or "", message.partition() or 0)] = (
+                    (message.offset() or 0) + 1)
+            offsets = [TopicPartition(t, p, o) for (t, p), o in self._batch.offsets.items()]
+            self.producer.send_offsets_to_transaction(
+                offsets, self.consumer.consumer_group_metadata(), 30)
+            self._commit()
+        except KafkaException as exc:
+            self._fail_batch(exc)
+            return
+        self._write_state()
+
+    def _commit(self) -> None:
+        assert self.producer is not None
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                self.producer.commit_transaction(60)
+                if self._batch.delivery_error is not None:
+                    raise LedgerError(f"a record was not delivered: {self._batch.delivery_error}")
+                return
+            except KafkaException as exc:
+                error: KafkaError = exc.args[0]
+                if error.retriable() and attempt < COMMIT_ATTEMPTS - 1:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise
+
+    def _fail_batch(self, exc: KafkaException) -> None:
+        """Abort an abortable failure and rewind; anything else is fatal for the process."""
+        assert self.producer is not None
+        error: KafkaError = exc.args[0]
+        for task in self.tasks.values():
+            task.discard_pending()
+        if self.desk is not None:
+            self.desk.discard_pending()
+        if error.fatal() or not error.txn_requires_abort():
+            raise LedgerError(f"fatal Kafka error, the processor stops: {error}") from exc
+        log.warning("aborting the batch after %s; rewinding to the committed offsets", error)
+        self._call(self.producer.abort_transaction, 60)
+        self._rewind()
+
+    def _rewind(self) -> None:
+        assert self.consumer is not None
+        assignment = self.consumer.assignment()
+        for tp in self.consumer.committed(assignment, timeout=30):
+            offset = tp.offset if tp.offset >= 0 else 0
+            self.consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
+
+    def _write_state(self) -> None:
+        for partition in self._batch.touched:
+            task = self.tasks.get(partition)
+            if task is None:
+                continue
+            next_offsets = {topic: offset for (topic, p), offset
+                            in self._batch.changelog_next.items() if p == partition}
+            task.store.write(task.take_pending(), next_offsets)
+        if self.desk is not None:
+            self.desk.committed()
+
+    # Routing -------------------------------------------------------------------------
+
+    def _route(self, message: Message, now: datetime) -> None:
+        source = Source(message.topic() or "", message.partition() or 0, message.offset() or 0)
+        if source.topic == self.topics.catalog_commands:
+            assert self.desk is not None
+            outputs = self.desk.handle(message, source, now)
+        elif source.topic == self.topics.legs:
+            outputs = self._handle_leg(message, source, now)
+        else:
+            outputs = self._handle_command(message, source, now)
+        for output in outputs:
+            self._produce(output)
+
+    def _handle_command(self, message: Message, source: Source, now: datetime) -> list[Output]:
+        task = self.tasks[source.partition]
+        try:
+            record = codec().decode("command", message.value())
+        except DecodeError as exc:
+            return [dead_letter(self.topics, source, message.key(), message.value(), str(exc), now)]
+        command = parse_command(mapping.command_payload(record))
+        if isinstance(command, Rejected):
+            return [rejected_output(self.topics, source.partition, record["command_id"],
+                                    command, source, now)]
+        decision = apply(task, command, now)
+        if isinstance(decision, Rejected) and decision.code in _CATALOG_MISSES:
+            assert self.catalog is not None
+            self.catalog.catch_up()
+            decision = apply(task, command, now)
+        if isinstance(decision, Posted):
+            self._batch.touched.add(source.partition)
+            return posted_outputs(self.topics, task, record["command_id"], decision, source, now)
+        return [rejected_output(self.topics, source.partition, record["command_id"],
+                                decision, source, now)]
+
+    def _handle_leg(self, message: Message, source: Source, now: datetime) -> list[Output]:
+        task = self.tasks[source.partition]
+        entry = mapping.entry_from(codec().decode("entry", message.value()))
+        if task.account(entry.account_id) is None:
+            assert self.catalog is not None
+            self.catalog.catch_up()
+            if task.account(entry.account_id) is None:
+                raise StateError(f"a leg names account {entry.account_id}, which the catalog "
+                                 "does not hold: the catalog topic has lost records")
+        self._batch.touched.add(source.partition)
+        outputs = []
+        for balance in apply_remote_entries(task, [entry]):
+            key, value = task.stage_balance(balance)
+            outputs.append(Output(self.topics.balances, source.partition, key, value, True))
+        return outputs
+
+    def _produce(self, output: Output) -> None:
+        assert self.producer is not None
+        callback = self._changelog_delivered if output.changelog else self._delivered
+        while True:
+            try:
+                self.producer.produce(output.topic, output.value, output.key,
+                                      partition=output.partition, on_delivery=callback)
+                return
+            except BufferError:
+                self.producer.poll(0.05)
+
+    def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self._batch.delivery_error = error
+
+    def _changelog_delivered(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self._batch.delivery_error = error
+            return
+        key = (message.topic() or "", message.partition() or 0)
+        offset = (message.offset() or 0) + 1
+        if offset > self._batch.changelog_next.get(key, 0):
+            self._batch.changelog_next[key] = offset
+
+    # Helpers -------------------------------------------------------------------------
+
+    def _is_event(self, message: Message) -> bool:
+        error = message.error()
+        if error is None:
+            return False
+        if error.fatal():
+            raise LedgerError(f"fatal consumer error: {error}")
+        log.warning("consumer: %s", error)
+        return True
+
+    def _call(self, function: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except KafkaException as exc:
+            raise LedgerError(f"Kafka refused {function.__name__}: {exc.args[0]}") from exc

@@ -1,0 +1,96 @@
+"""Bringing a partition's RocksDB state up to what Kafka has committed.
+
+The balances and transactions topics are the changelogs of the state (the processor writes
+them in the same transaction as everything else). Restore reads each from the offset the
+state already reflects to the topic's true end: the high watermark, not the last stable
+offset, so a transaction still open by a previous owner is waited for (it commits or is
+aborted within ``transaction.timeout.ms``) rather than silently cut off. Only committed
+records are applied (``read_committed``).
+"""
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from streams.errors import StateError
+from streams.offsets import end_offset
+from streams.state import PartitionState
+
+log = logging.getLogger(__name__)
+CHUNK = 10_000
+RESTORE_STALL_S = 300.0
+
+
+def restore(bootstrap: str, store: PartitionState, changelogs: dict[str, bytes],
+            partition: int) -> int:
+    """Apply every committed changelog record the state lacks; return how many were applied.
+
+    ``changelogs`` maps each restoring topic to its state family (``BALANCE``,
+    ``TRANSACTION``).
+    """
+    restored = 0
+    for topic, family in changelogs.items():
+        restored += _restore_topic(bootstrap, store, topic, family, partition)
+    return restored
+
+
+def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: bytes,
+                   partition: int) -> int:
+    start = store.next_offset(topic)
+    end = _high_watermark(bootstrap, topic, partition)
+    if start > end:
+        raise StateError(
+            f"the state in {store.path} says {topic}[{partition}] was read to offset {start}, "
+            f"but the topic ends at {end}: the topic was recreated or the state belongs to "
+            "another cluster. Move the state directory away to rebuild it from Kafka."
+        )
+    if start == end:
+        return 0
+    consumer = Consumer({
+        "bootstrap.servers": bootstrap, "group.id": f"restore-{uuid.uuid4()}",
+        "isolation.level": "read_committed", "enable.auto.commit": False,
+        "fetch.max.bytes": 64 * 1024 * 1024,
+    })
+    consumer.assign([TopicPartition(topic, partition, start)])
+    applied = 0
+    chunk: list[tuple[bytes, bytes]] = []
+    position = start
+    last_progress = time.monotonic()
+    try:
+        while position < end:
+            messages = consumer.consume(CHUNK, timeout=0.5)
+            for message in messages:
+                if message.error() is None:
+                    chunk.append((family + _key(message), message.value()))
+            new_position = consumer.position([TopicPartition(topic, partition)])[0].offset
+            if new_position > position:
+                position, last_progress = new_position, time.monotonic()
+            elif time.monotonic() - last_progress > RESTORE_STALL_S:
+                raise StateError(f"restoring {topic}[{partition}] stalled at offset {position} "
+                                 f"of {end} for {RESTORE_STALL_S:.0f}s")
+            if len(chunk) >= CHUNK or position >= end:
+                store.write(chunk, {topic: position})
+                applied += len(chunk)
+                chunk = []
+    finally:
+        consumer.close()
+    log.info("restored %d records of %s[%d] (offsets %d..%d)", applied, topic, partition,
+             start, end)
+    return applied
+
+
+def _key(message: Any) -> bytes:
+    key: bytes = message.key()
+    return key
+
+
+def _high_watermark(bootstrap: str, topic: str, partition: int) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"hw-{uuid.uuid4()}",
+                         "isolation.level": "read_uncommitted"})
+    try:
+        return end_offset(consumer, topic, partition)
+    finally:
+        consumer.close()

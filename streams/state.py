@@ -1,0 +1,95 @@
+"""RocksDB state of one partition: balances, posted transactions, and the offsets they reflect.
+
+State keys are the Kafka keys of the records that restore them, behind a one-byte family
+prefix: ``b`` + the framed BalanceKey (the balances topic) and ``t`` + the framed
+TransactionKey (the transactions topic). Values are the framed records as written to Kafka,
+so restoring is a copy. ``m`` holds the identity of the state and, for each restoring topic,
+the next offset not yet reflected.
+
+Nothing is written here before its Kafka transaction has committed; then the data and the
+offsets go into one WriteBatch, so the state is always the image of a committed prefix.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rocksdict import Options, Rdict, WriteBatch
+
+from streams.errors import StateError
+
+BALANCE = b"b"
+TRANSACTION = b"t"
+_META = b"m:meta"
+
+
+@dataclass(frozen=True)
+class StateIdentity:
+    """What a state directory belongs to; a mismatch means it is not this ledger's state."""
+
+    cluster_id: str
+    topic_prefix: str
+    partitions: int
+    partition: int
+
+
+class PartitionState:
+    """The RocksDB database of one partition."""
+
+    def __init__(self, path: Path, identity: StateIdentity) -> None:
+        self.path = path
+        self.identity = identity
+        path.mkdir(parents=True, exist_ok=True)
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        try:
+            self._db = Rdict(str(path), options)
+        except Exception as exc:
+            raise StateError(
+                f"the state of partition {identity.partition} in {path} cannot be opened "
+                f"({exc}). It may be corrupt or held by another processor. The ledger never "
+                "deletes state by itself: stop any other processor using this directory, or "
+                "move the directory away to rebuild it from Kafka."
+            ) from exc
+        self._meta = self._load_meta()
+
+    def _load_meta(self) -> dict[str, object]:
+        raw = self._db.get(_META)
+        if raw is None:
+            return {"identity": self.identity.__dict__, "next": {}}
+        meta: dict[str, object] = json.loads(raw)
+        if meta["identity"] != self.identity.__dict__:
+            self._db.close()
+            raise StateError(
+                f"the state in {self.path} belongs to {meta['identity']}, not to "
+                f"{self.identity.__dict__}. Point --state-dir elsewhere, or move this "
+                "directory away to rebuild the state from Kafka."
+            )
+        return meta
+
+    def next_offset(self, topic: str) -> int:
+        """The first offset of ``topic`` (this partition) not yet reflected in the state."""
+        offsets = self._meta["next"]
+        assert isinstance(offsets, dict)
+        return int(offsets.get(topic, 0))
+
+    def get(self, family: bytes, key: bytes) -> bytes | None:
+        """The stored value of ``key`` in ``family``, or None."""
+        value: bytes | None = self._db.get(family + key)
+        return value
+
+    def write(self, items: Iterable[tuple[bytes, bytes]], next_offsets: dict[str, int]) -> None:
+        """Write committed data and the offsets it brings the state to, atomically."""
+        offsets = self._meta["next"]
+        assert isinstance(offsets, dict)
+        offsets.update(next_offsets)
+        batch = WriteBatch(raw_mode=True)
+        for key, value in items:
+            batch.put(key, value)
+        batch.put(_META, json.dumps(self._meta).encode())
+        self._db.write(batch)
+
+    def close(self) -> None:
+        """Flush and release the database."""
+        self._db.close()

@@ -1,0 +1,154 @@
+"""The ledger's topics: names, partition counts and configs, created or checked on start.
+
+Every topic is created explicitly; nothing relies on broker auto-creation. A topic that exists
+with another partition count or cleanup policy stops the processor: repartitioning a ledger
+moves account ownership, and that is never done implicitly.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
+
+from streams.errors import TopicLayoutError
+
+FOREVER = "-1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic of the ledger."""
+
+    name: str
+    partitions: int
+    compacted: bool
+    purpose: str
+
+    @property
+    def config(self) -> dict[str, str]:
+        """The topic-level configs the ledger sets."""
+        if self.compacted:
+            return {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
+        return {"cleanup.policy": "delete", "retention.ms": FOREVER, "retention.bytes": FOREVER}
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The names and layout of every topic of one ledger (``prefix`` separates ledgers)."""
+
+    prefix: str = "ledger"
+    partitions: int = 6
+
+    def _name(self, suffix: str) -> str:
+        return f"{self.prefix}.{suffix}"
+
+    @property
+    def commands(self) -> str:
+        """Posting commands, keyed by the owner account."""
+        return self._name("commands")
+
+    @property
+    def legs(self) -> str:
+        """Entries on accounts another partition owns, keyed by account."""
+        return self._name("legs")
+
+    @property
+    def catalog_commands(self) -> str:
+        """Catalog changes, on one partition so they are serialised."""
+        return self._name("catalog-commands")
+
+    @property
+    def catalog(self) -> str:
+        """Journals, accounts, tran codes and limits: a compacted global table."""
+        return self._name("catalog")
+
+    @property
+    def entries(self) -> str:
+        """Every entry, keyed by account: the journal of record."""
+        return self._name("entries")
+
+    @property
+    def transactions(self) -> str:
+        """Posted transactions with their entries, on the partition that decided them."""
+        return self._name("transactions")
+
+    @property
+    def balances(self) -> str:
+        """Balance versions (CDC), compacted, on the owner account's partition."""
+        return self._name("balances")
+
+    @property
+    def results(self) -> str:
+        """One result per command, on the command's partition."""
+        return self._name("results")
+
+    @property
+    def dead_letters(self) -> str:
+        """Undecodable input with its raw bytes and origin."""
+        return self._name("dead-letters")
+
+    def specs(self) -> list[TopicSpec]:
+        """Every topic with its layout."""
+        n = self.partitions
+        return [
+            TopicSpec(self.commands, n, False, "posting commands"),
+            TopicSpec(self.legs, n, False, "entries for accounts other partitions own"),
+            TopicSpec(self.catalog_commands, 1, False, "catalog commands"),
+            TopicSpec(self.catalog, 1, True, "catalog (global table)"),
+            TopicSpec(self.entries, n, False, "entries (journal of record)"),
+            TopicSpec(self.transactions, n, False, "transactions; restores idempotency state"),
+            TopicSpec(self.balances, n, True, "balances CDC; restores balance state"),
+            TopicSpec(self.results, n, False, "results"),
+            TopicSpec(self.dead_letters, 1, False, "dead letters"),
+        ]
+
+
+def ensure_topics(admin: AdminClient, topics: Topics, replication: int | None = None) -> list[str]:
+    """Create the missing topics and check the existing ones; return the names created.
+
+    Raises ``TopicLayoutError`` when an existing topic has another partition count or
+    cleanup policy than the ledger needs.
+    """
+    metadata = admin.list_topics(timeout=15)
+    brokers = len(metadata.brokers)
+    factor = replication or min(3, brokers)
+    existing = {spec.name: spec for spec in topics.specs() if spec.name in metadata.topics}
+    missing = [spec for spec in topics.specs() if spec.name not in existing]
+    if missing:
+        futures = admin.create_topics(
+            [NewTopic(spec.name, spec.partitions, factor, config=spec.config) for spec in missing],
+            operation_timeout=30,
+        )
+        for name, future in futures.items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                    raise TopicLayoutError(f"could not create topic {name}: {exc}") from exc
+    if existing:
+        _check_layout(admin, metadata, list(existing.values()))
+    return [spec.name for spec in missing]
+
+
+def _check_layout(admin: AdminClient, metadata: Any, specs: list[TopicSpec]) -> None:
+    problems = []
+    for spec in specs:
+        actual = len(metadata.topics[spec.name].partitions)
+        if actual != spec.partitions:
+            problems.append(f"{spec.name} has {actual} partitions, the ledger needs "
+                            f"{spec.partitions}")
+    by_name = {spec.name: spec for spec in specs}
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, spec.name) for spec in specs]
+    for resource, future in admin.describe_configs(resources).items():
+        spec = by_name[resource.name]
+        policy = future.result()["cleanup.policy"].value
+        wanted = spec.config["cleanup.policy"]
+        if policy != wanted:
+            problems.append(f"{spec.name} has cleanup.policy={policy}, the ledger needs {wanted}")
+    if problems:
+        raise TopicLayoutError(
+            "existing topics do not match the ledger's layout: " + "; ".join(problems)
+            + ". Fix them by hand (the ledger never repartitions or changes a policy itself) or "
+            "use another --topic-prefix."
+        )
