@@ -20,13 +20,17 @@ from uuid import UUID
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from ledger_core import (
+    Account,
     Balance,
     Enforcement,
+    Journal,
     PostedTransaction,
     PostTransaction,
+    TranCode,
+    VelocityLimit,
     VoidTransaction,
 )
-from ledger_core.catalog import CatalogKind
+from ledger_core.catalog import CatalogEntity, CatalogKind
 from schemas import mapping
 from schemas.codec import codec
 from streams.errors import CommandTimeoutError, LedgerError
@@ -37,6 +41,10 @@ from streams.partitioning import account_key, owner_partition
 from streams.topics import Topics
 
 RESULT_TIMEOUT_S = 30.0
+_CREATE_KINDS: dict[type, CatalogKind] = {
+    Journal: CatalogKind.CREATE_JOURNAL, Account: CatalogKind.CREATE_ACCOUNT,
+    TranCode: CatalogKind.CREATE_TRAN_CODE, VelocityLimit: CatalogKind.CREATE_LIMIT,
+}
 
 
 @dataclass(frozen=True)
@@ -229,6 +237,11 @@ class LedgerClient:
         command_id = self.send_void(void_of, owner)
         return self.wait([command_id], timeout_s)[command_id]
 
+    def create(self, entity: CatalogEntity, timeout_s: float = RESULT_TIMEOUT_S) -> Result:
+        """Create a journal, account, tran code or limit given as a model; wait for it."""
+        kind = _CREATE_KINDS[type(entity)]
+        return self.catalog(kind, entity.model_dump(mode="json", by_alias=True), timeout_s)
+
     def catalog(self, kind: CatalogKind, body: Mapping[str, Any],
                 timeout_s: float = RESULT_TIMEOUT_S) -> Result:
         """Send a catalog command and wait for the result."""
@@ -247,6 +260,36 @@ class LedgerClient:
                 key = balance_key(balance.account_id, balance.journal_id, balance.currency)
                 latest[key] = balance
         return sorted(latest.values(), key=lambda b: (str(b.journal_id), b.currency))
+
+    def wait_converged(self, timeout_s: float = RESULT_TIMEOUT_S) -> None:
+        """Wait until the processors have applied every leg sent so far.
+
+        A posting is accepted when its owner commits; legs on other partitions' accounts
+        follow. This waits until the processor group's committed offsets on the legs topic
+        reach the topic's end as it is now.
+        """
+        probe = Consumer({"bootstrap.servers": self.bootstrap,
+                          "group.id": f"{self.topics.prefix}.processor",
+                          "isolation.level": "read_committed", "enable.auto.commit": False})
+        try:
+            ends = [TopicPartition(self.topics.legs, p,
+                                   end_offset(probe, self.topics.legs, p))
+                    for p in range(self.partitions)]
+            deadline = time.monotonic() + timeout_s
+            while True:
+                committed = probe.committed(ends, timeout=10)
+                if all(c.offset >= e.offset or e.offset == 0
+                       for c, e in zip(committed, ends, strict=True)):
+                    return
+                if time.monotonic() > deadline:
+                    behind = [f"{e.partition}: {c.offset} of {e.offset}"
+                              for c, e in zip(committed, ends, strict=True)
+                              if c.offset < e.offset]
+                    raise CommandTimeoutError(f"legs were not all applied in {timeout_s:.0f}s "
+                                              f"(partition: committed of end: {behind})")
+                time.sleep(0.1)
+        finally:
+            probe.close()
 
     def close(self) -> None:
         """Flush what was sent and stop watching results."""

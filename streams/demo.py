@@ -1,87 +1,185 @@
-"""``make demo``: start the local broker, show a transactional produce and a read_committed
-consume, then stop what it started (``--keep`` leaves it running; ``--stop`` stops it)."""
+"""``make demo``: a local broker, a processor, and the seeds' ledger posted through Kafka.
+
+It starts from an empty ledger every time: a fresh local broker and a processor process,
+then the tutorial (ACH deposit and withdrawal) and a card purchase (hold, release, settle),
+printing balances as it goes. It stops what it started and exits 0, or exits 1 with the
+reason. ``--keep`` leaves the broker and processor running for the CLI; ``--stop`` stops
+them.
+"""
 
 import argparse
+import json
+import os
+import shutil
+import subprocess
 import sys
 import time
-import uuid
+from pathlib import Path
+from uuid import UUID
 
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
-
+from ledger_core import Layer, PostTransaction, VoidTransaction, card_lifecycle, tutorial
+from streams.cli.rendering import render_table
+from streams.client import LedgerClient, Result
 from streams.errors import LedgerError
 from streams.local_kafka import LocalCluster, start_cluster
-from streams.settings import local_kafka_home
+from streams.local_kafka.node import is_alive, terminate
+from streams.settings import local_kafka_home, state_root
+from streams.topics import Topics
+
+PROCESSOR_ID = "demo"
 
 
 def main() -> int:
     """Run the demo and return its exit status."""
     parser = argparse.ArgumentParser(prog="demo")
-    parser.add_argument("--keep", action="store_true", help="leave the broker running")
-    parser.add_argument("--stop", action="store_true", help="stop what an earlier --keep left")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the broker and processor running")
+    parser.add_argument("--stop", action="store_true", help="stop what --keep left running")
     args = parser.parse_args()
     try:
         if args.stop:
-            _stop()
+            stop_everything()
+            print("stopped the demo's processor and the local broker")
         else:
-            _run(keep=args.keep)
+            run(keep=args.keep)
     except LedgerError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
+        stop_everything()
         return 1
     return 0
 
 
-def _stop() -> None:
+def _demo_file() -> Path:
+    return state_root() / "demo.json"
+
+
+def stop_everything() -> None:
+    """Stop the demo's processor (SIGTERM, then SIGKILL) and the local broker."""
+    if _demo_file().exists():
+        pid = json.loads(_demo_file().read_text())["processor_pid"]
+        if is_alive(pid):
+            terminate(pid, grace_s=20)
+        _demo_file().unlink()
     cluster = LocalCluster.load(local_kafka_home())
     if cluster is not None:
         cluster.stop()
-    print("stopped the local broker")
 
 
-def _run(keep: bool) -> None:
-    home = local_kafka_home()
-    was_running = (existing := LocalCluster.load(home)) is not None and bool(
-        existing.running_nodes())
-    cluster, seconds = start_cluster(home)
-    print(f"Kafka {cluster.bootstrap_servers} ready in {seconds:.1f}s")
+def run(keep: bool) -> None:
+    """The whole demo."""
+    stop_everything()
+    cluster, seconds = start_cluster(local_kafka_home(), fresh=True)
+    bootstrap = cluster.bootstrap_servers
+    print(f"Kafka {bootstrap} (KRaft, 1 node) ready in {seconds:.1f}s")
+    processor = _start_processor(bootstrap)
     try:
-        _transactions(cluster.bootstrap_servers)
+        client = _connect(bootstrap, processor)
+        _tutorial(client)
+        _card_lifecycle(client)
+        client.close()
+    except BaseException:
+        keep = False
+        raise
     finally:
-        if keep or was_running:
-            print(f"the broker keeps running at {cluster.bootstrap_servers}; `make stop` stops it")
+        if keep:
+            print(f"\nThe broker ({bootstrap}) and the processor keep running. Try:\n"
+                  "  .venv/bin/ledger balance ERNIE.CHECKING\n"
+                  "  .venv/bin/ledger tail entries --from-beginning --idle-timeout 2\n"
+                  "`make stop` stops them.")
         else:
-            cluster.stop()
-            print("stopped the local broker")
+            stop_everything()
+            shutil.rmtree(state_root() / f"processor-{PROCESSOR_ID}", ignore_errors=True)
+            print("\nstopped the processor and the broker")
 
 
-def _transactions(bootstrap: str) -> None:
-    topic = f"demo-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
-        future.result()
-    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"demo-{topic}"})
-    producer.init_transactions(30)
-    producer.begin_transaction()
-    for i in range(3):
-        producer.produce(topic, value=f"committed {i}".encode())
-    producer.commit_transaction(30)
-    print("committed a transaction of 3 records")
-    producer.begin_transaction()
-    for i in range(3):
-        producer.produce(topic, value=f"aborted {i}".encode())
-    producer.flush(30)
-    producer.abort_transaction(30)
-    print("aborted a transaction of 3 records")
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"demo-{topic}",
-                         "isolation.level": "read_committed", "auto.offset.reset": "earliest"})
-    consumer.assign([TopicPartition(topic, 0, 0)])
-    seen: list[str] = []
-    deadline = time.monotonic() + 20
-    while len(seen) < 3 and time.monotonic() < deadline:
-        batch = consumer.consume(10, 0.5)
-        seen += [(m.value() or b"").decode() for m in batch if m.error() is None]
-    consumer.close()
-    print(f"a read_committed consumer saw: {seen}")
+def _start_processor(bootstrap: str) -> subprocess.Popen[bytes]:
+    state_dir = state_root() / f"processor-{PROCESSOR_ID}"
+    shutil.rmtree(state_dir, ignore_errors=True)
+    state_dir.mkdir(parents=True)
+    log = open(state_root() / "demo-processor.log", "wb")  # noqa: SIM115 - the child keeps it
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "processor", "run", "--bootstrap-servers",
+         bootstrap, "--instance-id", PROCESSOR_ID, "--state-dir", str(state_dir),
+         "--partitions", "3"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    _demo_file().write_text(json.dumps({"processor_pid": process.pid}))
+    print(f"processor started (pid {process.pid}, log {log.name})")
+    return process
+
+
+def _connect(bootstrap: str, processor: subprocess.Popen[bytes]) -> LedgerClient:
+    deadline = time.monotonic() + 60
+    while True:
+        if processor.poll() is not None:
+            raise LedgerError("the processor exited during start-up; see "
+                              f"{state_root() / 'demo-processor.log'}")
+        try:
+            return LedgerClient(bootstrap, Topics())
+        except LedgerError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def _check(result: Result, what: str) -> Result:
+    if not result.ok:
+        raise LedgerError(f"{what} was refused: {result.code}: {result.message}")
+    return result
+
+
+def _tutorial(client: LedgerClient) -> None:
+    print("\n== The tutorial: ACH deposit and withdrawal ==")
+    _check(client.create(tutorial.JOURNAL), "the journal")
+    for account in tutorial.ACCOUNTS:
+        _check(client.create(account), f"account {account.code}")
+    for tran_code in tutorial.TRAN_CODES:
+        _check(client.create(tran_code), f"tran code {tran_code.code}")
+    print("created the journal, 3 accounts and the ACH_CREDIT / ACH_DEBIT tran codes")
+    for posting, label in ((tutorial.DEPOSIT, "deposit 9.53"), (tutorial.WITHDRAWAL,
+                                                                "withdraw 4.28")):
+        result = _check(client.post(posting.transaction_id, posting.tran_code, posting.params,
+                                    owner=tutorial.ERNIE.account_id), label)
+        print(f"posted {label}: transaction {result.transaction_id}")
+    client.wait_converged()
+    rows = []
+    for account in tutorial.ACCOUNTS:
+        balances = client.balances(account.account_id)
+        if not balances:
+            rows.append([account.code, "-", "-", "(no balance)"])
+        for balance in balances:
+            rows.append([account.code, str(balance.settled.dr), str(balance.settled.cr),
+                         f"{balance.settled.normal_balance} {balance.currency}"])
+    print(render_table(["account", "dr", "cr", "settled normal balance"], rows))
+
+
+def _card_lifecycle(client: LedgerClient) -> None:
+    print("\n== A card purchase: hold, release, settle (one correlation id) ==")
+    customer = card_lifecycle.CUSTOMER.account_id
+    for account in card_lifecycle.ACCOUNTS:
+        _check(client.create(account), f"account {account.code}")
+    for tran_code in card_lifecycle.TRAN_CODES:
+        _check(client.create(tran_code), f"tran code {tran_code.code}")
+    _check(client.create(card_lifecycle.CUSTOMER_NO_OVERDRAFT), "the no-overdraft limit")
+    rows = []
+    steps: list[tuple[str, PostTransaction | VoidTransaction]] = [
+        ("fund 100.00", card_lifecycle.FUND), ("hold 50.00", card_lifecycle.HOLD),
+        ("release the hold", card_lifecycle.RELEASE), ("settle 50.00", card_lifecycle.SETTLE)]
+    for label, command in steps:
+        if isinstance(command, VoidTransaction):
+            _check(client.void(command.void_of, owner=customer), label)
+        else:
+            _check(client.post(command.transaction_id, command.tran_code, command.params,
+                               owner=customer), label)
+        rows.append([label, *_availability(client, customer)])
+    print(render_table(["step", "available(SETTLED)", "available(PENDING)", "pending"], rows))
+
+
+def _availability(client: LedgerClient, account_id: UUID) -> list[str]:
+    balance = client.balances(account_id)[0]
+    return [str(balance.available(Layer.SETTLED).normal_balance),
+            str(balance.available(Layer.PENDING).normal_balance),
+            str(balance.pending.normal_balance)]
 
 
 if __name__ == "__main__":

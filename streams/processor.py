@@ -93,7 +93,6 @@ class ProcessorConfig:
 class _Batch:
     """Bookkeeping of the open transaction."""
 
-    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     changelog_next: dict[tuple[str, int], int] = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)
     delivery_error: KafkaError | None = None
@@ -109,6 +108,7 @@ class Processor:
         self.restored: dict[int, int] = {}
         self._stopping = False
         self._batch = _Batch()
+        self._committed: dict[tuple[str, int], int] = {}
         self._cluster_id = ""
         self.catalog: CatalogReader | None = None
         self.desk: CatalogDesk | None = None
@@ -169,7 +169,20 @@ class Processor:
         messages = [m for m in messages if not self._is_event(m)]
         if messages:
             self._process(messages)
+        elif self._positions_moved():
+            # Skipped transaction markers and aborted records move the position without a
+            # record to process; committing it keeps the group's lag an honest zero.
+            self._process([])
         return len(messages)
+
+    def _positions(self) -> dict[tuple[str, int], int]:
+        assert self.consumer is not None
+        return {(tp.topic, tp.partition): tp.offset
+                for tp in self.consumer.position(self.consumer.assignment()) if tp.offset >= 0}
+
+    def _positions_moved(self) -> bool:
+        return any(self._committed.get(key) != offset
+                   for key, offset in self._positions().items())
 
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
@@ -235,15 +248,17 @@ class Processor:
             self.producer.begin_transaction()
             for message in messages:
                 self._route(message, now)
-                self._batch.offsets[(message.topic() or "", message.partition() or 0)] = (
-                    (message.offset() or 0) + 1)
-            offsets = [TopicPartition(t, p, o) for (t, p), o in self._batch.offsets.items()]
+            # The consumer's position, not the last offset + 1: it has skipped the markers
+            # and aborted records that follow, which the group must not count as lag.
+            positions = self._positions()
+            offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
             self.producer.send_offsets_to_transaction(
                 offsets, self.consumer.consumer_group_metadata(), 30)
             self._commit()
         except KafkaException as exc:
             self._fail_batch(exc)
             return
+        self._committed.update(positions)
         self._write_state()
 
     def _commit(self) -> None:
@@ -277,6 +292,7 @@ class Processor:
 
     def _rewind(self) -> None:
         assert self.consumer is not None
+        self._committed.clear()
         assignment = self.consumer.assignment()
         for tp in self.consumer.committed(assignment, timeout=30):
             offset = tp.offset if tp.offset >= 0 else 0

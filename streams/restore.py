@@ -63,8 +63,9 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
         while position < end:
             messages = consumer.consume(CHUNK, timeout=0.5)
             for message in messages:
-                if message.error() is None:
-                    chunk.append((family + _key(message), message.value()))
+                value = message.value()
+                if message.error() is None and value is not None:
+                    chunk.append((family + _key(message), value))
             new_position = consumer.position([TopicPartition(topic, partition)])[0].offset
             if new_position > position:
                 position, last_progress = new_position, time.monotonic()

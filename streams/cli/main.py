@@ -11,7 +11,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from streams.cli import kafka_commands
+from streams.cli import (
+    catalog_commands,
+    kafka_commands,
+    posting_commands,
+    processor_commands,
+    read_commands,
+)
 from streams.errors import LedgerError
 
 
@@ -20,14 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
-    kafka_commands.register(commands)
+    for group in (kafka_commands, processor_commands, catalog_commands, posting_commands,
+                  read_commands):
+        group.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``ledger`` command and return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # --json is accepted anywhere on the line, not only before the command.
+    as_json = "--json" in arguments
+    args = parser.parse_args([a for a in arguments if a != "--json"])
+    args.json = as_json
     try:
         result: Any = args.handler(args)
     except LedgerError as exc:

@@ -1,0 +1,43 @@
+"""``ledger processor run``: one exactly-once processor process."""
+
+import argparse
+import logging
+import socket
+from pathlib import Path
+from typing import Any
+
+from streams.cli.common import add_kafka_options, topics
+from streams.processor import Processor, ProcessorConfig
+from streams.settings import resolve_bootstrap, state_root
+
+
+def register(commands: Any) -> None:
+    """Add the ``processor`` command group."""
+    processor = commands.add_parser("processor", help="run the posting processor")
+    sub = processor.add_subparsers(dest="processor_command", required=True)
+    run = sub.add_parser("run", help="process commands until SIGTERM (several may run at once)")
+    add_kafka_options(run)
+    run.add_argument("--instance-id", default=socket.gethostname(),
+                     help="stable id of this process: its transactional id and group member id")
+    run.add_argument("--state-dir", type=Path, default=None,
+                     help="RocksDB state (default: $LEDGER_STATE_DIR/processor-<instance-id>)")
+    run.add_argument("--partitions", type=int, default=6,
+                     help="partitions of the ledger's topics when they are created")
+    run.add_argument("--replication-factor", type=int, default=None)
+    run.add_argument("--batch-max", type=int, default=500, help="records per transaction")
+    run.add_argument("--batch-timeout-ms", type=int, default=10,
+                     help="how long a batch waits to fill")
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    state_dir = args.state_dir or state_root() / f"processor-{args.instance_id}"
+    config = ProcessorConfig(
+        bootstrap=resolve_bootstrap(args.bootstrap_servers),
+        topics=topics(args, args.partitions), state_dir=state_dir,
+        instance_id=args.instance_id, batch_max=args.batch_max,
+        batch_timeout_s=args.batch_timeout_ms / 1000, replication=args.replication_factor)
+    processor = Processor(config)
+    processor.run()
+    return {"stopped": args.instance_id, "restored": processor.restored}
