@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID, uuid5
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from ledger_core.base import LedgerModel
 from ledger_core.decisions import Rejected
@@ -42,15 +42,22 @@ class PostTransaction(LedgerModel):
 
 
 class VoidTransaction(LedgerModel):
-    """Reverse the transaction ``void_of`` with the opposite-signed copy of its entries."""
+    """Reverse the transaction ``void_of`` with the opposite-signed copy of its entries.
+
+    The void's own id defaults to one derived from ``void_of``, so a re-sent void is a
+    duplicate; a caller that names its own id gets ``transaction_already_voided`` if another
+    void got there first.
+    """
 
     void_of: UUID
+    transaction_id: UUID = Field(default=None, validate_default=False)  # type: ignore[assignment]
     override_enforcement: Enforcement | None = None
 
-    @property
-    def transaction_id(self) -> UUID:
-        """The id the void transaction is written under."""
-        return void_transaction_id(self.void_of)
+    @model_validator(mode="after")
+    def _derive_id(self) -> VoidTransaction:
+        if self.transaction_id is None:
+            object.__setattr__(self, "transaction_id", void_transaction_id(self.void_of))
+        return self
 
 
 Command = PostTransaction | VoidTransaction

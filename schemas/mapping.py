@@ -207,7 +207,7 @@ def command_record(
               "override_enforcement": None if override is None else override.value}
     if isinstance(command, VoidTransaction):
         return {**common, "command_id": command_id, "kind": "VOID",
-                "void_of": str(command.void_of)}
+                "transaction_id": str(command.transaction_id), "void_of": str(command.void_of)}
     return {**common, "command_id": command_id, "kind": "POST",
             "transaction_id": str(command.transaction_id), "tran_code": command.tran_code,
             "tran_code_version": command.tran_code_version,
@@ -220,7 +220,10 @@ def command_payload(record: dict[str, Any]) -> dict[str, Any]:
     if record["override_enforcement"] is not None:
         payload["override_enforcement"] = record["override_enforcement"]
     if record["kind"] == "VOID":
-        return {**payload, "void_of": record["void_of"]}
+        payload["void_of"] = record["void_of"]
+        if record["transaction_id"] is not None:
+            payload["transaction_id"] = record["transaction_id"]
+        return payload
     payload.update(transaction_id=record["transaction_id"], tran_code=record["tran_code"],
                    params=load_json(record["params_json"]) or {})
     if record["tran_code_version"] is not None:

@@ -148,9 +148,14 @@ class LedgerClient:
                                   override_enforcement=override)
         return self._send_command(command, owner)
 
-    def send_void(self, void_of: UUID, owner: UUID) -> str:
-        """Send a void of ``void_of``, keyed by the owner account of the original posting."""
-        return self._send_command(VoidTransaction(void_of=void_of), owner)
+    def send_void(self, void_of: UUID, owner: UUID, transaction_id: UUID | None = None) -> str:
+        """Send a void of ``void_of``, keyed by the owner account of the original posting.
+
+        The void's transaction id defaults to one derived from ``void_of``.
+        """
+        command = (VoidTransaction(void_of=void_of) if transaction_id is None
+                   else VoidTransaction(void_of=void_of, transaction_id=transaction_id))
+        return self._send_command(command, owner)
 
     def _send_command(self, command: PostTransaction | VoidTransaction, owner: UUID) -> str:
         record = mapping.command_record(command, str(uuid.uuid4()), datetime.now(UTC))
@@ -232,9 +237,10 @@ class LedgerClient:
         command_id = self.send_post(transaction_id, tran_code, params, owner, version, override)
         return self.wait([command_id], timeout_s)[command_id]
 
-    def void(self, void_of: UUID, owner: UUID, timeout_s: float = RESULT_TIMEOUT_S) -> Result:
+    def void(self, void_of: UUID, owner: UUID, transaction_id: UUID | None = None,
+             timeout_s: float = RESULT_TIMEOUT_S) -> Result:
         """Void and wait for the result."""
-        command_id = self.send_void(void_of, owner)
+        command_id = self.send_void(void_of, owner, transaction_id)
         return self.wait([command_id], timeout_s)[command_id]
 
     def create(self, entity: CatalogEntity, timeout_s: float = RESULT_TIMEOUT_S) -> Result:

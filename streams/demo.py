@@ -9,11 +9,8 @@ them.
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 from uuid import UUID
 
@@ -23,6 +20,7 @@ from streams.client import LedgerClient, Result
 from streams.errors import LedgerError
 from streams.local_kafka import LocalCluster, start_cluster
 from streams.local_kafka.node import is_alive, terminate
+from streams.processor_process import ProcessorProcess
 from streams.settings import local_kafka_home, state_root
 from streams.topics import Topics
 
@@ -92,34 +90,21 @@ def run(keep: bool) -> None:
             print("\nstopped the processor and the broker")
 
 
-def _start_processor(bootstrap: str) -> subprocess.Popen[bytes]:
+def _start_processor(bootstrap: str) -> ProcessorProcess:
     state_dir = state_root() / f"processor-{PROCESSOR_ID}"
     shutil.rmtree(state_dir, ignore_errors=True)
-    state_dir.mkdir(parents=True)
-    log = open(state_root() / "demo-processor.log", "wb")  # noqa: SIM115 - the child keeps it
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "processor", "run", "--bootstrap-servers",
-         bootstrap, "--instance-id", PROCESSOR_ID, "--state-dir", str(state_dir),
-         "--partitions", "3"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    _demo_file().write_text(json.dumps({"processor_pid": process.pid}))
-    print(f"processor started (pid {process.pid}, log {log.name})")
-    return process
+    processor = ProcessorProcess(bootstrap, "ledger", PROCESSOR_ID, state_dir,
+                                 state_root() / "demo-processor.log", partitions=3)
+    processor.start()
+    _demo_file().write_text(json.dumps({"processor_pid": processor.pid}))
+    print(f"processor started (pid {processor.pid}, log {processor.log_file})")
+    return processor
 
 
-def _connect(bootstrap: str, processor: subprocess.Popen[bytes]) -> LedgerClient:
-    deadline = time.monotonic() + 60
-    while True:
-        if processor.poll() is not None:
-            raise LedgerError("the processor exited during start-up; see "
-                              f"{state_root() / 'demo-processor.log'}")
-        try:
-            return LedgerClient(bootstrap, Topics())
-        except LedgerError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
+def _connect(bootstrap: str, processor: ProcessorProcess) -> LedgerClient:
+    if not processor.alive:
+        raise LedgerError(f"the processor exited; see {processor.log_file}")
+    return LedgerClient(bootstrap, Topics())
 
 
 def _check(result: Result, what: str) -> Result:
