@@ -87,6 +87,14 @@ def fold_entries(entries: list[Entry],
     return folded
 
 
+def amounts(balances: dict[tuple[UUID, UUID, str], Balance]) -> dict[tuple[UUID, UUID, str],
+                                                                    tuple[object, ...]]:
+    """What must agree between two computations of the same balances: every layer and the
+    version. The last entry a version names depends on the order legs arrived in, which
+    the entries topic and the legs topic need not share for a hot account."""
+    return {key: (b.settled, b.pending, b.encumbrance, b.version) for key, b in balances.items()}
+
+
 @pytest.fixture
 def kafka_ledger(kafka_bootstrap: str, tmp_path: Path) -> Iterator[KafkaLedger]:
     """A ledger with fresh topics (4 partitions) and no processor yet."""
