@@ -31,7 +31,7 @@ test: lint
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 demo: bootstrap
-	$(BIN)/python -m streams.demo $(if $(KEEP),--keep,)
+	$(BIN)/python -m ledger_cli.demo $(if $(KEEP),--keep,)
 
 stop: bootstrap
-	$(BIN)/python -m streams.demo --stop
+	$(BIN)/python -m ledger_cli.demo --stop

@@ -12,7 +12,8 @@ FORBIDDEN = {
     "ledger_core": {"streams", "connectors", "schemas", "confluent_kafka", "rocksdict",
                     "socket", "subprocess", "requests", "httpx", "random", "time"},
     "schemas": {"streams", "connectors", "confluent_kafka", "rocksdict"},
-    "streams": {"connectors"},
+    "streams": {"connectors", "ledger_cli"},
+    "connectors": {"ledger_cli"},
 }
 # calls that read a clock or a random source: the core gets time and ids as arguments
 IMPURE_CALLS = {"now", "utcnow", "today", "uuid1", "uuid4", "time", "monotonic", "urandom"}

@@ -9,11 +9,11 @@ from uuid import UUID
 
 import pytest
 
+from ledger_cli.processor_process import ProcessorProcess
 from ledger_core import Balance, Direction, Entry, fold_entry
 from schemas import mapping
 from schemas.codec import codec
 from streams.client import LedgerClient, read_partition
-from streams.processor_process import ProcessorProcess
 from streams.topics import Topics
 
 

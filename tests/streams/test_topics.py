@@ -33,7 +33,7 @@ def test_a_topic_with_the_wrong_partition_count_stops_the_processor(
     for future in admin.create_topics([NewTopic(topics.entries, 2, 1)]).values():
         future.result()
     proc = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "processor", "run", "--bootstrap-servers",
+        [sys.executable, "-m", "ledger_cli", "processor", "run", "--bootstrap-servers",
          kafka_bootstrap, "--topic-prefix", topics.prefix, "--partitions", "4",
          "--instance-id", "wrong"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 1

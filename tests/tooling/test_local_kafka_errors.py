@@ -88,7 +88,7 @@ def test_a_broker_that_exits_during_start_up_shows_its_log(tmp_path: Path) -> No
 def test_cli_errors_print_one_line_and_no_traceback(tmp_path: Path) -> None:
     """`ledger kafka status` with no cluster exits 1 with a message, not a traceback."""
     proc = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "kafka", "status"],
+        [sys.executable, "-m", "ledger_cli", "kafka", "status"],
         capture_output=True, text=True, env={"LEDGER_STATE_DIR": str(tmp_path), "PATH": "/usr/bin"},
         check=False,
     )

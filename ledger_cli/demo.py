@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 from uuid import UUID
 
+from ledger_cli.processor_process import ProcessorProcess
+from ledger_cli.rendering import render_table
 from ledger_core import Layer, PostTransaction, VoidTransaction, card_lifecycle, tutorial
-from streams.cli.rendering import render_table
 from streams.client import LedgerClient, Result
 from streams.errors import LedgerError
 from streams.local_kafka import LocalCluster, start_cluster
 from streams.local_kafka.node import is_alive, terminate
-from streams.processor_process import ProcessorProcess
 from streams.settings import local_kafka_home, state_root
 from streams.topics import Topics
 

@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ledger_cli.common import add_kafka_options, client, key_values, load_document
+from ledger_cli.rendering import render_result
 from ledger_core.catalog import CatalogKind
-from streams.cli.common import add_kafka_options, client, key_values, load_document
-from streams.cli.rendering import render_result
 from streams.errors import LedgerError
 
 

@@ -1,5 +1,5 @@
 """The ``ledger`` command line."""
 
-from streams.cli.main import main
+from ledger_cli.main import main
 
 __all__ = ["main"]

@@ -37,7 +37,7 @@ class ProcessorProcess:
         self._log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         with open(self.log_file, "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "processor", "run",
+                [sys.executable, "-m", "ledger_cli", "processor", "run",
                  "--bootstrap-servers", self.bootstrap, "--topic-prefix", self.topic_prefix,
                  "--instance-id", self.instance_id, "--state-dir", str(self.state_dir),
                  "--partitions", str(self.partitions), *self.extra_args],

@@ -5,11 +5,11 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+from ledger_cli.common import add_kafka_options, client, key_values
+from ledger_cli.rendering import render_result
 from ledger_core import Enforcement
 from schemas import mapping
 from schemas.codec import codec
-from streams.cli.common import add_kafka_options, client, key_values
-from streams.cli.rendering import render_result
 from streams.client import read_partition
 from streams.errors import LedgerError
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from streams.cli import (
+from ledger_cli import (
     catalog_commands,
     kafka_commands,
     posting_commands,

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from streams.cli.common import add_kafka_options, topics
+from ledger_cli.common import add_kafka_options, topics
 from streams.processor import Processor, ProcessorConfig
 from streams.settings import resolve_bootstrap, state_root
 

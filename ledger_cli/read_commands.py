@@ -9,11 +9,11 @@ from uuid import UUID
 
 from confluent_kafka import Consumer
 
+from ledger_cli.common import add_kafka_options, client, topics
+from ledger_cli.rendering import render_table
 from ledger_core import Balance, Layer
 from schemas.codec import codec
 from streams.catalog import CatalogReader
-from streams.cli.common import add_kafka_options, client, topics
-from streams.cli.rendering import render_table
 from streams.errors import LedgerError
 from streams.settings import resolve_bootstrap
 from streams.topics import Topics
