@@ -45,7 +45,7 @@ def register(commands: Any) -> None:
 
 
 def _balance(args: argparse.Namespace) -> dict[str, Any]:
-    account_id = _account_id(args)
+    account_id = account_id_of(args)
     ledger = client(args, watch_results=False)
     try:
         balances = ledger.balances(account_id)
@@ -54,7 +54,8 @@ def _balance(args: argparse.Namespace) -> dict[str, Any]:
     return {"accountId": str(account_id), "balances": [_balance_json(b) for b in balances]}
 
 
-def _account_id(args: argparse.Namespace) -> UUID:
+def account_id_of(args: argparse.Namespace) -> UUID:
+    """The account named by ``args.account``: an id, or a code looked up in the catalog."""
     try:
         return UUID(args.account)
     except ValueError:

@@ -93,6 +93,12 @@ class VelocityLimit(LedgerModel):
             self.currency is None or self.currency == currency
         )
 
+    def applies_to_text(self, journal_id: str, currency: str) -> bool:
+        """``applies_to`` for ids given as text, as an audit replay holds them."""
+        return (self.journal_id is None or str(self.journal_id) == journal_id) and (
+            self.currency is None or self.currency == currency
+        )
+
     def breach(self, before: Decimal, after: Decimal) -> str | None:
         """Describe how moving from ``before`` to ``after`` breaks the limit, or None."""
         low, high = self.min_available, self.max_available

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +37,7 @@ from streams.offsets import end_offset
 from streams.outputs import command_key
 from streams.partition_task import balance_key
 from streams.partitioning import account_key, owner_partition
+from streams.reading import read_committed
 from streams.topics import Topics
 
 RESULT_TIMEOUT_S = 30.0
@@ -305,29 +305,6 @@ class LedgerClient:
             self._watcher = None
 
 
-def read_partition(bootstrap: str, topic: str, partition: int,
-                   timeout_s: float = 60.0) -> list[Any]:
+def read_partition(bootstrap: str, topic: str, partition: int) -> list[Any]:
     """Every committed record of one partition up to its current end."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4()}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False})
-    tp = TopicPartition(topic, partition)
-    end = end_offset(consumer, topic, partition)
-    if end == 0:
-        consumer.close()
-        return []
-    consumer.assign([TopicPartition(topic, partition, 0)])
-    messages: list[Any] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while consumer.position([tp])[0].offset < end:
-            if time.monotonic() > deadline:
-                raise LedgerError(f"{topic}[{partition}] was not read to {end} in {timeout_s}s")
-            messages += [m for m in consumer.consume(1000, timeout=0.2) if m.error() is None]
-    finally:
-        consumer.close()
-    return messages
-
-
-def decimal_text(value: Decimal) -> str:
-    """A decimal as plain text (no exponent)."""
-    return format(value, "f")
+    return list(read_committed(bootstrap, topic, [partition]))

@@ -106,7 +106,8 @@ def result_record(command_id: str, status: str, source: Source, now: datetime, *
         "warnings": [{"code": w.code.value, "message": w.message, "field": w.field,
                       "value": w.value} for w in warnings],
         "entity_json": None if entity is None else json.dumps(entity, default=str),
-        "source_partition": source.partition, "source_offset": source.offset,
+        "source_topic": source.topic, "source_partition": source.partition,
+        "source_offset": source.offset,
         "processed_at": now,
     })
 
