@@ -83,7 +83,7 @@ class CatalogReader:
         while self.position < end:
             if time.monotonic() > deadline:
                 raise LedgerError(f"the catalog was not read to offset {end} in {timeout_s}s")
-            self._apply(self._consumer.consume(1000, timeout=0.2))
+            self._apply(self._consumer.consume(1000, timeout=0.05))
             position = self._consumer.position([TopicPartition(self._topic, 0)])[0].offset
             self.position = max(self.position, position)
 

@@ -207,7 +207,7 @@ class LedgerClient:
                     f"no result for {len(missing)} command(s) (first: {missing[0]}) within "
                     f"{timeout_s:.0f}s; the commands are not lost, and re-sending the same "
                     "ids is safe")
-            self.poll_results(0.2)
+            self.poll_results(0.02)
         return {command_id: self._results[command_id] for command_id in wanted}
 
     def poll_results(self, timeout_s: float) -> list[Result]:

@@ -52,7 +52,7 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
     consumer = Consumer({
         "bootstrap.servers": bootstrap, "group.id": f"restore-{uuid.uuid4()}",
         "isolation.level": "read_committed", "enable.auto.commit": False,
-        "fetch.max.bytes": 64 * 1024 * 1024,
+        "fetch.max.bytes": 64 * 1024 * 1024, "fetch.wait.max.ms": 10,
     })
     consumer.assign([TopicPartition(topic, partition, start)])
     applied = 0
@@ -61,7 +61,7 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
     last_progress = time.monotonic()
     try:
         while position < end:
-            messages = consumer.consume(CHUNK, timeout=0.5)
+            messages = consumer.consume(CHUNK, timeout=0.05)
             for message in messages:
                 value = message.value()
                 if message.error() is None and value is not None:
