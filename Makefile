@@ -35,3 +35,20 @@ demo: bootstrap
 
 stop: bootstrap
 	$(BIN)/python -m ledger_cli.demo --stop
+
+# Benchmarks: `make bench` runs them all (15-25 minutes) on a broker of their own and prints
+# tables; BENCH_ARGS passes options (e.g. BENCH_ARGS="--runs 3 --only throughput").
+# faust-streaming and quixstreams live in their own virtualenv: quixstreams pins
+# confluent-kafka below the version the project needs.
+PEERS := .venv-peers
+PEERS_STAMP := $(PEERS)/.stamp-$(shell cat bench/peers-requirements.txt | sha1sum | cut -c1-12)
+BENCH_ARGS ?=
+
+$(PEERS_STAMP): bench/peers-requirements.txt
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q --upgrade pip
+	$(PEERS)/bin/python -m pip install -q -r bench/peers-requirements.txt
+	rm -f $(PEERS)/.stamp-* && touch $@
+
+bench: bootstrap $(PEERS_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)

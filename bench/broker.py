@@ -1,0 +1,58 @@
+"""The benchmarks' Kafka: a cluster named by KAFKA_BOOTSTRAP_SERVERS, or a local KRaft node
+of their own under ``var/bench/kafka`` (``LEDGER_BENCH_HOME`` moves it), never another
+user's broker. A broker the benchmarks started is stopped when they end."""
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from streams.local_kafka import LocalCluster, start_cluster
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_HOME = Path(os.environ.get("LEDGER_BENCH_HOME", REPO / "var" / "bench"))
+
+
+@contextlib.contextmanager
+def broker(keep: bool = False) -> Iterator[str]:
+    """Bootstrap servers of the benchmarks' broker for the duration of the block."""
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        yield configured
+        return
+    home = BENCH_HOME / "kafka"
+    existing = LocalCluster.load(home)
+    was_running = existing is not None and bool(existing.running_nodes())
+    cluster, _seconds = start_cluster(home, nodes=1)
+    try:
+        yield cluster.bootstrap_servers
+    finally:
+        if not was_running and not keep:
+            cluster.stop()
+
+
+def fresh_prefix(name: str) -> str:
+    """A topic prefix no earlier run used."""
+    return f"bench-{name}-{uuid.uuid4().hex[:8]}"
+
+
+def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+    """Create plain (delete-policy) topics with ``partitions`` partitions each."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(n, partitions, 1) for n in names],
+                                  operation_timeout=30)
+    for future in futures.values():
+        future.result()
+
+
+def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Delete every topic whose name contains ``prefix`` (a run's own topics)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = [n for n in admin.list_topics(timeout=15).topics if prefix in n]
+    if names:
+        for future in admin.delete_topics(names, operation_timeout=60).values():
+            with contextlib.suppress(Exception):
+                future.result()
