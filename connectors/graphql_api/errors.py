@@ -1,0 +1,71 @@
+"""The errors the API returns, in standard GraphQL form with a machine-readable code.
+
+Every error a client can act on carries ``extensions.code``: the ledger's own rejection code
+(``entries_must_balance``, ``transaction_id_duplicate``, ...) when the ledger refused the
+command, or one of the API's codes below. ``extensions.retriable`` tells a client whether
+sending the same request again may succeed; re-sending a posting with the same
+``transactionId`` is always safe, because the transaction id is the idempotency key.
+
+    ApiError                      a GraphQLError with extensions {code, retriable, ...}
+     ├── RejectionError          the ledger refused the command (code = the rejection code)
+     ├── ResultTimeoutError           no result arrived in time; the command is not lost
+     ├── ReadModelTimeoutError         the read model did not catch up in time
+     └── KafkaUnavailableError         Kafka could not be reached
+
+Requests that fail before any resolver runs get ``bad_request`` (not a GraphQL request),
+``graphql_parse_failed`` or ``graphql_validation_failed``; a bug gets ``internal_error``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+COMMAND_TIMEOUT = "command_timeout"
+READ_MODEL_TIMEOUT = "read_model_timeout"
+KAFKA_UNAVAILABLE = "kafka_unavailable"
+BAD_REQUEST = "bad_request"
+GRAPHQL_PARSE_FAILED = "graphql_parse_failed"
+GRAPHQL_VALIDATION_FAILED = "graphql_validation_failed"
+INTERNAL_ERROR = "internal_error"
+
+
+class ApiError(GraphQLError):
+    """An expected failure, reported to the client with its code and message."""
+
+    def __init__(self, code: str, message: str, *, retriable: bool = False,
+                 **details: Any) -> None:
+        extensions: dict[str, Any] = {"code": code, "retriable": retriable}
+        extensions.update({key: value for key, value in details.items() if value is not None})
+        super().__init__(message, extensions=extensions)
+        self.code = code
+
+
+class RejectionError(ApiError):
+    """The ledger refused the command: the rule it broke, the field and the value."""
+
+    def __init__(self, code: str, message: str, field: str | None = None,
+                 value: str | None = None) -> None:
+        super().__init__(code, message, field=field, value=value)
+
+
+class ResultTimeoutError(ApiError):
+    """The command's result did not arrive in time; re-sending the same id is safe."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(COMMAND_TIMEOUT, message, retriable=True)
+
+
+class ReadModelTimeoutError(ApiError):
+    """The read model did not reach the offsets a read must see, in time."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(READ_MODEL_TIMEOUT, message, retriable=True)
+
+
+class KafkaUnavailableError(ApiError):
+    """Kafka did not answer; nothing is known to have been written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(KAFKA_UNAVAILABLE, message, retriable=True)

@@ -1,0 +1,248 @@
+"""The GraphQL input types, in Twisp's shape, and the catalog command bodies they become.
+
+A body is the Twisp-shaped document the catalog desk validates (camelCase keys, CEL
+strings unchanged); fields the client left out are left out of the body, so the ledger's
+own defaults apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from connectors.graphql_api.enums import (
+    DebitOrCredit,
+    EntryIndex,
+    ParamDataType,
+    SortOrder,
+    Status,
+    VelocityEnforcementAction,
+)
+from connectors.graphql_api.scalars import JSON, Expression, ExpressionNestedMap
+
+__all__ = [
+    "AccountConfigInput",
+    "AccountInput",
+    "AccountUpdateInput",
+    "EntryFilterInput",
+    "EntryIndexInput",
+    "FilterValue",
+    "JournalInput",
+    "ParamDefinitionInput",
+    "TranCodeEntryInput",
+    "TranCodeInput",
+    "TranCodeTransactionInput",
+    "TransactionInput",
+    "TransactionPropertiesInput",
+    "VelocityEnforcementInput",
+]
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    """A body of the given camelCase fields, without the ones left out (None)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _value(member: Any) -> Any:
+    return None if member is None else member.value
+
+
+@strawberry.input(description="Fields of a new journal.")
+class JournalInput:
+    """A new journal."""
+
+    journal_id: UUID
+    name: str
+    description: str | None = None
+    status: Status = Status.ACTIVE
+    code: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The CREATE_JOURNAL body."""
+        return _body(journalId=str(self.journal_id), name=self.name,
+                     description=self.description, status=self.status.value, code=self.code)
+
+
+@strawberry.input(description="System configuration of an account.")
+class AccountConfigInput:
+    """Per-account switches."""
+
+    enable_concurrent_posting: bool | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The config part of an account body."""
+        return _body(enableConcurrentPosting=self.enable_concurrent_posting)
+
+
+@strawberry.input(description="Fields of a new account.")
+class AccountInput:
+    """A new account; credit-normal and ACTIVE unless told otherwise."""
+
+    account_id: UUID
+    code: str
+    name: str
+    external_id: str | None = None
+    normal_balance_type: DebitOrCredit = DebitOrCredit.CREDIT
+    description: str | None = None
+    status: Status = Status.ACTIVE
+    metadata: JSON | None = None
+    config: AccountConfigInput | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The CREATE_ACCOUNT body."""
+        return _body(accountId=str(self.account_id), code=self.code, name=self.name,
+                     externalId=self.external_id,
+                     normalBalanceType=self.normal_balance_type.value,
+                     description=self.description, status=self.status.value,
+                     metadata=self.metadata,
+                     config=None if self.config is None else self.config.body())
+
+
+@strawberry.input(description="Account fields to change; the others keep their values.")
+class AccountUpdateInput:
+    """Changes to an account."""
+
+    external_id: str | None = None
+    code: str | None = None
+    name: str | None = None
+    normal_balance_type: DebitOrCredit | None = None
+    description: str | None = None
+    status: Status | None = None
+    metadata: JSON | None = None
+    config: AccountConfigInput | None = None
+
+    def body(self, account_id: UUID) -> dict[str, Any]:
+        """The UPDATE_ACCOUNT body."""
+        return _body(accountId=str(account_id), externalId=self.external_id, code=self.code,
+                     name=self.name, normalBalanceType=_value(self.normal_balance_type),
+                     description=self.description, status=_value(self.status),
+                     metadata=self.metadata,
+                     config=None if self.config is None else self.config.body())
+
+
+@strawberry.input(description="A typed input of a tran code; with no default it is required.")
+class ParamDefinitionInput:
+    """A tran code parameter."""
+
+    name: str
+    type: ParamDataType = ParamDataType.STRING
+    default: Expression | None = None
+    description: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The param part of a tran code body."""
+        return _body(name=self.name, type=self.type.value, default=self.default,
+                     description=self.description)
+
+
+@strawberry.input(description="CEL for the transaction a tran code writes.")
+class TranCodeTransactionInput:
+    """The transaction template; omitted fields take the ledger's defaults."""
+
+    effective: Expression | None = None
+    journal_id: Expression | None = None
+    correlation_id: Expression | None = None
+    external_id: Expression | None = None
+    description: Expression | None = None
+    metadata: Expression | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The transaction part of a tran code body."""
+        return _body(effective=self.effective, journalId=self.journal_id,
+                     correlationId=self.correlation_id, externalId=self.external_id,
+                     description=self.description, metadata=self.metadata)
+
+
+@strawberry.input(description="CEL for one entry a tran code writes.")
+class TranCodeEntryInput:
+    """An entry template; ``condition`` false skips the entry."""
+
+    account_id: Expression
+    units: Expression
+    currency: Expression
+    direction: Expression
+    entry_type: Expression | None = None
+    layer: Expression | None = None
+    description: Expression | None = None
+    metadata: Expression | None = None
+    condition: Expression | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The entry part of a tran code body."""
+        return _body(accountId=self.account_id, units=self.units, currency=self.currency,
+                     direction=self.direction, entryType=self.entry_type, layer=self.layer,
+                     description=self.description, metadata=self.metadata,
+                     condition=self.condition)
+
+
+@strawberry.input(description="Fields of a new tran code.")
+class TranCodeInput:
+    """A new tran code (its version 1)."""
+
+    tran_code_id: UUID
+    code: str
+    transaction: TranCodeTransactionInput
+    entries: list[TranCodeEntryInput]
+    description: str | None = None
+    params: list[ParamDefinitionInput] | None = None
+    metadata: JSON | None = None
+    vars: ExpressionNestedMap | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The CREATE_TRAN_CODE body."""
+        return _body(tranCodeId=str(self.tran_code_id), code=self.code,
+                     description=self.description,
+                     params=None if self.params is None else [p.body() for p in self.params],
+                     transaction=self.transaction.body(),
+                     entries=[entry.body() for entry in self.entries],
+                     metadata=self.metadata, vars=self.vars)
+
+
+@strawberry.input(description="The enforcement a posting asks for instead of its limits' own.")
+class VelocityEnforcementInput:
+    """An enforcement override."""
+
+    action: VelocityEnforcementAction
+
+
+@strawberry.input(description="Properties of a posting.")
+class TransactionPropertiesInput:
+    """Posting options."""
+
+    override_velocity_enforcement: VelocityEnforcementInput | None = None
+
+
+@strawberry.input(description="A posting through a tran code.")
+class TransactionInput:
+    """``transactionId`` is the idempotency key: re-sending the same posting is safe."""
+
+    transaction_id: UUID
+    tran_code: str
+    tran_code_version: int | None = None
+    params: JSON | None = None
+    properties: TransactionPropertiesInput | None = None
+
+
+@strawberry.input(description="A condition on one field; only `eq` is supported.")
+class FilterValue:
+    """Equality on one field."""
+
+    eq: str | None = None
+
+
+@strawberry.input(description="The index to read entries by.")
+class EntryIndexInput:
+    """An entry index and its order."""
+
+    name: EntryIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="The value the chosen index is read at.")
+class EntryFilterInput:
+    """Filters of an entries query."""
+
+    entry_id: FilterValue | None = None
+    transaction_id: FilterValue | None = None

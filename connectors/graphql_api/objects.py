@@ -1,0 +1,502 @@
+"""The GraphQL object types, in Twisp's shape, over the ledger's own records.
+
+Each type wraps one ``ledger_core`` record and exposes Twisp's field names. Relations
+(``Entry.account``, ``Account.balance``, ``Transaction.tranCode``, ...) are resolved from the
+read model, after waiting until it is as fresh as the request needs (see ``context``).
+Amounts are ``Money { units currency }`` with exact decimal units.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeAlias, TypeVar
+from uuid import UUID
+
+import strawberry
+from strawberry.types.field import StrawberryField
+
+import ledger_core as core
+from connectors.graphql_api.context import RequestContext
+from connectors.graphql_api.enums import (
+    AccountStatus,
+    DebitOrCredit,
+    Layer,
+    ParamDataType,
+    Status,
+)
+from connectors.graphql_api.errors import ApiError
+from connectors.graphql_api.scalars import (
+    JSON,
+    CurrencyCode,
+    EntryType,
+    Expression,
+    ExpressionNestedMap,
+    Timestamp,
+)
+
+__all__ = [
+    "USD",
+    "Account",
+    "AccountConfig",
+    "Balance",
+    "BalanceAmount",
+    "Entry",
+    "EntryConnection",
+    "EntryConnectionEdge",
+    "Info",
+    "Journal",
+    "Money",
+    "PageInfo",
+    "ParamDefinition",
+    "TranCode",
+    "TranCodeEntry",
+    "TranCodeTransaction",
+    "Transaction",
+    "account_or_none",
+    "connection",
+    "described",
+    "request",
+]
+
+Info: TypeAlias = strawberry.Info[RequestContext, None]
+_T = TypeVar("_T")
+PAGE_MAX = 1000
+USD = CurrencyCode("USD")
+
+
+def described(description: str) -> Callable[[Callable[..., Any]], StrawberryField]:
+    """A field decorator with a description, typed so that mypy keeps the resolver typed."""
+    def field(resolver: Callable[..., Any]) -> StrawberryField:
+        return strawberry.field(resolver, description=description)
+
+    return field
+
+
+def request(info: Info) -> RequestContext:
+    """The request context of a resolver."""
+    return info.context
+
+
+@strawberry.type(description="An amount of one currency; units are exact decimals.")
+class Money:
+    """Units and currency."""
+
+    units: Decimal
+    currency: CurrencyCode
+
+
+@strawberry.type(description="Debit and credit totals of a layer, and the normal balance.")
+class BalanceAmount:
+    """Totals of one layer (or of several layers, for ``available``)."""
+
+    dr_balance: Money
+    cr_balance: Money
+    normal_balance: Money
+
+    @classmethod
+    def of(cls, layer: core.LayerBalance, currency: str) -> BalanceAmount:
+        """The totals of ``layer`` in ``currency``."""
+        code = CurrencyCode(currency)
+        return cls(dr_balance=Money(units=layer.dr, currency=code),
+                   cr_balance=Money(units=layer.cr, currency=code),
+                   normal_balance=Money(units=layer.normal_balance, currency=code))
+
+
+@strawberry.type(description="System configuration of an account.")
+class AccountConfig:
+    """Per-account switches."""
+
+    enable_concurrent_posting: bool
+
+
+@strawberry.type(description="A ledger account.")
+class Account:
+    """An account of the chart, with its balances and entries."""
+
+    model: strawberry.Private[core.Account]
+    account_id: UUID
+    external_id: str | None
+    name: str
+    code: str
+    description: str
+    status: AccountStatus
+    normal_balance_type: DebitOrCredit
+    metadata: JSON | None
+    config: AccountConfig
+
+    @classmethod
+    def of(cls, model: core.Account) -> Account:
+        """The GraphQL view of an account record."""
+        return cls(model=model, account_id=model.account_id, external_id=model.external_id,
+                   name=model.name, code=model.code, description=model.description,
+                   status=AccountStatus(model.status.value),
+                   normal_balance_type=DebitOrCredit(model.normal_balance_type.value),
+                   metadata=JSON(model.metadata) if model.metadata is not None else None,
+                   config=AccountConfig(
+                       enable_concurrent_posting=model.config.enable_concurrent_posting))
+
+    @described("The balance in a journal (default: the DEFAULT journal) and "
+                                  "currency; null while the account has no entry there.")
+    async def balance(self, info: Info, journal_id: UUID | None = None,
+                      currency: CurrencyCode = USD) -> Balance | None:
+        """The account's balance in the journal and currency, or None."""
+        return await balance_of(request(info), self.account_id, journal_id, currency)
+
+    @described("Every entry on the account, in posting order.")
+    async def entries(self, info: Info, first: int, after: str | None = None) -> EntryConnection:
+        """A page of the account's entries."""
+        context = request(info)
+        await context.fresh([context.services.entries_part(self.account_id)])
+        entries = context.services.read_model.account_entries(self.account_id)
+        return connection(entries, first, after)
+
+
+async def balance_of(context: RequestContext, account_id: UUID, journal_id: UUID | None,
+                     currency: str) -> Balance | None:
+    """The balance of an account from the read model, once it is fresh enough."""
+    await context.fresh([context.services.balance_part(account_id)])
+    model = context.services.read_model.balance(
+        account_id, journal_id or core.DEFAULT_JOURNAL_ID, currency)
+    return None if model is None else Balance.of(model)
+
+
+async def account_or_none(context: RequestContext, account_id: UUID) -> Account | None:
+    """The account from the read model's catalog, once it is fresh enough, or None."""
+    await context.fresh([context.services.catalog_part()])
+    model = context.services.read_model.account(account_id)
+    return None if model is None else Account.of(model)
+
+
+async def journal_or_none(context: RequestContext, journal_id: UUID) -> Journal | None:
+    """The journal from the read model's catalog, once it is fresh enough, or None."""
+    await context.fresh([context.services.catalog_part()])
+    model = context.services.read_model.journal(journal_id)
+    return None if model is None else Journal.of(model)
+
+
+def _required(value: _T | None, what: str) -> _T:
+    # A posted record names only entities that existed when it was decided; a miss means
+    # the read model lost part of the catalog, which is a bug to report, not a null.
+    if value is None:
+        raise ApiError("internal_error", f"{what} is missing from the read model")
+    return value
+
+
+@strawberry.type(description="The balance of one account in one journal and currency.")
+class Balance:
+    """Every layer of a balance, and ``available(layer)``."""
+
+    model: strawberry.Private[core.Balance]
+    account_id: UUID
+    journal_id: UUID
+    currency: CurrencyCode
+    settled: BalanceAmount
+    pending: BalanceAmount
+    encumbrance: BalanceAmount
+    version: int
+    entry_id: UUID | None
+    created: Timestamp | None
+    modified: Timestamp | None
+
+    @classmethod
+    def of(cls, model: core.Balance) -> Balance:
+        """The GraphQL view of a balance record."""
+        currency = model.currency
+        return cls(model=model, account_id=model.account_id, journal_id=model.journal_id,
+                   currency=CurrencyCode(currency),
+                   settled=BalanceAmount.of(model.settled, currency),
+                   pending=BalanceAmount.of(model.pending, currency),
+                   encumbrance=BalanceAmount.of(model.encumbrance, currency),
+                   version=model.version, entry_id=model.entry_id,
+                   created=None if model.created is None else Timestamp(model.created),
+                   modified=None if model.modified is None else Timestamp(model.modified))
+
+    @described("The layer summed with every layer above it: SETTLED, "
+                                  "then SETTLED+PENDING, then all three.")
+    def available(self, layer: Layer) -> BalanceAmount:
+        """The cumulative totals up to ``layer``."""
+        return BalanceAmount.of(self.model.available(core.Layer(layer.value)), self.model.currency)
+
+    @described("The account of the balance.")
+    async def account(self, info: Info) -> Account:
+        """The balance's account."""
+        found = await account_or_none(request(info), self.account_id)
+        return _required(found, f"account {self.account_id}")
+
+    @described("The journal of the balance.")
+    async def journal(self, info: Info) -> Journal:
+        """The balance's journal."""
+        found = await journal_or_none(request(info), self.journal_id)
+        return _required(found, f"journal {self.journal_id}")
+
+
+@strawberry.type(description="A book of transactions.")
+class Journal:
+    """A journal."""
+
+    journal_id: UUID
+    name: str
+    description: str
+    status: Status
+    code: str | None
+
+    @classmethod
+    def of(cls, model: core.Journal) -> Journal:
+        """The GraphQL view of a journal record."""
+        return cls(journal_id=model.journal_id, name=model.name,
+                   description=model.description, status=Status(model.status.value),
+                   code=model.code)
+
+
+@strawberry.type(description="One side of a transaction on one account.")
+class Entry:
+    """An entry, with its account, journal and transaction."""
+
+    model: strawberry.Private[core.Entry]
+    entry_id: UUID
+    transaction_id: UUID
+    account_id: UUID
+    journal_id: UUID
+    entry_type: EntryType
+    layer: Layer
+    units: Decimal
+    currency: CurrencyCode
+    amount: Money
+    direction: DebitOrCredit
+    sequence: int
+    description: str | None
+    metadata: JSON | None
+    effective: date
+    created: Timestamp
+
+    @classmethod
+    def of(cls, model: core.Entry) -> Entry:
+        """The GraphQL view of an entry record."""
+        currency = CurrencyCode(model.currency)
+        return cls(model=model, entry_id=model.entry_id, transaction_id=model.transaction_id,
+                   account_id=model.account_id, journal_id=model.journal_id,
+                   entry_type=EntryType(model.entry_type), layer=Layer(model.layer.value),
+                   units=model.units, currency=currency,
+                   amount=Money(units=model.units, currency=currency),
+                   direction=DebitOrCredit(model.direction.value), sequence=model.sequence,
+                   description=model.description,
+                   metadata=JSON(model.metadata) if model.metadata is not None else None,
+                   effective=model.effective, created=Timestamp(model.created))
+
+    @described("The account debited or credited.")
+    async def account(self, info: Info) -> Account:
+        """The entry's account."""
+        found = await account_or_none(request(info), self.account_id)
+        return _required(found, f"account {self.account_id}")
+
+    @described("The journal of the entry.")
+    async def journal(self, info: Info) -> Journal:
+        """The entry's journal."""
+        found = await journal_or_none(request(info), self.journal_id)
+        return _required(found, f"journal {self.journal_id}")
+
+    @described("The transaction that wrote the entry.")
+    async def transaction(self, info: Info) -> Transaction:
+        """The entry's transaction."""
+        found = await transaction_or_none(request(info), self.transaction_id)
+        return _required(found, f"transaction {self.transaction_id}")
+
+
+@strawberry.type(description="Pagination state of a connection.")
+class PageInfo:
+    """Where a page sits in its list."""
+
+    has_previous_page: bool
+    has_next_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="An entry and its cursor.")
+class EntryConnectionEdge:
+    """One entry of a page."""
+
+    cursor: str
+    node: Entry
+
+
+@strawberry.type(description="A page of entries.")
+class EntryConnection:
+    """A page of entries: nodes, edges with cursors, and page info."""
+
+    nodes: list[Entry]
+    edges: list[EntryConnectionEdge]
+    page_info: PageInfo
+
+
+def _cursor(index: int) -> str:
+    return base64.urlsafe_b64encode(f"entry:{index}".encode()).decode()
+
+
+def _position(cursor: str) -> int:
+    try:
+        kind, _, index = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "entry" and index.isdigit():
+            return int(index)
+    except ValueError:
+        pass
+    raise ApiError("bad_request", f"after: {cursor!r} is not a cursor this API returned")
+
+
+def connection(entries: tuple[core.Entry, ...], first: int | None,
+               after: str | None) -> EntryConnection:
+    """The page of ``entries`` after the cursor ``after``, at most ``first`` long."""
+    size = PAGE_MAX if first is None else first
+    if not 0 <= size <= PAGE_MAX:
+        raise ApiError("bad_request", f"first must be between 0 and {PAGE_MAX}, got {size}")
+    start = 0 if after is None else _position(after) + 1
+    page = entries[start:start + size]
+    edges = [EntryConnectionEdge(cursor=_cursor(start + i), node=Entry.of(entry))
+             for i, entry in enumerate(page)]
+    return EntryConnection(
+        nodes=[edge.node for edge in edges], edges=edges,
+        page_info=PageInfo(has_previous_page=start > 0,
+                           has_next_page=start + len(page) < len(entries),
+                           start_cursor=edges[0].cursor if edges else None,
+                           end_cursor=edges[-1].cursor if edges else None))
+
+
+@strawberry.type(description="A posted transaction.")
+class Transaction:
+    """A transaction and its entries."""
+
+    model: strawberry.Private[core.PostedTransaction]
+    transaction_id: UUID
+    tran_code_id: UUID
+    tran_code_version: int
+    journal_id: UUID
+    correlation_id: str
+    external_id: str | None
+    effective: date
+    description: str | None
+    metadata: JSON | None
+    voided_by: UUID | None
+    void_of: UUID | None
+    created: Timestamp
+
+    @classmethod
+    def of(cls, model: core.PostedTransaction) -> Transaction:
+        """The GraphQL view of a posted transaction."""
+        tx = model.transaction
+        return cls(model=model, transaction_id=tx.transaction_id, tran_code_id=tx.tran_code_id,
+                   tran_code_version=tx.tran_code_version, journal_id=tx.journal_id,
+                   correlation_id=tx.correlation_id, external_id=tx.external_id,
+                   effective=tx.effective, description=tx.description,
+                   metadata=JSON(tx.metadata) if tx.metadata is not None else None,
+                   voided_by=tx.voided_by, void_of=tx.void_of, created=Timestamp(tx.created))
+
+    @described("The entries the transaction wrote, in sequence order.")
+    def entries(self, first: int, after: str | None = None) -> EntryConnection:
+        """A page of the transaction's entries."""
+        return connection(self.model.entries, first, after)
+
+    @described("The tran code version the transaction was posted with.")
+    async def tran_code(self, info: Info) -> TranCode:
+        """The transaction's tran code, at the version it used."""
+        context = request(info)
+        await context.fresh([context.services.catalog_part()])
+        tx = self.model.transaction
+        model = context.services.read_model.tran_code(tx.tran_code, tx.tran_code_version)
+        return TranCode.of(_required(model, f"tran code {tx.tran_code} v{tx.tran_code_version}"))
+
+    @described("The journal of the transaction.")
+    async def journal(self, info: Info) -> Journal:
+        """The transaction's journal."""
+        found = await journal_or_none(request(info), self.journal_id)
+        return _required(found, f"journal {self.journal_id}")
+
+
+async def transaction_or_none(context: RequestContext, transaction_id: UUID) -> Transaction | None:
+    """The transaction's latest record, once the read model is fresh enough, or None."""
+    await context.fresh(context.services.transaction_parts())
+    stored = context.services.read_model.transaction(transaction_id)
+    return None if stored is None else Transaction.of(stored.posted)
+
+
+@strawberry.type(description="A typed input of a tran code.")
+class ParamDefinition:
+    """A tran code parameter; with no default it is required."""
+
+    name: str
+    type: ParamDataType
+    default: Expression | None
+    description: str | None
+
+
+@strawberry.type(description="CEL for the transaction a tran code writes.")
+class TranCodeTransaction:
+    """The transaction template."""
+
+    effective: Expression | None
+    journal_id: Expression | None
+    correlation_id: Expression | None
+    external_id: Expression | None
+    description: Expression | None
+    metadata: Expression | None
+
+
+@strawberry.type(description="CEL for one entry a tran code writes.")
+class TranCodeEntry:
+    """An entry template."""
+
+    entry_type: Expression | None
+    account_id: Expression
+    layer: Expression | None
+    direction: Expression
+    units: Expression
+    currency: Expression
+    description: Expression | None
+    metadata: Expression | None
+    condition: Expression | None
+
+
+def _cel(source: str | None) -> Expression | None:
+    return None if source is None else Expression(source)
+
+
+@strawberry.type(description="A versioned transaction template.")
+class TranCode:
+    """A tran code version."""
+
+    tran_code_id: UUID
+    code: str
+    version: int
+    description: str
+    params: list[ParamDefinition]
+    transaction: TranCodeTransaction
+    entries: list[TranCodeEntry]
+    status: Status
+    metadata: JSON | None
+    vars: ExpressionNestedMap | None
+
+    @classmethod
+    def of(cls, model: core.TranCode) -> TranCode:
+        """The GraphQL view of a tran code version."""
+        tx = model.transaction
+        return cls(
+            tran_code_id=model.tran_code_id, code=model.code, version=model.version,
+            description=model.description,
+            params=[ParamDefinition(name=p.name, type=ParamDataType(p.type.value),
+                                    default=_cel(p.default), description=p.description)
+                    for p in model.params],
+            transaction=TranCodeTransaction(
+                effective=_cel(tx.effective), journal_id=_cel(tx.journal_id),
+                correlation_id=_cel(tx.correlation_id), external_id=_cel(tx.external_id),
+                description=_cel(tx.description), metadata=_cel(tx.metadata)),
+            entries=[TranCodeEntry(
+                entry_type=_cel(e.entry_type), account_id=Expression(e.account_id),
+                layer=_cel(e.layer), direction=Expression(e.direction),
+                units=Expression(e.units), currency=Expression(e.currency),
+                description=_cel(e.description), metadata=_cel(e.metadata),
+                condition=_cel(e.condition)) for e in model.entries],
+            status=Status(model.status.value),
+            metadata=JSON(model.metadata) if model.metadata is not None else None,
+            vars=ExpressionNestedMap(dict(model.vars)) if model.vars else None)

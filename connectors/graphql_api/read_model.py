@@ -1,0 +1,280 @@
+"""The read model: the ledger's output topics folded into memory, for the API's reads.
+
+One consumer (``read_committed``) reads every partition of the catalog, balances (CDC),
+transactions and entries topics from the beginning, in a background thread, and keeps:
+
+- the catalog (journals, accounts, every tran code version), as the processors hold it;
+- the latest balance of every (account, journal, currency);
+- the latest record of every transaction, with the partition that decided it;
+- every entry, by id and by account, in log order.
+
+It never writes: the processors are the ledger's only writers. What it has read is described
+by its position on each partition; ``wait_for`` lets a read wait until the positions pass
+given offsets, which is how reads see writes acknowledged before them (see
+``connectors.graphql_api.consistency``).
+
+Limits: everything is in memory, so a process needs roughly 1-2 KB per entry and per
+transaction, and it replays the topics on every start. That suits ledgers of a few million
+entries; larger ones need a persistent store per instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
+
+from connectors.graphql_api.errors import ReadModelTimeoutError
+from ledger_core import Account, Balance, Entry, Journal, PostedTransaction, TranCode
+from ledger_core.catalog import Catalog
+from schemas import mapping
+from schemas.codec import DecodeError, codec
+from streams.catalog import entity_from
+from streams.errors import LedgerError
+from streams.topics import Topics
+
+__all__ = ["Part", "ReadModel", "StoredTransaction"]
+
+log = logging.getLogger(__name__)
+
+Part = tuple[str, int]
+# A short poll keeps the positions fresh even when only transaction markers arrive.
+POLL_S = 0.005
+BATCH_MAX = 5000
+
+
+@dataclass(frozen=True)
+class StoredTransaction:
+    """A transaction with its entries, and the transactions-topic partition that decided it."""
+
+    posted: PostedTransaction
+    partition: int
+
+
+@dataclass(eq=False)
+class _Waiter:
+    targets: dict[Part, int]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+
+
+class ReadModel:
+    """The catalog, balances, transactions and entries of one ledger, kept up to date."""
+
+    def __init__(self, bootstrap: str, topics: Topics) -> None:
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self.catalog = Catalog()
+        self.undecodable = 0
+        self._tran_code_ids: dict[UUID, str] = {}
+        self._balances: dict[tuple[UUID, UUID, str], Balance] = {}
+        self._transactions: dict[UUID, StoredTransaction] = {}
+        self._entries: dict[UUID, Entry] = {}
+        self._account_entries: dict[UUID, list[Entry]] = {}
+        self._positions: dict[Part, int] = {}
+        self._waiters: list[_Waiter] = []
+        self._lock = threading.Lock()
+        self._moved = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._consumer: Consumer | None = None
+        self._decoders = {
+            topics.catalog: self._apply_catalog, topics.balances: self._apply_balance,
+            topics.transactions: self._apply_transaction, topics.entries: self._apply_entry,
+        }
+
+    # Lifecycle ------------------------------------------------------------------------
+
+    def parts(self) -> list[Part]:
+        """Every partition the read model reads."""
+        n = self.topics.partitions
+        return [(self.topics.catalog, 0),
+                *[(topic, p) for topic in (self.topics.balances, self.topics.transactions,
+                                           self.topics.entries) for p in range(n)]]
+
+    def start(self) -> None:
+        """Start reading every partition from its beginning, in a background thread."""
+        self._consumer = Consumer({
+            "bootstrap.servers": self.bootstrap, "group.id": f"api-read-model-{uuid.uuid4()}",
+            "isolation.level": "read_committed", "enable.auto.commit": False,
+            "enable.partition.eof": False, "auto.offset.reset": "earliest",
+        })
+        self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
+                               for topic, p in self.parts()])
+        self._thread = threading.Thread(target=self._run, name="api-read-model", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop reading and leave the topics."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+    def _run(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        assignment = [TopicPartition(topic, p) for topic, p in self.parts()]
+        while not self._stopping.is_set():
+            try:
+                first = consumer.poll(POLL_S)
+                messages = [] if first is None else [first, *consumer.consume(BATCH_MAX, 0)]
+                positions = consumer.position(assignment)
+            except KafkaException as exc:
+                log.warning("read model: %s; retrying", exc)
+                self._stopping.wait(0.5)
+                continue
+            with self._lock:
+                for message in messages:
+                    self._apply(message)
+                for tp in positions:
+                    if tp.offset >= 0:
+                        self._positions[(tp.topic, tp.partition)] = tp.offset
+                ready = [w for w in self._waiters if self._reached(w.targets)]
+                if ready:
+                    self._waiters = [w for w in self._waiters if not self._reached(w.targets)]
+                self._moved.notify_all()
+            for waiter in ready:
+                _resolve_soon(waiter)
+
+    # Folding --------------------------------------------------------------------------
+
+    def _apply(self, message: Message) -> None:
+        if message.error() is not None:
+            return
+        topic = message.topic()
+        assert topic is not None
+        try:
+            self._decoders[topic](message)
+        except (DecodeError, ValueError, KeyError) as exc:
+            # The processors wrote these records; one that does not decode is a contract
+            # break to investigate, never a reason to stop serving the rest of the ledger.
+            self.undecodable += 1
+            log.error("read model: %s[%s]@%s does not decode: %s", topic, message.partition(),
+                      message.offset(), exc)
+
+    def _apply_catalog(self, message: Message) -> None:
+        entity = entity_from(codec().decode("catalog_record", message.value()))
+        self.catalog.put(entity)
+        if isinstance(entity, TranCode):
+            self._tran_code_ids[entity.tran_code_id] = entity.code
+
+    def _apply_balance(self, message: Message) -> None:
+        balance = mapping.balance_from(codec().decode("balance", message.value()))
+        self._balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
+
+    def _apply_transaction(self, message: Message) -> None:
+        posted = mapping.posted_from(codec().decode("transaction", message.value()))
+        partition = message.partition()
+        assert partition is not None
+        self._transactions[posted.transaction.transaction_id] = StoredTransaction(posted,
+                                                                                  partition)
+
+    def _apply_entry(self, message: Message) -> None:
+        entry = mapping.entry_from(codec().decode("entry", message.value()))
+        if entry.entry_id not in self._entries:
+            self._entries[entry.entry_id] = entry
+            self._account_entries.setdefault(entry.account_id, []).append(entry)
+
+    # Reads ----------------------------------------------------------------------------
+
+    def journal(self, journal_id: UUID) -> Journal | None:
+        """The journal, or None."""
+        return self.catalog.journal(journal_id)
+
+    def account(self, account_id: UUID) -> Account | None:
+        """The account as its latest version has it, or None."""
+        return self.catalog.account(account_id)
+
+    def tran_code(self, code: str, version: int | None = None) -> TranCode | None:
+        """The tran code at ``version`` (its latest when None), or None."""
+        with self._lock:
+            return self.catalog.tran_code(code, version)
+
+    def tran_code_by_id(self, tran_code_id: UUID) -> TranCode | None:
+        """The latest version of the tran code with this id, or None."""
+        with self._lock:
+            code = self._tran_code_ids.get(tran_code_id)
+            return None if code is None else self.catalog.tran_code(code, None)
+
+    def balance(self, account_id: UUID, journal_id: UUID, currency: str) -> Balance | None:
+        """The latest balance of the account in the journal and currency, or None."""
+        return self._balances.get((account_id, journal_id, currency))
+
+    def transaction(self, transaction_id: UUID) -> StoredTransaction | None:
+        """The latest record of the transaction, or None."""
+        return self._transactions.get(transaction_id)
+
+    def entry(self, entry_id: UUID) -> Entry | None:
+        """The entry, or None."""
+        return self._entries.get(entry_id)
+
+    def account_entries(self, account_id: UUID) -> tuple[Entry, ...]:
+        """Every entry on the account, in the order the entries topic holds them."""
+        with self._lock:
+            return tuple(self._account_entries.get(account_id, ()))
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and positions, for the health endpoint."""
+        with self._lock:
+            return {"accounts": len(self.catalog.accounts), "balances": len(self._balances),
+                    "transactions": len(self._transactions), "entries": len(self._entries),
+                    "undecodable": self.undecodable,
+                    "positions": {f"{t}[{p}]": o for (t, p), o in sorted(self._positions.items())}}
+
+    # Positions ------------------------------------------------------------------------
+
+    def _reached(self, targets: Mapping[Part, int]) -> bool:
+        return all(self._positions.get(part, 0) >= offset
+                   for part, offset in targets.items() if offset > 0)
+
+    def _behind(self, targets: Mapping[Part, int]) -> str:
+        return ", ".join(f"{t}[{p}] at {self._positions.get((t, p), 0)} of {offset}"
+                         for (t, p), offset in sorted(targets.items())
+                         if self._positions.get((t, p), 0) < offset)
+
+    async def wait_for(self, targets: Mapping[Part, int], timeout_s: float) -> None:
+        """Return once the read model has read every partition up to its target offset."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(dict(targets), loop, loop.create_future())
+        with self._lock:
+            if self._reached(targets):
+                return
+            self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter.future, timeout_s)
+        except TimeoutError:
+            with self._lock:
+                self._waiters = [w for w in self._waiters if w is not waiter]
+                behind = self._behind(targets)
+            raise ReadModelTimeoutError(
+                f"the read model did not catch up in {timeout_s:g}s ({behind}); the data is "
+                "in Kafka, retry the read") from None
+
+    def wait_for_blocking(self, targets: Mapping[Part, int], timeout_s: float) -> None:
+        """Block until the read model has read every partition up to its target offset."""
+        with self._lock:
+            if not self._moved.wait_for(lambda: self._reached(targets), timeout_s):
+                raise LedgerError(f"the read model did not catch up in {timeout_s:g}s: "
+                                  f"{self._behind(targets)}")
+
+
+def _resolve_soon(waiter: _Waiter) -> None:
+    def resolve() -> None:
+        if not waiter.future.done():
+            waiter.future.set_result(None)
+
+    # A closed event loop raises RuntimeError: its request is gone, nobody is waiting.
+    with contextlib.suppress(RuntimeError):
+        waiter.loop.call_soon_threadsafe(resolve)

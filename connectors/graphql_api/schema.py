@@ -1,0 +1,199 @@
+"""The schema: Twisp's Query and Mutation roots over the ledger.
+
+Queries read the read model; mutations send commands through Kafka (``writes``).
+``Mutation.queries`` gives the Query root back inside a mutation, after waiting until the
+read model includes every write of the request, legs on other partitions included.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+from strawberry.types.field import StrawberryField
+
+import ledger_core as core
+from connectors.graphql_api import writes
+from connectors.graphql_api.enums import EntryIndex
+from connectors.graphql_api.errors import ApiError
+from connectors.graphql_api.inputs import (
+    AccountInput,
+    AccountUpdateInput,
+    EntryFilterInput,
+    EntryIndexInput,
+    JournalInput,
+    TranCodeInput,
+    TransactionInput,
+)
+from connectors.graphql_api.objects import (
+    USD,
+    Account,
+    Balance,
+    Entry,
+    EntryConnection,
+    Info,
+    Journal,
+    TranCode,
+    Transaction,
+    account_or_none,
+    balance_of,
+    connection,
+    described,
+    journal_or_none,
+    request,
+    transaction_or_none,
+)
+from connectors.graphql_api.scalars import SCALARS, CurrencyCode
+
+__all__ = ["Mutation", "Query", "build_schema"]
+
+log = logging.getLogger(__name__)
+
+
+def mutation(description: str) -> Callable[[Callable[..., Any]], StrawberryField]:
+    """A mutation decorator with a description, typed so that mypy keeps it typed."""
+    def field(resolver: Callable[..., Any]) -> StrawberryField:
+        return strawberry.mutation(resolver, description=description)
+
+    return field
+
+
+@strawberry.type(description="Reads, from the read model kept by the ledger's topics.")
+class Query:
+    """The read side."""
+
+    @described("An account by its accountId.")
+    async def account(self, info: Info, id: UUID) -> Account | None:
+        """The account, or null."""
+        return await account_or_none(request(info), id)
+
+    @described("The balance of an account in a journal and currency.")
+    async def balance(self, info: Info, account_id: UUID, journal_id: UUID | None = None,
+                      currency: CurrencyCode = USD) -> Balance | None:
+        """The balance, or null while the account has none there."""
+        return await balance_of(request(info), account_id, journal_id, currency)
+
+    @described("A transaction by its transactionId.")
+    async def transaction(self, info: Info, id: UUID) -> Transaction | None:
+        """The transaction, or null."""
+        return await transaction_or_none(request(info), id)
+
+    @described("An entry by its entryId.")
+    async def entry(self, info: Info, id: UUID) -> Entry | None:
+        """The entry, or null."""
+        context = request(info)
+        await context.fresh(context.services.read_model.parts())
+        model = context.services.read_model.entry(id)
+        return None if model is None else Entry.of(model)
+
+    @described("Entries by index: ENTRY_ID or TRANSACTION_ID (entries of "
+                                  "an account: Account.entries).")
+    async def entries(self, info: Info, index: EntryIndexInput,
+                      where: EntryFilterInput | None = None, first: int | None = None,
+                      after: str | None = None) -> EntryConnection:
+        """A page of entries."""
+        context = request(info)
+        key = _index_key(index, where)
+        if index.name is EntryIndex.TRANSACTION_ID:
+            found = await transaction_or_none(context, key)
+            entries = () if found is None else found.model.entries
+        else:
+            await context.fresh(context.services.read_model.parts())
+            model = context.services.read_model.entry(key)
+            entries = () if model is None else (model,)
+        return connection(entries, first, after)
+
+    @described("The latest version of a tran code by its tranCodeId.")
+    async def tran_code(self, info: Info, id: UUID) -> TranCode | None:
+        """The tran code, or null."""
+        context = request(info)
+        await context.fresh([context.services.catalog_part()])
+        model = context.services.read_model.tran_code_by_id(id)
+        return None if model is None else TranCode.of(model)
+
+    @described("A journal by its journalId; the DEFAULT journal without one.")
+    async def journal(self, info: Info, id: UUID | None = None) -> Journal | None:
+        """The journal, or null."""
+        return await journal_or_none(request(info), id or core.DEFAULT_JOURNAL_ID)
+
+
+def _index_key(index: EntryIndexInput, where: EntryFilterInput | None) -> UUID:
+    field = "entryId" if index.name is EntryIndex.ENTRY_ID else "transactionId"
+    value = None
+    if where is not None:
+        condition = where.entry_id if index.name is EntryIndex.ENTRY_ID else where.transaction_id
+        value = None if condition is None else condition.eq
+    if value is None:
+        raise ApiError("bad_request", f"index {index.name.value} needs where: {{{field}: "
+                                      "{eq: <id>}}")
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ApiError("bad_request", f"where.{field}.eq: {value!r} is not a UUID") from None
+
+
+@strawberry.type(description="Writes, through Kafka; each waits for the ledger's result.")
+class Mutation:
+    """The write side."""
+
+    @mutation("Create a journal.")
+    async def create_journal(self, info: Info, input: JournalInput) -> Journal:
+        """The journal as written."""
+        return await writes.create_journal(request(info), input)
+
+    @mutation("Create an account.")
+    async def create_account(self, info: Info, input: AccountInput) -> Account:
+        """The account as written."""
+        return await writes.create_account(request(info), input)
+
+    @mutation("Change an account: status, metadata, name, ...")
+    async def update_account(self, info: Info, id: UUID, input: AccountUpdateInput) -> Account:
+        """The account as written."""
+        return await writes.update_account(request(info), id, input)
+
+    @mutation("Create a tran code.")
+    async def create_tran_code(self, info: Info, input: TranCodeInput) -> TranCode:
+        """The tran code as written."""
+        return await writes.create_tran_code(request(info), input)
+
+    @mutation("Post a transaction through a tran code.")
+    async def post_transaction(self, info: Info, input: TransactionInput) -> Transaction:
+        """The posted transaction."""
+        return await writes.post_transaction(request(info), input)
+
+    @mutation("Void a posted transaction; returns the void.")
+    async def void_transaction(self, info: Info, id: UUID) -> Transaction:
+        """The void transaction."""
+        return await writes.void_transaction(request(info), id)
+
+    @described("Reads inside a mutation: they include every write made "
+                                  "before this field, on every account it touched.")
+    async def queries(self, info: Info) -> Query:
+        """The Query root, once the request's writes (and their legs) are readable."""
+        await request(info).converge()
+        return Query()
+
+
+class LedgerSchema(strawberry.Schema):
+    """The schema; expected errors are the client's business, so only the others are logged."""
+
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        """Log errors that are not ApiErrors (bugs), with their traceback."""
+        for error in errors:
+            original = error.original_error
+            if error.path is not None and original is not None \
+                    and not isinstance(original, ApiError):
+                log.error("unexpected error in %s", error.path, exc_info=original)
+
+
+def build_schema() -> LedgerSchema:
+    """The API's schema."""
+    config: Any = StrawberryConfig(scalar_map=SCALARS)
+    return LedgerSchema(query=Query, mutation=Mutation, config=config)

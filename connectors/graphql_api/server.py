@@ -1,0 +1,119 @@
+"""One API instance: the read model, the results waiter, the command client and uvicorn.
+
+An instance holds no state of its own beyond what it can rebuild from Kafka, so any number
+of instances can serve one ledger side by side. ``start_server`` runs one in a background
+thread (the demo and tests); ``ApiServer.serve_forever`` runs one in the foreground until
+SIGINT or SIGTERM (``ledger api serve``).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+
+from connectors.graphql_api.commands import CommandGateway
+from connectors.graphql_api.context import Services
+from connectors.graphql_api.http_app import GraphQLApp
+from connectors.graphql_api.read_model import ReadModel
+from connectors.graphql_api.results import ResultWaiter
+from connectors.graphql_api.schema import build_schema
+from connectors.graphql_api.watermarks import Watermarks
+from streams.client import RESULT_TIMEOUT_S, LedgerClient
+from streams.errors import LedgerError
+from streams.topics import Topics
+
+__all__ = ["ApiServer", "start_server"]
+
+CATCH_UP_TIMEOUT_S = 120.0
+READ_TIMEOUT_S = 10.0
+STARTED_TIMEOUT_S = 30.0
+
+
+class ApiServer:
+    """A GraphQL API instance for one ledger, listening on ``url``."""
+
+    def __init__(self, bootstrap: str, topics: Topics | None = None, host: str = "127.0.0.1",
+                 port: int = 0, result_timeout_s: float = RESULT_TIMEOUT_S,
+                 read_timeout_s: float = READ_TIMEOUT_S) -> None:
+        requested = topics or Topics()
+        client = LedgerClient(bootstrap, requested, watch_results=False)
+        # The partition count is the topics' own, whatever the caller assumed.
+        self.topics = Topics(prefix=requested.prefix, partitions=client.partitions)
+        self.read_model = ReadModel(bootstrap, self.topics)
+        self.results = ResultWaiter(bootstrap, self.topics)
+        self.gateway = CommandGateway(client, self.results, result_timeout_s)
+        self.services = Services(topics=self.topics, read_model=self.read_model,
+                                 watermarks=Watermarks(bootstrap, self.topics),
+                                 gateway=self.gateway, read_timeout_s=read_timeout_s)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        self._uvicorn = uvicorn.Server(uvicorn.Config(
+            GraphQLApp(build_schema(), self.services), log_config=None, log_level="warning",
+            access_log=False, lifespan="off", http="h11", ws="none"))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The GraphQL endpoint."""
+        return f"http://{self.host}:{self.port}/graphql"
+
+    def _open(self) -> None:
+        """Read the ledger's topics to their current end, then start listening for results."""
+        self.read_model.start()
+        ends = self.services.watermarks.ends_blocking(self.read_model.parts())
+        self.read_model.wait_for_blocking(ends, CATCH_UP_TIMEOUT_S)
+        self.results.start()
+
+    def start(self) -> ApiServer:
+        """Serve in a background thread; return once requests are accepted."""
+        self._open()
+        self._thread = threading.Thread(target=self._uvicorn.run,
+                                        kwargs={"sockets": [self._socket]},
+                                        name="api-http", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + STARTED_TIMEOUT_S
+        while not self._uvicorn.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise LedgerError(f"the API did not start listening on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until SIGINT or SIGTERM, then release everything."""
+        self._open()
+        try:
+            self._uvicorn.run(sockets=[self._socket])
+        finally:
+            self._close()
+
+    def stop(self) -> None:
+        """Stop serving and release everything."""
+        self._uvicorn.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._close()
+
+    def _close(self) -> None:
+        self.results.stop()
+        self.read_model.stop()
+        self.gateway.close()
+        self._socket.close()
+
+
+def start_server(bootstrap: str, topics: Topics | None = None, port: int = 0,
+                 host: str = "127.0.0.1",
+                 result_timeout_s: float = RESULT_TIMEOUT_S) -> ApiServer:
+    """An API instance for the ledger at ``bootstrap``, serving in a background thread.
+
+    ``port`` 0 picks a free port; the handle's ``url`` names the endpoint and ``stop()``
+    stops it.
+    """
+    return ApiServer(bootstrap, topics, host=host, port=port,
+                     result_timeout_s=result_timeout_s).start()

@@ -1,0 +1,122 @@
+"""The Twisp 101 ledger driven through the API over HTTP: for the demo and for smoke checks.
+
+Each step is one GraphQL request whose inputs are the tutorial's records from
+``ledger_core.tutorial``, passed as variables: the journal; Ernie's, Bert's and the assets
+accounts; the ACH_CREDIT and ACH_DEBIT tran codes; a deposit of 9.53; then a withdrawal of
+4.28 whose ``queries`` field reads every account's settled balance in the same request,
+with read-your-writes. Depositing 9.53 and withdrawing 4.28 leaves Ernie and the assets at
+5.25; Bert has no balance.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ledger_core import PostTransaction, tutorial
+from streams.errors import LedgerError
+
+__all__ = ["TutorialBalance", "graphql_request", "run_tutorial"]
+
+REQUEST_TIMEOUT_S = 60.0
+
+_JOURNAL = """
+mutation TutorialJournal($journal: JournalInput!) {
+  createJournal(input: $journal) { journalId code }
+}"""
+
+_ACCOUNTS = """
+mutation TutorialAccounts($ernie: AccountInput!, $bert: AccountInput!, $assets: AccountInput!) {
+  ernie: createAccount(input: $ernie) { accountId code }
+  bert: createAccount(input: $bert) { accountId code }
+  assets: createAccount(input: $assets) { accountId code }
+}"""
+
+_TRAN_CODES = """
+mutation TutorialTranCodes($credit: TranCodeInput!, $debit: TranCodeInput!) {
+  credit: createTranCode(input: $credit) { tranCodeId code version }
+  debit: createTranCode(input: $debit) { tranCodeId code version }
+}"""
+
+_DEPOSIT = """
+mutation TutorialDeposit($posting: TransactionInput!) {
+  postTransaction(input: $posting) { transactionId }
+}"""
+
+_BALANCE = "balance(journalId: $journalId) { settled { drBalance { units } crBalance { units }" \
+           " normalBalance { units currency } } }"
+
+_WITHDRAWAL_AND_BALANCES = f"""
+mutation TutorialWithdrawal($posting: TransactionInput!, $journalId: UUID!, $ernie: UUID!,
+                            $bert: UUID!, $assets: UUID!) {{
+  postTransaction(input: $posting) {{ transactionId }}
+  queries {{
+    ernie: account(id: $ernie) {{ code {_BALANCE} }}
+    bert: account(id: $bert) {{ code {_BALANCE} }}
+    assets: account(id: $assets) {{ code {_BALANCE} }}
+  }}
+}}"""
+
+
+@dataclass(frozen=True)
+class TutorialBalance:
+    """An account's settled balance in the tutorial's journal (None: no balance yet)."""
+
+    code: str
+    dr: str | None
+    cr: str | None
+    normal: str | None
+    currency: str | None
+
+
+def graphql_request(url: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """POST one GraphQL request; its ``data``, or LedgerError naming the first error."""
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    http = urllib.request.Request(url, body, {"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(http, timeout=REQUEST_TIMEOUT_S) as response:
+            answer = json.loads(response.read(), parse_float=Decimal)
+    except urllib.error.HTTPError as exc:
+        raise LedgerError(f"{url} answered {exc.code}: {exc.read()[:500]!r}") from exc
+    except OSError as exc:
+        raise LedgerError(f"cannot reach the API at {url}: {exc}") from exc
+    if answer.get("errors"):
+        first = answer["errors"][0]
+        code = (first.get("extensions") or {}).get("code")
+        raise LedgerError(f"the API refused the request: {code}: {first['message']}")
+    return answer["data"]
+
+
+def _posting(posting: PostTransaction) -> dict[str, Any]:
+    return {"transactionId": str(posting.transaction_id), "tranCode": posting.tran_code,
+            "params": posting.params}
+
+
+def run_tutorial(url: str) -> list[TutorialBalance]:
+    """Run the tutorial through the API at ``url``; return each account's settled balance."""
+    graphql_request(url, _JOURNAL, {"journal": tutorial.JOURNAL.model_dump(mode="json",
+                                                                            by_alias=True)})
+    accounts = {"ernie": tutorial.ERNIE, "bert": tutorial.BERT, "assets": tutorial.ASSETS}
+    graphql_request(url, _ACCOUNTS, {name: account.model_dump(mode="json", by_alias=True)
+                                     for name, account in accounts.items()})
+    graphql_request(url, _TRAN_CODES, {"credit": tutorial.ACH_CREDIT_INPUT,
+                                       "debit": tutorial.ACH_DEBIT_INPUT})
+    graphql_request(url, _DEPOSIT, {"posting": _posting(tutorial.DEPOSIT)})
+    data = graphql_request(url, _WITHDRAWAL_AND_BALANCES, {
+        "posting": _posting(tutorial.WITHDRAWAL), "journalId": str(tutorial.JOURNAL_ID),
+        **{name: str(account.account_id) for name, account in accounts.items()}})
+    return [_balance(data["queries"][name]) for name in accounts]
+
+
+def _balance(account: dict[str, Any]) -> TutorialBalance:
+    balance = account["balance"]
+    if balance is None:
+        return TutorialBalance(account["code"], None, None, None, None)
+    settled = balance["settled"]
+    return TutorialBalance(account["code"], settled["drBalance"]["units"],
+                           settled["crBalance"]["units"], settled["normalBalance"]["units"],
+                           settled["normalBalance"]["currency"])

@@ -1,0 +1,163 @@
+"""The mutations: each sends one command through Kafka and answers with what was written.
+
+The answer is built from the command's result (the posted transaction, or the catalog entity
+as the desk wrote it), never from the read model, so it is exact even while the read model
+is catching up. Each successful write clears the request's snapshot (``RequestContext.wrote``)
+so the request's later reads include it.
+
+Two things the API decides itself, because the command cannot be keyed without them:
+which tran code version a posting uses (it pins the version it evaluated, so the owner it
+computed is the owner the processor sees), and which transaction a void targets. When
+either does not exist, the API answers with the ledger's own rejection code
+(``tran_code_not_found``, ``tran_code_version_not_found``, ``void_target_not_found``) after
+reading the catalog or the transactions to their current end.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import ledger_core as core
+from connectors.graphql_api.context import RequestContext
+from connectors.graphql_api.errors import RejectionError
+from connectors.graphql_api.inputs import (
+    AccountInput,
+    AccountUpdateInput,
+    JournalInput,
+    TranCodeInput,
+    TransactionInput,
+)
+from connectors.graphql_api.objects import Account, Journal, TranCode, Transaction
+from connectors.graphql_api.owners import posting_owner, void_owner
+from ledger_core.catalog import CatalogKind
+from streams.client import Result
+from streams.partitioning import owner_partition
+
+__all__ = [
+    "create_account",
+    "create_journal",
+    "create_tran_code",
+    "post_transaction",
+    "update_account",
+    "void_transaction",
+]
+
+# How many derived keys a void tries before giving up on reaching the original's partition.
+VOID_KEY_ATTEMPTS_MAX = 10_000
+
+
+async def _catalog(context: RequestContext, kind: CatalogKind,
+                   body: Mapping[str, Any]) -> dict[str, Any]:
+    result = await context.services.gateway.catalog(kind, body)
+    context.wrote()
+    assert result.entity is not None, "an APPLIED catalog result carries its entity"
+    return result.entity
+
+
+async def create_journal(context: RequestContext, journal: JournalInput) -> Journal:
+    """Create a journal."""
+    entity = await _catalog(context, CatalogKind.CREATE_JOURNAL, journal.body())
+    return Journal.of(core.Journal.model_validate(entity))
+
+
+async def create_account(context: RequestContext, account: AccountInput) -> Account:
+    """Create an account."""
+    entity = await _catalog(context, CatalogKind.CREATE_ACCOUNT, account.body())
+    return Account.of(core.Account.model_validate(entity))
+
+
+async def update_account(context: RequestContext, account_id: UUID,
+                         changes: AccountUpdateInput) -> Account:
+    """Change an account's updatable fields (status, metadata, name, ...)."""
+    entity = await _catalog(context, CatalogKind.UPDATE_ACCOUNT, changes.body(account_id))
+    return Account.of(core.Account.model_validate(entity))
+
+
+async def create_tran_code(context: RequestContext, tran_code: TranCodeInput) -> TranCode:
+    """Create a tran code (version 1)."""
+    entity = await _catalog(context, CatalogKind.CREATE_TRAN_CODE, tran_code.body())
+    return TranCode.of(core.TranCode.model_validate(entity))
+
+
+async def post_transaction(context: RequestContext, posting: TransactionInput) -> Transaction:
+    """Post through a tran code, keyed by the posting's owner account."""
+    params = _params(posting)
+    tran_code = await _tran_code(context, posting.tran_code, posting.tran_code_version)
+    owner = posting_owner(tran_code, params, posting.transaction_id, datetime.now(UTC).date())
+    properties = posting.properties
+    override = None
+    if properties is not None and properties.override_velocity_enforcement is not None:
+        override = core.Enforcement(properties.override_velocity_enforcement.action.value)
+    result = await context.services.gateway.post(
+        posting.transaction_id, posting.tran_code, params, owner, tran_code.version, override)
+    return _written(context, result)
+
+
+async def void_transaction(context: RequestContext, transaction_id: UUID) -> Transaction:
+    """Void a posted transaction, keyed by the owner of the posting it voids."""
+    services = context.services
+    original = services.read_model.transaction(transaction_id)
+    if original is None:
+        await context.fresh(services.transaction_parts())
+        original = services.read_model.transaction(transaction_id)
+    if original is None:
+        raise RejectionError(core.RejectionCode.VOID_TARGET_NOT_FOUND.value,
+                              f"voidOf {transaction_id} is not a posted transaction", "id",
+                              str(transaction_id))
+    partitions = services.topics.partitions
+    owner = void_owner(original, partitions) or _key_on(original.partition, transaction_id,
+                                                          partitions)
+    result = await services.gateway.void(transaction_id, owner)
+    return _written(context, result)
+
+
+def _params(posting: TransactionInput) -> dict[str, Any]:
+    params: object = {} if posting.params is None else posting.params
+    if not isinstance(params, dict):
+        raise RejectionError(core.RejectionCode.COMMAND_INVALID.value,
+                              "params must be an object of param values", "params",
+                              str(params))
+    if posting.tran_code_version is not None and posting.tran_code_version < 1:
+        raise RejectionError(core.RejectionCode.COMMAND_INVALID.value,
+                              "tranCodeVersion must be 1 or more", "tranCodeVersion",
+                              str(posting.tran_code_version))
+    return params
+
+
+async def _tran_code(context: RequestContext, code: str, version: int | None) -> core.TranCode:
+    read_model = context.services.read_model
+    found = read_model.tran_code(code, version)
+    if found is None:
+        await context.fresh([context.services.catalog_part()])
+        found = read_model.tran_code(code, version)
+    if found is not None:
+        return found
+    if version is not None and read_model.tran_code(code, None) is not None:
+        raise RejectionError(core.RejectionCode.TRAN_CODE_VERSION_NOT_FOUND.value,
+                              f"tranCode {code} has no version {version}", "tranCodeVersion",
+                              str(version))
+    raise RejectionError(core.RejectionCode.TRAN_CODE_NOT_FOUND.value,
+                          f"tranCode {code!r} does not exist", "tranCode", code)
+
+
+def _key_on(partition: int, transaction_id: UUID, partitions: int) -> UUID:
+    """A key on ``partition``, derived from the transaction id, for a posting keyed by an
+    account none of its entries names (a producer other than this API chose its owner)."""
+    for attempt in range(VOID_KEY_ATTEMPTS_MAX):
+        candidate = uuid.uuid5(transaction_id, f"void-key-{attempt}")
+        if owner_partition(candidate, partitions) == partition:
+            return candidate
+    raise AssertionError(f"no key reaches partition {partition} of {partitions}")
+
+
+def _written(context: RequestContext, result: Result) -> Transaction:
+    posted = result.transaction
+    assert posted is not None, "a POSTED result carries its transaction"
+    partitions = context.services.topics.partitions
+    legs = {owner_partition(entry.account_id, partitions) for entry in posted.entries}
+    context.wrote(legs - {result.partition})
+    return Transaction.of(posted)

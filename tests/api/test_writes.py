@@ -1,0 +1,196 @@
+"""Mutations through the API: postings, voids, rejections with the ledger's codes, and reads."""
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.api.chart import BALANCE, POST, Chart, open_chart, open_customer
+from tests.api.conftest import LiveApi
+
+VOID = """
+mutation Void($id: UUID!) {
+  voidTransaction(id: $id) {
+    transactionId voidOf
+    entries(first: 10) { nodes { accountId units direction } }
+  }
+}
+"""
+
+POST_AND_READ = """
+mutation PostAndRead($id: UUID!, $code: String!, $params: JSON, $customer: UUID!,
+                     $house: UUID!) {
+  postTransaction(input: {transactionId: $id, tranCode: $code, params: $params}) {
+    transactionId
+  }
+  queries {
+    customer: account(id: $customer) {
+      balance { settled { normalBalance { units } } }
+    }
+    house: account(id: $house) {
+      balance { settled { normalBalance { units } } }
+    }
+    posted: transaction(id: $id) { transactionId entries(first: 5) { nodes { units } } }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def chart(shared_api: LiveApi) -> Chart:
+    """The module's chart of accounts."""
+    return open_chart(shared_api)
+
+
+def post(api: LiveApi, code: str, account: uuid.UUID, amount: str,
+         transaction_id: uuid.UUID | None = None, **params: Any) -> dict[str, Any]:
+    """The whole response of a posting."""
+    return api.send(POST, {"id": str(transaction_id or uuid.uuid4()), "code": code,
+                           "params": {"account": str(account), "amount": amount, **params}})
+
+
+def settled(api: LiveApi, account: uuid.UUID) -> str | None:
+    """The settled normal balance units of an account (None: no balance)."""
+    balance = api.data(BALANCE, {"id": str(account)})["account"]["balance"]
+    return None if balance is None else str(balance["settled"]["normalBalance"]["units"])
+
+
+def test_mutation_queries_read_their_own_posting_on_every_account(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """Each post's queries see its own effect on the customer and on the remote house."""
+    customer = open_customer(shared_api, chart, remote_house=True)
+    shared_api.ledger.client().wait_converged()
+    house_before = Decimal(settled(shared_api, chart.house) or "0")
+    total = Decimal(0)
+    for step in range(1, 11):
+        amount = Decimal(step) / 100
+        total += amount
+        transaction_id = str(uuid.uuid4())
+        data = shared_api.data(POST_AND_READ, {
+            "id": transaction_id, "code": chart.deposit,
+            "params": {"account": str(customer), "amount": str(amount)},
+            "customer": str(customer), "house": str(chart.house)})
+        read = data["queries"]
+        assert Decimal(read["customer"]["balance"]["settled"]["normalBalance"]["units"]) == total
+        assert Decimal(read["house"]["balance"]["settled"]["normalBalance"]["units"]) \
+            == house_before + total
+        assert read["posted"]["transactionId"] == transaction_id
+        assert [n["units"] for n in read["posted"]["entries"]["nodes"]] == [f"{amount:.2f}"] * 2
+
+
+def test_a_query_after_a_post_sees_the_owners_balance_without_waiting(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """Read-your-writes across requests: every acknowledged posting is in the next query."""
+    customer = open_customer(shared_api, chart)
+    for step in range(1, 21):
+        assert "errors" not in post(shared_api, chart.deposit, customer, "1.00")
+        assert settled(shared_api, customer) == f"{step}.00"
+
+
+def test_a_void_restores_the_balances(shared_api: LiveApi, chart: Chart) -> None:
+    """Deposit, withdraw with a fee, void the withdrawal: the deposit's balances are back."""
+    customer = open_customer(shared_api, chart)
+    assert "errors" not in post(shared_api, chart.deposit, customer, "50.00")
+    withdrawal = uuid.uuid4()
+    answer = post(shared_api, chart.withdraw, customer, "20.00", withdrawal, fee="0.50")
+    entries = answer["data"]["postTransaction"]["entries"]["nodes"]
+    assert [(e["units"], e["direction"]) for e in entries] == [
+        ("20.50", "DEBIT"), ("20.00", "CREDIT"), ("0.50", "CREDIT")]
+    assert settled(shared_api, customer) == "29.50"
+    void = shared_api.data(VOID, {"id": str(withdrawal)})["voidTransaction"]
+    assert void["voidOf"] == str(withdrawal)
+    assert [e["units"] for e in void["entries"]["nodes"]] == ["-20.50", "-20.00", "-0.50"]
+    assert settled(shared_api, customer) == "50.00"
+    shared_api.ledger.client().wait_converged()
+    assert settled(shared_api, chart.fee_account) in (None, "0.00")
+    again = shared_api.error(VOID, {"id": str(withdrawal)})
+    assert again["extensions"]["code"] == "transaction_id_duplicate"
+
+
+def test_a_duplicate_post_returns_the_duplicate_code(shared_api: LiveApi, chart: Chart) -> None:
+    """Re-sending a transactionId is refused with transaction_id_duplicate; nothing changes."""
+    customer = open_customer(shared_api, chart)
+    transaction_id = uuid.uuid4()
+    assert "errors" not in post(shared_api, chart.deposit, customer, "7.00", transaction_id)
+    again = post(shared_api, chart.deposit, customer, "7.00", transaction_id)
+    assert again["data"] is None
+    [error] = again["errors"]
+    assert error["extensions"]["code"] == "transaction_id_duplicate"
+    assert error["path"] == ["postTransaction"]
+    assert str(transaction_id) in error["message"] or error["message"]
+    assert settled(shared_api, customer) == "7.00"
+
+
+def test_a_rejection_carries_the_ledgers_code_field_and_message(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """A param of the wrong type is refused by the processor, with its code and field."""
+    customer = open_customer(shared_api, chart)
+    error = post(shared_api, chart.deposit, customer, "ten dollars")["errors"][0]
+    assert error["extensions"]["code"] == "param_type_invalid"
+    assert error["extensions"]["field"] == "params.amount"
+    assert "DECIMAL" in error["message"]
+
+
+def test_unbalanced_entries_are_refused_with_entries_must_balance(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """A tran code whose entries do not balance is refused at posting time."""
+    customer = open_customer(shared_api, chart)
+    code = f"LOPSIDED_{uuid.uuid4().hex[:6].upper()}"
+    shared_api.data("""
+        mutation Lopsided($input: TranCodeInput!) { createTranCode(input: $input) { code } }""",
+        {"input": {"tranCodeId": str(uuid.uuid4()), "code": code,
+                   "params": [{"name": "account", "type": "UUID"},
+                              {"name": "amount", "type": "DECIMAL"}],
+                   "transaction": {},
+                   "entries": [
+                       {"accountId": f"uuid('{chart.house}')", "units": "params.amount",
+                        "currency": "'USD'", "direction": "DEBIT"},
+                       {"accountId": "params.account", "units": "params.amount + 1",
+                        "currency": "'USD'", "direction": "CREDIT"}]}})
+    error = post(shared_api, code, customer, "1.00")["errors"][0]
+    assert error["extensions"]["code"] == "entries_must_balance"
+
+
+def test_an_unknown_tran_code_is_refused_with_tran_code_not_found(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """The API reads the catalog to its end before answering tran_code_not_found."""
+    error = post(shared_api, "NO_SUCH_CODE", uuid.uuid4(), "1.00")["errors"][0]
+    assert error["extensions"]["code"] == "tran_code_not_found"
+    assert error["extensions"]["field"] == "tranCode"
+
+
+def test_a_float_literal_is_read_as_the_exact_decimal(shared_api: LiveApi, chart: Chart) -> None:
+    """An amount written as a GraphQL float literal arrives exact, never through a float."""
+    customer = open_customer(shared_api, chart)
+    shared_api.data(f"""
+        mutation {{ postTransaction(input: {{transactionId: "{uuid.uuid4()}",
+          tranCode: "{chart.deposit}", params: {{account: "{customer}", amount: 0.10}}}})
+          {{ transactionId }} }}""")
+    shared_api.data(POST, {"id": str(uuid.uuid4()), "code": chart.deposit,
+                           "params": {"account": str(customer), "amount": 0.2}})
+    assert settled(shared_api, customer) == "0.30"
+
+
+def test_update_account_locks_it_and_changes_its_metadata(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """updateAccount sets status and metadata; a LOCKED account refuses postings."""
+    customer = open_customer(shared_api, chart)
+    updated = shared_api.data("""
+        mutation Lock($id: UUID!) {
+          updateAccount(id: $id, input: {status: LOCKED, metadata: {tier: "gold", limit: 2.5}}) {
+            status metadata
+          }
+        }""", {"id": str(customer)})["updateAccount"]
+    assert updated == {"status": "LOCKED", "metadata": {"tier": "gold", "limit": "2.5"}}
+    read = shared_api.data("query($id: UUID!) { account(id: $id) { status } }",
+                           {"id": str(customer)})
+    assert read == {"account": {"status": "LOCKED"}}
+    error = post(shared_api, chart.deposit, customer, "1.00")["errors"][0]
+    assert error["extensions"]["code"] == "account_locked"
