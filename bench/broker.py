@@ -4,6 +4,7 @@ user's broker. A broker the benchmarks started is stopped when they end."""
 
 import contextlib
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,10 +40,12 @@ def fresh_prefix(name: str) -> str:
     return f"bench-{name}-{uuid.uuid4().hex[:8]}"
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
-    """Create plain (delete-policy) topics with ``partitions`` partitions each."""
+def create_topics(bootstrap: str, names: list[str], partitions: int,
+                  compacted: bool = False) -> None:
+    """Create topics with ``partitions`` partitions each (delete policy unless compacted)."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(n, partitions, 1) for n in names],
+    config = {"cleanup.policy": "compact"} if compacted else {}
+    futures = admin.create_topics([NewTopic(n, partitions, 1, config=config) for n in names],
                                   operation_timeout=30)
     for future in futures.values():
         future.result()
@@ -56,3 +59,11 @@ def delete_topics(bootstrap: str, prefix: str) -> None:
         for future in admin.delete_topics(names, operation_timeout=60).values():
             with contextlib.suppress(Exception):
                 future.result()
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so a stopped benchmark still stops what it started."""
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)

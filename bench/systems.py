@@ -172,6 +172,12 @@ class AppSystem(System):
         create_topics(self.bootstrap, [f"{self.prefix}.{s}" for s in
                                        ("commands", "legs", "results", "balances")],
                       self.partitions)
+        if self.kind == "faust":
+            # faust creates its changelog topics itself but may look them up before the
+            # broker's metadata has them, and then crashes; create them first.
+            create_topics(self.bootstrap, [f"{self.prefix}-faust-{table}-changelog"
+                                           for table in ("customer-balances", "house-balances")],
+                          self.partitions, compacted=True)
         python = sys.executable if self.kind == "passthrough" else str(PEERS_PYTHON)
         if not Path(python).exists():
             raise LedgerError(f"{python} is missing: `make bench` creates the peers' "

@@ -1,0 +1,113 @@
+"""Throughput of 2-leg postings with exactly-once, next to three baselines in the same run.
+
+Systems, on the same broker, with the same partitions, batch size and batch timeout:
+
+* ``ledger``: the ledger processor (one process) posting the tutorial's ACH_CREDIT;
+* ``passthrough``: a plain exactly-once consume -> produce copy (the ceiling);
+* ``passthrough x7``: the same, writing 7 records per input as a posting does (informative);
+* ``faust`` and ``quixstreams``: the same balance fold written on each framework.
+
+Each run starts every system on fresh topics, warms it up, sends a backlog of postings as
+fast as the producer takes them and times first send -> last output visible to a
+read_committed consumer (the result and both balance records of every posting). Runs
+alternate the systems, so machine noise spreads over all of them; figures are medians.
+
+    python -m bench.throughput --runs 5 --postings 20000
+"""
+
+import argparse
+from collections.abc import Callable
+
+from bench.broker import broker, stop_on_sigterm
+from bench.figures import median, save, table
+from bench.measure import backlog_rate
+from bench.systems import AppSystem, LedgerSystem, System
+
+SYSTEMS = ("ledger", "passthrough", "passthrough x7", "faust", "quixstreams")
+
+
+def factories(bootstrap: str, args: argparse.Namespace) -> dict[str, Callable[[], System]]:
+    """How to build each system with the run's settings."""
+    common = {"partitions": args.partitions, "batch_max": args.batch_max,
+              "batch_timeout_ms": args.batch_timeout_ms, "accounts": args.accounts}
+    return {
+        "ledger": lambda: LedgerSystem(bootstrap, **common),
+        "passthrough": lambda: AppSystem(bootstrap, "passthrough", **common),
+        "passthrough x7": lambda: AppSystem(bootstrap, "passthrough", fanout=7, **common),
+        "faust": lambda: AppSystem(bootstrap, "faust", **common),
+        "quixstreams": lambda: AppSystem(bootstrap, "quixstreams", **common),
+    }
+
+
+def postings_for(name: str, args: argparse.Namespace) -> int:
+    """Slow systems get a smaller backlog so a run stays within minutes."""
+    return args.postings // 4 if name == "faust" else args.postings
+
+
+def run(args: argparse.Namespace) -> dict[str, list[float]]:
+    """Every run of every system; postings/s per system."""
+    rates: dict[str, list[float]] = {name: [] for name in args.systems}
+    with broker() as bootstrap:
+        build = factories(bootstrap, args)
+        for run_index in range(args.runs):
+            for name in args.systems:
+                system = build[name]()
+                system.start()
+                try:
+                    rate = backlog_rate(system, bootstrap, postings_for(name, args))
+                finally:
+                    system.stop()
+                rates[name].append(rate)
+                print(f"run {run_index + 1}/{args.runs} {name}: {rate:,.0f} postings/s",
+                      flush=True)
+    return rates
+
+
+def report(args: argparse.Namespace, rates: dict[str, list[float]]) -> str:
+    """The table and the ratios."""
+    medians = {name: median(values) for name, values in rates.items()}
+    ceiling = medians.get("passthrough", float("nan"))
+    ledger = medians.get("ledger", float("nan"))
+    rows = [(name, medians[name], " ".join(f"{v:,.0f}" for v in rates[name]),
+             medians[name] / ceiling, ledger / medians[name]) for name in rates]
+    text = table(["system", "postings/s (median)", "runs", "x pass-through", "ledger / this"],
+                 rows)
+    text += (f"\n\n{args.runs} runs, {args.postings:,} postings per run ({args.postings // 4:,} "
+             f"for faust), {args.partitions} partitions, batch {args.batch_max} records / "
+             f"{args.batch_timeout_ms} ms, {args.accounts} customers; tran code ACH_CREDIT.")
+    text += f"\nledger / pass-through = {ledger / ceiling:.2f} (goal >= 0.5)"
+    for peer in ("faust", "quixstreams"):
+        if peer in medians:
+            text += f"\nledger / {peer} = {ledger / medians[peer]:.2f} (goal > 1)"
+    if "ledger" in medians:
+        text += (f"\nACH_CREDIT postings/s with exactly-once (tutorial tran code): "
+                 f"{ledger:,.0f}")
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--postings", type=int, default=20_000)
+    p.add_argument("--partitions", type=int, default=6)
+    p.add_argument("--batch-max", type=int, default=500)
+    p.add_argument("--batch-timeout-ms", type=int, default=10)
+    p.add_argument("--accounts", type=int, default=1000)
+    p.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Run, print and save."""
+    args = parser().parse_args(argv)
+    stop_on_sigterm()
+    rates = run(args)
+    text = report(args, rates)
+    print(text, flush=True)
+    save("throughput", {"settings": vars(args), "rates": rates, "report": text})
+    return text
+
+
+if __name__ == "__main__":
+    main()
