@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger_cli import (
+    api_commands,
     audit_commands,
     catalog_commands,
     kafka_commands,
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in (kafka_commands, processor_commands, catalog_commands, posting_commands,
-                  read_commands, audit_commands):
+                  read_commands, audit_commands, api_commands):
         group.register(commands)
     return parser
 

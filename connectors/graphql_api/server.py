@@ -2,12 +2,15 @@
 
 An instance holds no state of its own beyond what it can rebuild from Kafka, so any number
 of instances can serve one ledger side by side. ``start_server`` runs one in a background
-thread (the demo and tests); ``ApiServer.serve_forever`` runs one in the foreground until
-SIGINT or SIGTERM (``ledger api serve``).
+thread (the demo and tests); ``ApiServer.serve_forever`` serves until SIGINT or SIGTERM
+(``ledger api serve``). uvicorn always runs in a background thread, so it never installs
+signal handlers of its own.
 """
 
 from __future__ import annotations
 
+import logging
+import signal
 import socket
 import threading
 import time
@@ -26,6 +29,8 @@ from streams.errors import LedgerError
 from streams.topics import Topics
 
 __all__ = ["ApiServer", "start_server"]
+
+log = logging.getLogger(__name__)
 
 CATCH_UP_TIMEOUT_S = 120.0
 READ_TIMEOUT_S = 10.0
@@ -85,12 +90,20 @@ class ApiServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until SIGINT or SIGTERM, then release everything."""
-        self._open()
+        """Serve until SIGINT or SIGTERM, then stop cleanly (exit status 0 for the caller)."""
+        stopping = threading.Event()
+        handlers = {signum: signal.signal(signum, lambda _signum, _frame: stopping.set())
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self._uvicorn.run(sockets=[self._socket])
+            self.start()
+            log.info("serving the GraphQL API of ledger %r at %s", self.topics.prefix,
+                     self.url)
+            while not stopping.wait(0.5):
+                pass
         finally:
-            self._close()
+            self.stop()
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
 
     def stop(self) -> None:
         """Stop serving and release everything."""

@@ -1,0 +1,33 @@
+"""``ledger api serve``: the GraphQL API, in Twisp's shape, in front of the ledger's topics."""
+
+import argparse
+import logging
+from typing import Any
+
+from connectors.graphql_api import ApiServer
+from ledger_cli.common import add_kafka_options, topics
+from streams.client import RESULT_TIMEOUT_S
+from streams.settings import resolve_bootstrap
+
+
+def register(commands: Any) -> None:
+    """Add the ``api`` command group."""
+    api = commands.add_parser("api", help="the GraphQL API")
+    sub = api.add_subparsers(dest="api_command", required=True)
+    serve = sub.add_parser("serve", help="serve POST /graphql until SIGINT or SIGTERM (several "
+                                         "instances may serve one ledger)")
+    add_kafka_options(serve)
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--result-timeout", type=float, default=RESULT_TIMEOUT_S,
+                       help="seconds a mutation waits for its result before answering "
+                            "command_timeout (the command is not lost)")
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    bootstrap = resolve_bootstrap(args.bootstrap_servers)
+    server = ApiServer(bootstrap, topics(args), host=args.host, port=args.port,
+                       result_timeout_s=args.result_timeout)
+    server.serve_forever()
