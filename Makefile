@@ -36,6 +36,10 @@ demo: bootstrap
 stop: bootstrap
 	$(BIN)/python -m ledger_cli.demo --stop
 
+# The full seeded chaos run (1-node and 3-node clusters); SEED=n replays a run.
+chaos: bootstrap
+	$(BIN)/python -m tests.chaos.harness $(if $(SEED),--seed $(SEED),)
+
 # Benchmarks: `make bench` runs them all (15-25 minutes) on a broker of their own and prints
 # tables; BENCH_ARGS passes options (e.g. BENCH_ARGS="--runs 3 --only throughput").
 # faust-streaming and quixstreams live in their own virtualenv: quixstreams pins

@@ -1,0 +1,280 @@
+"""The seeded chaos harness: a workload under faults, proven by the audit and by a fault-free
+run of the same seed.
+
+    python -m tests.chaos.harness --seed 7            # the full run (`make chaos`)
+    python -m tests.chaos.harness --seed 7 --short    # the short variant `make test` runs
+
+Faults, at instants drawn from the seed while the workload runs: SIGKILL of processor
+processes (each restarted with the same instance id), a restart of the single broker,
+SIGKILL and restart of one broker of a 3-node cluster, and scaling processors 1 -> 2 -> 1.
+At the end: `ledger audit` must find no violation (which includes: every command has exactly
+one result or dead letter) and the balances must equal the fault-free run's. The seed is
+printed first; the same seed replays the same workload and the same fault schedule.
+"""
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger_cli.processor_process import ProcessorProcess
+from streams.audit_log import AuditReport, run_audit
+from streams.client import LedgerClient
+from streams.local_kafka import LocalCluster, start_cluster
+from streams.topics import Topics
+from tests.chaos.workload import Workload, build
+
+PARTITIONS = 4
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big a run is and which faults it suffers."""
+
+    commands: int
+    rate_per_s: float
+    processor_kills: int
+    broker_restart: bool
+    scale: bool
+
+
+FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, broker_restart=True, scale=True)
+SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, broker_restart=True, scale=True)
+
+
+@dataclass
+class Outcome:
+    """What one run of the workload left behind."""
+
+    balances: dict[tuple[str, str, str], tuple[Any, ...]]
+    statuses: dict[str, int]
+    report: AuditReport
+    faults: list[str] = field(default_factory=list)
+
+
+class Run:
+    """One ledger (its own topics) on a cluster, with processors and a sender."""
+
+    def __init__(self, cluster: LocalCluster, home: Path, workload: Workload) -> None:
+        self.cluster = cluster
+        self.home = home
+        self.workload = workload
+        self.topics = Topics(prefix=f"chaos{uuid.uuid4().hex[:8]}", partitions=PARTITIONS)
+        self.processors: dict[str, ProcessorProcess] = {}
+        self.faults: list[str] = []
+
+    def processor(self, instance_id: str) -> ProcessorProcess:
+        """Start (or restart) the processor ``instance_id``."""
+        process = self.processors.get(instance_id) or ProcessorProcess(
+            self.cluster.bootstrap_servers, self.topics.prefix, instance_id,
+            self.home / f"state-{instance_id}", self.home / f"{instance_id}.log", PARTITIONS)
+        self.processors[instance_id] = process
+        return process.start(wait=False)
+
+    def revive(self) -> None:
+        """Restart any processor that died on its own (a supervisor's job)."""
+        for instance_id, process in self.processors.items():
+            if process.pid is not None and not process.alive:
+                self.faults.append(f"{instance_id} exited by itself; restarted")
+                process.start(wait=False)
+
+    def execute(self, plan: Plan, faults: Callable[["Run", threading.Event], None] | None
+                ) -> Outcome:
+        """Create the catalog, send the workload at the plan's rate, then prove the result."""
+        self.processor("p1").wait_assigned()
+        client = LedgerClient(self.cluster.bootstrap_servers, self.topics)
+        for entity in self.workload.catalog:
+            assert client.create(entity, timeout_s=120).ok, entity
+        done = threading.Event()
+        injector = None
+        if faults is not None:
+            injector = threading.Thread(target=faults, args=(self, done))
+            injector.start()
+        sent = _send(client, self.workload, plan.rate_per_s)
+        done.set()
+        if injector is not None:
+            injector.join()
+        results = _wait_all(client, sent, self)
+        client.wait_converged(300)
+        client.close()
+        for process in self.processors.values():
+            process.stop()
+        report = run_audit(self.cluster.bootstrap_servers, self.topics, PARTITIONS,
+                           tuple(p.state_dir for p in self.processors.values()))
+        statuses: dict[str, int] = {}
+        for result in results.values():
+            key = result.code or result.status
+            statuses[key] = statuses.get(key, 0) + 1
+        return Outcome(_balances(self.cluster.bootstrap_servers, self.topics), statuses,
+                       report, self.faults)
+
+
+def _send(client: LedgerClient, workload: Workload, rate: float) -> list[str]:
+    sent = []
+    started = time.monotonic()
+    for i, op in enumerate(workload.ops):
+        if op.kind == "void":
+            assert op.void_of is not None
+            sent.append(client.send_void(op.void_of, op.owner, op.transaction_id))
+        else:
+            sent.append(client.send_post(op.transaction_id, op.tran_code, op.params_dict,
+                                         op.owner))
+        ahead = started + (i + 1) / rate - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+    client.flush(300)
+    return sent
+
+
+def _wait_all(client: LedgerClient, sent: list[str], run: Run) -> dict[str, Any]:
+    deadline = time.monotonic() + 600
+    while True:
+        run.revive()
+        try:
+            return client.wait(sent, timeout_s=20)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+
+
+def _balances(bootstrap: str, topics: Topics) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    from schemas.codec import codec
+    from streams.reading import read_committed
+
+    latest = {}
+    for message in read_committed(bootstrap, topics.balances, range(PARTITIONS)):
+        record = codec().decode("balance", message.value())
+        key = (record["account_id"], record["journal_id"], record["currency"])
+        latest[key] = tuple(record[layer][side] for layer in ("settled", "pending",
+                                                               "encumbrance")
+                            for side in ("dr_balance", "cr_balance")) + (record["version"],)
+    return latest
+
+
+def fault_schedule(seed: int, plan: Plan, cluster_nodes: int
+                   ) -> Callable[[Run, threading.Event], None]:
+    """The faults of ``seed``: kill processors, restart or kill a broker, scale 1 -> 2 -> 1."""
+    rng = random.Random(seed * 7919)
+    duration = plan.commands / plan.rate_per_s
+    events: list[tuple[float, str]] = [(rng.uniform(0.05, 0.95) * duration, "kill")
+                                       for _ in range(plan.processor_kills)]
+    if plan.broker_restart:
+        events.append((rng.uniform(0.3, 0.6) * duration, "broker"))
+    if plan.scale:
+        events += [(0.2 * duration, "scale-up"), (0.7 * duration, "scale-down")]
+    events.sort()
+
+    def inject(run: Run, done: threading.Event) -> None:
+        started = time.monotonic()
+        for at, event in events:
+            wait = started + at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            run.revive()
+            _fault(run, event, rng, cluster_nodes)
+        done.wait()
+
+    return inject
+
+
+def _fault(run: Run, event: str, rng: random.Random, cluster_nodes: int) -> None:
+    if event == "kill":
+        running = sorted(i for i, p in run.processors.items() if p.pid is not None)
+        victim = rng.choice(running)
+        run.processors[victim].kill()
+        run.faults.append(f"SIGKILL {victim}")
+        run.processor(victim)
+    elif event == "broker" and cluster_nodes == 1:
+        run.cluster.stop()
+        run.faults.append("restarted the broker")
+        time.sleep(1.0)
+        run.cluster.start()
+    elif event == "broker":
+        node = rng.randrange(1, cluster_nodes + 1)
+        run.cluster.kill_node(node)
+        run.faults.append(f"SIGKILL broker {node}")
+        time.sleep(3.0)
+        run.cluster.restart_node(node)
+    elif event == "scale-up":
+        run.processor("p2")
+        run.faults.append("scaled to 2 processors")
+    elif event == "scale-down" and "p2" in run.processors:
+        run.processors["p2"].stop()
+        run.faults.append("scaled back to 1 processor")
+
+
+def chaos(seed: int, plan: Plan, nodes: int, home: Path, log: Callable[[str], None]
+          ) -> tuple[Outcome, Outcome]:
+    """Run the seed's workload with faults on a ``nodes``-node cluster, then without faults
+    on a fresh single broker; return both outcomes."""
+    workload = build(seed, plan.commands, PARTITIONS)
+    cluster, _ = start_cluster(home / f"kafka-{nodes}", nodes=nodes)
+    try:
+        faulty = Run(cluster, home / "faulty", workload).execute(
+            plan, fault_schedule(seed, plan, nodes))
+    finally:
+        cluster.stop()
+    log(f"faults: {len(faulty.faults)}: " + "; ".join(faulty.faults))
+    calm_cluster, _ = start_cluster(home / "kafka-calm", nodes=1)
+    try:
+        calm = Run(calm_cluster, home / "calm", workload).execute(plan, None)
+    finally:
+        calm_cluster.stop()
+    return faulty, calm
+
+
+def main() -> int:
+    """Run the harness from the command line; exit 1 on any violation or difference."""
+    parser = argparse.ArgumentParser(prog="chaos")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--short", action="store_true", help="the short variant")
+    parser.add_argument("--keep", action="store_true", help="keep logs and data of every run")
+    parser.add_argument("--nodes", type=int, choices=(1, 3), action="append",
+                        help="cluster sizes to run on (default: 1 and 3)")
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    print(f"chaos seed {seed} (replay with --seed {seed})", flush=True)
+    plan = SHORT if args.short else FULL
+    failed = False
+    for nodes in args.nodes or [1, 3]:
+        home = Path(tempfile.mkdtemp(prefix=f"chaos-{seed}-{nodes}-"))
+        faulty, calm = chaos(seed, plan, nodes, home, lambda line: print(line, flush=True))
+        problems = check(faulty, calm)
+        print(f"{nodes}-node run: {faulty.report.entries} entries, results {faulty.statuses}, "
+              f"{len(problems)} problem(s)", flush=True)
+        for problem in problems:
+            print(f"  {problem}", flush=True)
+        failed = failed or bool(problems)
+        if problems or args.keep:
+            print(f"  logs and data: {home}", flush=True)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+    return 1 if failed else 0
+
+
+def check(faulty: Outcome, calm: Outcome) -> list[str]:
+    """Everything that makes the faulty run wrong."""
+    problems = [f"audit: {v.rule} at {v.position}: {v.message}"
+                for v in faulty.report.violations]
+    problems += [f"fault-free audit: {v.rule}: {v.message}" for v in calm.report.violations]
+    if faulty.statuses != calm.statuses:
+        problems.append(f"results differ: {faulty.statuses} vs fault-free {calm.statuses}")
+    if faulty.balances != calm.balances:
+        differing = sorted(k for k in faulty.balances.keys() | calm.balances.keys()
+                           if faulty.balances.get(k) != calm.balances.get(k))
+        problems.append(f"{len(differing)} balances differ from the fault-free run, e.g. "
+                        f"{differing[0]}: {faulty.balances.get(differing[0])} vs "
+                        f"{calm.balances.get(differing[0])}")
+    return problems
+
+
+if __name__ == "__main__":
+    sys.exit(main())
