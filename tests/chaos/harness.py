@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ledger_cli.processor_process import ProcessorProcess
+from schemas.codec import codec
 from streams.audit_log import AuditReport, run_audit
 from streams.client import LedgerClient
 from streams.local_kafka import LocalCluster, start_cluster
+from streams.reading import read_committed
 from streams.topics import Topics
 from tests.chaos.workload import Workload, build
 
@@ -146,16 +148,13 @@ def _wait_all(client: LedgerClient, sent: list[str], run: Run) -> dict[str, Any]
 
 
 def _balances(bootstrap: str, topics: Topics) -> dict[tuple[str, str, str], tuple[Any, ...]]:
-    from schemas.codec import codec
-    from streams.reading import read_committed
-
     latest = {}
     for message in read_committed(bootstrap, topics.balances, range(PARTITIONS)):
         record = codec().decode("balance", message.value())
         key = (record["account_id"], record["journal_id"], record["currency"])
-        latest[key] = tuple(record[layer][side] for layer in ("settled", "pending",
-                                                               "encumbrance")
-                            for side in ("dr_balance", "cr_balance")) + (record["version"],)
+        amounts = [record[layer][side] for layer in ("settled", "pending", "encumbrance")
+                   for side in ("dr_balance", "cr_balance")]
+        latest[key] = (*amounts, record["version"])
     return latest
 
 
