@@ -5,6 +5,7 @@ user's broker. A broker the benchmarks started is stopped when they end."""
 import contextlib
 import os
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,13 @@ def create_topics(bootstrap: str, names: list[str], partitions: int,
                                   operation_timeout=30)
     for future in futures.values():
         future.result()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        known = admin.list_topics(timeout=10).topics
+        if all(n in known and len(known[n].partitions) == partitions
+               and all(pm.leader >= 0 for pm in known[n].partitions.values()) for n in names):
+            return
+        time.sleep(0.1)
 
 
 def delete_topics(bootstrap: str, prefix: str) -> None:

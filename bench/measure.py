@@ -10,7 +10,7 @@ scheduled time, so a sender that falls behind shows up as latency rather than hi
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -135,9 +135,12 @@ def warm_up(system: "System", bootstrap: str, watcher: Watcher, out: Producer,
 
 
 def backlog_rate(system: "System", bootstrap: str, postings: int, warmup: int = 200,
-                 timeout_s: float = 600.0) -> float:
+                 timeout_s: float = 600.0,
+                 during: Callable[[], None] | None = None) -> float:
     """Postings/s from the first send of ``postings`` postings to their last output visible
-    to a read_committed consumer, on a started system (warmed up here first)."""
+    to a read_committed consumer, on a started system (warmed up here first). ``during``
+    runs once the backlog is sent (to change the system under load). Raises when a result
+    is missing or seen twice."""
     watcher = Watcher(bootstrap, [system.results, system.balances], system.partitions,
                       system.results)
     out = producer(bootstrap)
@@ -145,10 +148,18 @@ def backlog_rate(system: "System", bootstrap: str, postings: int, warmup: int = 
         warm_up(system, bootstrap, watcher, out, warmup)
         batch = system.postings(postings)
         started = blast(out, system.commands, batch)
+        if during is not None:
+            during()
         if not watcher.wait_for(system.expected(postings), timeout_s):
             raise RuntimeError(f"{system.name}: outputs missing after {timeout_s:.0f}s "
                                f"({watcher.counts} of {system.expected(postings)})")
-        return postings / (watcher.last_arrival - started)
+        finished = watcher.last_arrival
+        time.sleep(0.5)
+        distinct, seen = len(watcher.arrivals), watcher.counts[system.results]
+        if seen != postings or (system.keyed_results and distinct != postings):
+            raise RuntimeError(f"{system.name}: {seen} results for {postings} postings "
+                               f"({distinct} distinct)")
+        return postings / (finished - started)
     finally:
         watcher.close()
         out.flush(10)

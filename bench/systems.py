@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 from bench.broker import BENCH_HOME, REPO, create_topics, delete_topics, fresh_prefix
 from bench.workload import JsonPostings, LedgerPostings, Posting, catalog, customers
@@ -31,6 +32,8 @@ class System:
     name = ""
     prefix = ""
     partitions = 6
+    # Results carry the command's id as their key (the pass-through copies the input key).
+    keyed_results = True
 
     @property
     def commands(self) -> str:
@@ -85,13 +88,8 @@ class LedgerSystem(System):
         self.prefix = fresh_prefix("ledger")
         self.home = BENCH_HOME / "runs" / self.prefix
         topics = Topics(self.prefix, self.partitions)
-        for i in range(self.processes):
-            instance = f"p{i + 1}"
-            process = ProcessorProcess(self.bootstrap, self.prefix, instance,
-                                       self.home / f"state-{instance}",
-                                       self.home / f"{instance}.log", self.partitions,
-                                       self.batch)
-            self.processors.append(process.start())
+        for _ in range(self.processes):
+            self.add_processor()
         client = LedgerClient(self.bootstrap, topics)
         try:
             sent = [client.send_catalog(*_create(entity)) for entity in catalog(self.accounts)]
@@ -102,6 +100,15 @@ class LedgerSystem(System):
         if refused:
             raise LedgerError(f"the benchmark's catalog was refused: {refused[0]}")
         self._encoder = LedgerPostings(self.accounts, self.partitions, self.house_share)
+
+    def add_processor(self, wait: bool = True) -> ProcessorProcess:
+        """Start one more processor process (with ``wait``, until it has partitions)."""
+        instance = f"p{len(self.processors) + 1}"
+        process = ProcessorProcess(self.bootstrap, self.prefix, instance,
+                                   self.home / f"state-{instance}", self.home / f"{instance}.log",
+                                   self.partitions, self.batch)
+        self.processors.append(process.start(wait))
+        return process
 
     def postings(self, count: int) -> list[Posting]:
         """ACH_CREDIT (and BOOK_TRANSFER for the non-house share) commands."""
@@ -140,8 +147,8 @@ def _create(entity: object) -> tuple[object, dict[str, object]]:
 class AppSystem(System):
     """One of the apps in ``bench/apps`` as a child process, on freshly created topics."""
 
-    SCRIPTS = {"passthrough": "passthrough.py", "faust": "faust_fold.py",
-               "quixstreams": "quix_fold.py"}
+    SCRIPTS: ClassVar[dict[str, str]] = {"passthrough": "passthrough.py", "faust": "faust_fold.py",
+                                         "quixstreams": "quix_fold.py"}
 
     def __init__(self, bootstrap: str, kind: str, partitions: int = 6, batch_max: int = 500,
                  batch_timeout_ms: int = 10, accounts: int = 1000, fanout: int = 1) -> None:
@@ -152,6 +159,7 @@ class AppSystem(System):
         self.batch_max, self.batch_timeout_ms = batch_max, batch_timeout_ms
         self.encoder = JsonPostings(customers(accounts), partitions)
         self.fanout = fanout
+        self.keyed_results = kind != "passthrough"
         self.process: subprocess.Popen[bytes] | None = None
 
     def expected(self, postings: int) -> dict[str, int]:

@@ -1,0 +1,54 @@
+"""``make bench``: every benchmark in turn, on one broker, then a summary of the figures.
+
+    python -m bench                      # everything, about 30-45 minutes on 2 cores
+    python -m bench --only throughput latency --runs 3
+    python -m bench --quick              # small sizes, to check the suite runs
+
+Each benchmark also runs alone (``python -m bench.<name> --help``), prints its table and
+leaves its figures in ``var/bench/results/<name>.json``.
+"""
+
+import argparse
+import time
+
+from bench import hot_accounts, latency, profile_processor, restore, scaling, throughput
+from bench.broker import broker, stop_on_sigterm
+
+# name -> (module, default arguments, --quick arguments)
+SUITE = {
+    "throughput": (throughput, ["--runs", "5"], ["--runs", "1", "--postings", "2000"]),
+    "latency": (latency, ["--runs", "5"], ["--runs", "1", "--seconds", "3"]),
+    "scaling": (scaling, ["--runs", "3"], ["--runs", "1", "--postings", "2000"]),
+    "hot_accounts": (hot_accounts, ["--runs", "3", "--postings", "10000"],
+                     ["--runs", "1", "--postings", "2000", "--shares", "0", "100"]),
+    "restore": (restore, ["--runs", "3"], ["--runs", "1", "--accounts", "20000"]),
+    "profile_processor": (profile_processor, [], ["--postings", "2000"]),
+}
+
+
+def main() -> None:
+    """Run the chosen benchmarks and print every table again at the end."""
+    p = argparse.ArgumentParser(description="Run the benchmark suite.")
+    p.add_argument("--only", nargs="+", choices=list(SUITE), default=list(SUITE))
+    p.add_argument("--runs", type=int, default=None, help="runs of every benchmark")
+    p.add_argument("--quick", action="store_true", help="small sizes: checks the suite runs")
+    args = p.parse_args()
+    stop_on_sigterm()
+    reports = {}
+    with broker():  # one broker for the whole suite; each benchmark finds it running
+        for name in args.only:
+            module, default, quick = SUITE[name]
+            argv = list(quick if args.quick else default)
+            if args.runs is not None and "--runs" in argv:
+                argv[argv.index("--runs") + 1] = str(args.runs)
+            print(f"\n## {name} ({' '.join(argv)})\n", flush=True)
+            started = time.monotonic()
+            reports[name] = module.main(argv)
+            print(f"\n({name} took {time.monotonic() - started:,.0f} s)", flush=True)
+    print("\n# Summary\n")
+    for name, text in reports.items():
+        print(f"## {name}\n\n{text}\n")
+
+
+if __name__ == "__main__":
+    main()
