@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ledger_core.accounts import Account
 from ledger_core.decisions import Rejected
 from ledger_core.expansion import compile_tran_code
+from ledger_core.expression_cost import COMPREHENSION_DEPTH_MAX, comprehension_depth
 from ledger_core.expressions import FailingExpression
 from ledger_core.journals import DEFAULT_JOURNAL, Journal
 from ledger_core.limits import VelocityLimit
@@ -239,10 +240,27 @@ def _compiles(tran_code: TranCode) -> CatalogEntity | Rejected:
                 path,
                 expression.source,
             )
+        costly = _too_costly(path, expression.source)
+        if costly is not None:
+            return costly
     return tran_code
 
 
+def _too_costly(path: str, source: str) -> Rejected | None:
+    depth = comprehension_depth(source)
+    if depth <= COMPREHENSION_DEPTH_MAX:
+        return None
+    return _reject(RejectionCode.CEL_EXPRESSION_TOO_COSTLY,
+                   f"{path} nests {depth} comprehensions (map, filter, all, exists); at most "
+                   f"{COMPREHENSION_DEPTH_MAX} may nest, so one evaluation stays bounded",
+                   path, source)
+
+
 def _create_limit(catalog: Catalog, limit: VelocityLimit) -> CatalogEntity | Rejected:
+    if limit.condition is not None:
+        costly = _too_costly("condition", limit.condition)
+        if costly is not None:
+            return costly
     if catalog.account(limit.account_id) is None:
         return _reject(
             RejectionCode.ACCOUNT_NOT_FOUND,

@@ -123,11 +123,26 @@ def _timestamp(value: object) -> tuple[object, str | None]:
     return None, "expected an RFC 3339 timestamp"
 
 
+# A JSON param feeds CEL comprehensions; bounding its size bounds what one evaluation costs.
+JSON_VALUES_MAX = 1000
+
+
 def _json(value: object) -> tuple[object, str | None]:
     reason = _json_problem(value)
     if reason is not None:
         return None, reason
+    size = _json_size(value)
+    if size > JSON_VALUES_MAX:
+        return None, f"a JSON param holds at most {JSON_VALUES_MAX} values, this one {size}"
     return value, None
+
+
+def _json_size(value: object) -> int:
+    if isinstance(value, Mapping):
+        return 1 + sum(_json_size(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return 1 + sum(_json_size(item) for item in value)
+    return 1
 
 
 def _json_problem(value: object) -> str | None:

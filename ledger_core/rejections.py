@@ -47,6 +47,7 @@ class RejectionCode(StrEnum):
     ACCOUNT_ID_DUPLICATE = "account_id_duplicate"
     ACCOUNT_CODE_DUPLICATE = "account_code_duplicate"
     TRAN_CODE_DUPLICATE = "tran_code_duplicate"
+    CEL_EXPRESSION_TOO_COSTLY = "cel_expression_too_costly"
     LIMIT_ID_DUPLICATE = "limit_id_duplicate"
 
 

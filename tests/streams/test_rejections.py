@@ -160,6 +160,11 @@ CATALOG_CASES: dict[str, tuple[CatalogKind, dict[str, Any], str]] = {
     "tran_code_duplicate": (CatalogKind.CREATE_TRAN_CODE,
                             {**TYPED.model_dump(mode="json", by_alias=True),
                              "description": "changed"}, "TYPED"),
+    "cel_expression_too_costly": (
+        CatalogKind.CREATE_TRAN_CODE,
+        {**TYPED.model_dump(mode="json", by_alias=True), "code": "RUNAWAY",
+         "tranCodeId": str(uuid.uuid4()),
+         "vars": {"n": "[1, 2].map(x, [3, 4].map(y, x + y)).size()"}}, "vars.n"),
     "limit_id_duplicate": (CatalogKind.CREATE_LIMIT,
                            {**VelocityLimit.no_overdraft(LOCAL_LIMITED.account_id,
                                                          layer=Layer.SETTLED)

@@ -1,0 +1,110 @@
+"""Catalog rules: unique ids and codes, idempotent creates, versioned updates, bounded CEL."""
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from ledger_core import Account, Layer, Rejected, Status, TranCode, VelocityLimit, tutorial
+from ledger_core.catalog import Catalog, CatalogKind, decide_catalog
+from ledger_core.enums import ParamType
+from ledger_core.params import JSON_VALUES_MAX, coerce_param
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    """The tutorial's journal, accounts and tran codes."""
+    catalog = Catalog()
+    for entity in (tutorial.JOURNAL, *tutorial.ACCOUNTS, *tutorial.TRAN_CODES):
+        catalog.put(entity)
+    return catalog
+
+
+def _rejected(catalog: Catalog, kind: CatalogKind, body: dict[str, Any]) -> Rejected:
+    decision = decide_catalog(catalog, kind, body)
+    assert isinstance(decision, Rejected), decision
+    return decision
+
+
+def test_repeating_a_create_exactly_is_accepted_without_change(catalog: Catalog) -> None:
+    """Re-sending the same account or tran code returns the existing entity."""
+    account = decide_catalog(catalog, CatalogKind.CREATE_ACCOUNT,
+                             tutorial.ERNIE.model_dump(mode="json", by_alias=True))
+    tran_code = decide_catalog(catalog, CatalogKind.CREATE_TRAN_CODE, tutorial.ACH_CREDIT_INPUT)
+    assert account == tutorial.ERNIE
+    assert tran_code == tutorial.ACH_CREDIT
+
+
+@pytest.mark.parametrize("kind, body, code, named", [
+    (CatalogKind.CREATE_ACCOUNT, {"accountId": str(uuid4())}, "catalog_command_invalid",
+     "code"),
+    (CatalogKind.CREATE_JOURNAL, {"journalId": str(tutorial.JOURNAL.journal_id), "name": "X"},
+     "journal_id_duplicate", str(tutorial.JOURNAL.journal_id)),
+    (CatalogKind.CREATE_ACCOUNT, {"accountId": str(tutorial.ERNIE.account_id), "code": "X",
+                                  "name": "X"}, "account_id_duplicate",
+     str(tutorial.ERNIE.account_id)),
+    (CatalogKind.CREATE_ACCOUNT, {"accountId": str(uuid4()), "code": "ASSET", "name": "X"},
+     "account_code_duplicate", "ASSET"),
+    (CatalogKind.CREATE_TRAN_CODE, {**tutorial.ACH_CREDIT_INPUT, "description": "other"},
+     "tran_code_duplicate", "ACH_CREDIT"),
+    (CatalogKind.UPDATE_TRAN_CODE, {"code": "NOPE"}, "tran_code_not_found", "NOPE"),
+    (CatalogKind.UPDATE_ACCOUNT, {"accountId": str(uuid4()), "status": "LOCKED"},
+     "account_not_found", "does not exist"),
+    (CatalogKind.UPDATE_ACCOUNT, {"accountId": str(tutorial.ERNIE.account_id),
+                                  "normalBalanceType": "DEBIT"}, "catalog_command_invalid",
+     "normal_balance_type"),
+    (CatalogKind.CREATE_LIMIT, {"limitId": str(uuid4()), "accountId": str(uuid4()),
+                                "layer": "SETTLED", "minAvailable": "0"},
+     "account_not_found", "does not exist"),
+])
+def test_each_catalog_rule_rejects_with_its_code(
+    catalog: Catalog, kind: CatalogKind, body: dict[str, Any], code: str, named: str
+) -> None:
+    """A change breaking a catalog rule is refused with the rule's code and the value."""
+    rejected = _rejected(catalog, kind, body)
+    assert rejected.code == code
+    assert named in rejected.message
+
+
+def test_a_limit_id_cannot_be_reused_for_another_limit(catalog: Catalog) -> None:
+    """The same limit id with other bounds is limit_id_duplicate."""
+    limit = VelocityLimit.no_overdraft(tutorial.ERNIE.account_id, layer=Layer.SETTLED)
+    catalog.put(limit)
+    body = {**limit.model_dump(mode="json", by_alias=True), "minAvailable": "5"}
+    assert _rejected(catalog, CatalogKind.CREATE_LIMIT, body).code == "limit_id_duplicate"
+
+
+def test_updating_a_tran_code_makes_a_new_version(catalog: Catalog) -> None:
+    """An update replaces the given fields under version + 1 and keeps the code."""
+    updated = decide_catalog(catalog, CatalogKind.UPDATE_TRAN_CODE,
+                             {"code": "ACH_CREDIT", "status": "LOCKED"})
+    assert isinstance(updated, TranCode)
+    assert (updated.version, updated.status, updated.entries) == (
+        2, Status.LOCKED, tutorial.ACH_CREDIT.entries)
+
+
+def test_updating_an_account_keeps_codes_unique(catalog: Catalog) -> None:
+    """Changing an account's code to one in use is refused; a status change is accepted."""
+    ernie = str(tutorial.ERNIE.account_id)
+    locked = decide_catalog(catalog, CatalogKind.UPDATE_ACCOUNT,
+                            {"accountId": ernie, "status": "LOCKED"})
+    assert isinstance(locked, Account) and locked.status is Status.LOCKED
+    clash = _rejected(catalog, CatalogKind.UPDATE_ACCOUNT, {"accountId": ernie, "code": "ASSET"})
+    assert clash.code == "account_code_duplicate"
+
+
+def test_nested_comprehensions_are_refused_at_creation(catalog: Catalog) -> None:
+    """A tran code whose CEL nests map inside map is cel_expression_too_costly."""
+    body = {**tutorial.ACH_CREDIT_INPUT, "code": "RUNAWAY", "tranCodeId": str(uuid4()),
+            "params": [*tutorial.ACH_CREDIT_INPUT["params"], {"name": "items", "type": "JSON"}],
+            "vars": {"n": "params.items.map(x, params.items.map(y, x + y)).size()"}}
+    rejected = _rejected(catalog, CatalogKind.CREATE_TRAN_CODE, body)
+    assert rejected.code == "cel_expression_too_costly"
+    assert "vars.n" in rejected.message
+
+
+def test_json_params_are_bounded_in_size() -> None:
+    """A JSON param larger than the bound is refused with the size in the reason."""
+    _value, reason = coerce_param(ParamType.JSON, list(range(JSON_VALUES_MAX + 1)))
+    assert reason is not None and str(JSON_VALUES_MAX) in reason
+    assert coerce_param(ParamType.JSON, list(range(10))) == (list(range(10)), None)
