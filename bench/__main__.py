@@ -11,7 +11,15 @@ leaves its figures in ``var/bench/results/<name>.json``.
 import argparse
 import time
 
-from bench import hot_accounts, latency, profile_processor, restore, scaling, throughput
+from bench import (
+    hot_accounts,
+    latency,
+    processor_stages,
+    profile_processor,
+    restore,
+    scaling,
+    throughput,
+)
 from bench.broker import broker, stop_on_sigterm
 
 # name -> (module, default arguments, --quick arguments)
@@ -22,6 +30,8 @@ SUITE = {
     "hot_accounts": (hot_accounts, ["--runs", "3", "--postings", "10000"],
                      ["--runs", "1", "--postings", "2000", "--shares", "0", "100"]),
     "restore": (restore, ["--runs", "3"], ["--runs", "1", "--accounts", "20000"]),
+    "processor_stages": (processor_stages, ["--runs", "5", "--profile", "30"],
+                         ["--runs", "1", "--postings", "500"]),
     "profile_processor": (profile_processor, [], ["--postings", "2000"]),
 }
 

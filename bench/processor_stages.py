@@ -1,0 +1,156 @@
+"""The CPU cost of each stage of the processor's per-record path, without Kafka.
+
+The same functions ``streams/processor.py`` calls for an ACH_CREDIT command and for the
+house leg it sends, timed one stage at a time over the same encoded records, with a real
+RocksDB state per partition and the catalog in memory; no profiler, so the figures are the
+stages' true cost on this machine. Staged writes are written to RocksDB every ``--batch``
+postings, as the loop does after a commit. The difference between this total and the
+wall time per posting of a processor process is the Kafka client's share.
+
+    python -m bench.processor_stages --postings 5000 --runs 5
+"""
+
+import argparse
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.figures import median, save, table
+from bench.workload import LedgerPostings, Posting, catalog, customers
+from ledger_core import Posted, PostedTransaction, apply, apply_remote_entries, parse_command
+from ledger_core.catalog import Catalog
+from schemas import mapping
+from schemas.codec import codec
+from streams.outputs import Source, posted_outputs, result_record
+from streams.partition_task import PartitionTask
+from streams.state import PartitionState, StateIdentity
+from streams.topics import Topics
+
+
+def _stages(tasks: dict[int, PartitionTask], topics: Topics, postings: list[Posting],
+            batch: int) -> dict[str, float]:
+    """Seconds per stage over ``postings`` (encoded commands), in processing order."""
+    now = datetime.now(UTC)
+    spent: dict[str, float] = {}
+
+    def timed(name: str, function: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        value = function()
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+        return value
+
+    for i, posting in enumerate(postings):
+        task = tasks[posting.partition]
+        source = Source(topics.commands, task.partition, i)
+        record = timed("decode the command (Avro)",
+                       lambda v=posting.value: codec().decode("command", v))
+        command = timed("command_payload + parse_command (pydantic)",
+                        lambda r=record: parse_command(mapping.command_payload(r)))
+        decision = timed("ledger_core.apply (tran code, checks, balances)",
+                         lambda c=command, t=task: apply(t, c, now))
+        assert isinstance(decision, Posted), decision
+        posted = PostedTransaction.model_construct(transaction=decision.transaction,
+                                                   entries=decision.entries)
+        timed("  of which: the result record (transaction mapped + encoded again)",
+              lambda p=posted, r=record, s=source: result_record(
+                  r["command_id"], "POSTED", s, now,
+                  transaction_id=p.transaction.transaction_id, posted=p))
+        outputs = timed("posted_outputs (entries, legs, balance, transaction, result)",
+                        lambda d=decision, r=record, t=task, s=source: posted_outputs(
+                            topics, t, r["command_id"], d, s, now))
+        for leg in (o for o in outputs if o.topic == topics.legs):
+            owner = tasks[leg.partition]
+            entry = timed("leg: decode + entry_from (pydantic)",
+                          lambda v=leg.value: mapping.entry_from(codec().decode("entry", v)))
+            timed("leg: apply_remote_entries + stage_balance",
+                  lambda e=entry, o=owner: [o.stage_balance(b)
+                                            for b in apply_remote_entries(o, [e])])
+        if (i + 1) % batch == 0:
+            timed("write the batch to RocksDB (every partition)",
+                  lambda: [t.store.write(t.take_pending(), {}) for t in tasks.values()])
+    return spent
+
+
+def _profiled(table_: Catalog, topics: Topics, accounts: list[Any],
+              args: argparse.Namespace) -> str:
+    """One more run under cProfile: the functions with the most own time."""
+    import cProfile
+    import io
+    import pstats
+
+    from bench.profile_processor import top_functions
+
+    folder = Path(tempfile.mkdtemp())
+    tasks = {p: PartitionTask(p, args.partitions, PartitionState(
+                 folder / f"partition-{p}", StateIdentity("bench", "stages", args.partitions,
+                                                          p)), table_)
+             for p in range(args.partitions)}
+    try:
+        postings = LedgerPostings(accounts, args.partitions).make(args.postings)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        _stages(tasks, topics, postings, args.batch)
+        profiler.disable()
+    finally:
+        for task in tasks.values():
+            task.store.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    rows = top_functions(stats, args.postings, args.profile)
+    return ("Under cProfile (which inflates every call; compare shares, not sums):\n\n"
+            + table(["function (own time)", "µs / posting", "calls / posting"], rows))
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Time, print and save."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--postings", type=int, default=5000)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--partitions", type=int, default=6)
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="also print the N functions with the most own time (cProfile run)")
+    args = p.parse_args(argv)
+    accounts = customers(1000)
+    table_ = Catalog()
+    for entity in catalog(accounts):
+        table_.put(entity)  # type: ignore[arg-type]
+    topics = Topics("stages", args.partitions)
+    runs: list[dict[str, float]] = []
+    for _ in range(args.runs):
+        folder = Path(tempfile.mkdtemp())
+        tasks = {p: PartitionTask(p, args.partitions, PartitionState(
+                     folder / f"partition-{p}", StateIdentity("bench", "stages",
+                                                              args.partitions, p)), table_)
+                 for p in range(args.partitions)}
+        try:
+            postings = LedgerPostings(accounts, args.partitions).make(args.postings)
+            runs.append(_stages(tasks, topics, postings, args.batch))
+        finally:
+            for task in tasks.values():
+                task.store.close()
+            shutil.rmtree(folder, ignore_errors=True)
+    if args.profile:
+        profiled = _profiled(table_, topics, accounts, args)
+    names = list(runs[0])
+    rows = [(name, median([1e6 * r[name] / args.postings for r in runs])) for name in names]
+    total = sum(v for name, v in rows if not name.startswith("  "))
+    rows.append(("total per posting (without Kafka)", total))
+    text = table(["stage", "µs / posting (median)"], rows)
+    text += (f"\n\n{args.runs} runs of {args.postings:,} ACH_CREDIT postings over "
+             f"{args.partitions} partitions (each command decided by its owner's task, each "
+             f"leg applied by the house's), RocksDB written every {args.batch} postings. The "
+             "'of which' row is timed on its own and is part of posted_outputs.")
+    if args.profile:
+        text += "\n\n" + profiled
+    print(text, flush=True)
+    save("processor_stages", {"settings": vars(args), "runs": runs, "report": text})
+    return text
+
+
+if __name__ == "__main__":
+    main()
