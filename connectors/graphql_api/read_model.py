@@ -103,7 +103,8 @@ class ReadModel:
     def start(self) -> None:
         """Start reading every partition from its beginning, in a background thread."""
         self._consumer = Consumer({
-            "bootstrap.servers": self.bootstrap, "group.id": f"api-read-model-{uuid.uuid4()}",
+            "bootstrap.servers": self.bootstrap, "client.id": "ledger-api-read-model",
+            "group.id": f"api-read-model-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": False, "auto.offset.reset": "earliest",
         })

@@ -48,7 +48,8 @@ class ResultWaiter:
     def start(self) -> None:
         """Start reading results from the topic's current end."""
         consumer = Consumer({
-            "bootstrap.servers": self.bootstrap, "group.id": f"api-results-{uuid.uuid4()}",
+            "bootstrap.servers": self.bootstrap, "client.id": "ledger-api-results",
+            "group.id": f"api-results-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": False,
         })

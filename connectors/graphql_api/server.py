@@ -116,6 +116,7 @@ class ApiServer:
     def _close(self) -> None:
         self.results.stop()
         self.read_model.stop()
+        self.services.watermarks.close()
         self.gateway.close()
         self._socket.close()
 

@@ -35,7 +35,8 @@ class Watermarks:
     """Asks Kafka for partition ends and for the processors' committed legs offsets."""
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
-        self._admin = AdminClient({"bootstrap.servers": bootstrap})
+        self._admin = AdminClient({"bootstrap.servers": bootstrap,
+                                   "client.id": "ledger-api-watermarks"})
         self._topics = topics
         # The consumer group every processor of the ledger joins (ProcessorConfig.group_id).
         self._processor_group = f"{topics.prefix}.processor"
@@ -80,3 +81,7 @@ class Watermarks:
         except KafkaException as exc:
             raise KafkaUnavailableError(f"cannot read the processors' offsets: {exc}") from exc
         return {tp.partition: max(int(tp.offset), -1) for tp in answer.topic_partitions}
+
+    def close(self) -> None:
+        """Release the admin client: librdkafka frees a handle only once it is collected."""
+        del self._admin

@@ -64,6 +64,9 @@ def live_api(ledger: KafkaLedger, **options: Any) -> Iterator[LiveApi]:
         http.close()
         server.stop()
         ledger.close()
+        # Kafka handles are freed when collected: free them now, so that none outlives the
+        # session's broker and logs connection errors when it stops.
+        ledger.clients.clear()
         del server
         gc.collect()
 

@@ -194,3 +194,23 @@ def test_update_account_locks_it_and_changes_its_metadata(
     assert read == {"account": {"status": "LOCKED"}}
     error = post(shared_api, chart.deposit, customer, "1.00")["errors"][0]
     assert error["extensions"]["code"] == "account_locked"
+
+
+def test_vars_are_evaluated_in_declaration_order(shared_api: LiveApi, chart: Chart) -> None:
+    """A var may use the vars declared before it, whatever their names' alphabetical order."""
+    customer = open_customer(shared_api, chart)
+    code = f"ORDERED_{uuid.uuid4().hex[:6].upper()}"
+    created = shared_api.data("""
+        mutation Ordered($input: TranCodeInput!) { createTranCode(input: $input) { vars } }""",
+        {"input": {"tranCodeId": str(uuid.uuid4()), "code": code, "transaction": {},
+                   "params": [{"name": "account", "type": "UUID"},
+                              {"name": "amount", "type": "DECIMAL"}],
+                   "vars": {"zeta": "params.amount", "alpha": "vars.zeta * decimal('2')"},
+                   "entries": [
+                       {"accountId": f"uuid('{chart.house}')", "units": "vars.alpha",
+                        "currency": "'USD'", "direction": "DEBIT"},
+                       {"accountId": "params.account", "units": "vars.alpha",
+                        "currency": "'USD'", "direction": "CREDIT"}]}})
+    assert list(created["createTranCode"]["vars"]) == ["zeta", "alpha"]
+    assert "errors" not in post(shared_api, code, customer, "1.25")
+    assert settled(shared_api, customer) == "2.50"
