@@ -20,6 +20,7 @@ when partitions are revoked or lost.
 import logging
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +62,8 @@ log = logging.getLogger(__name__)
 # to its end: the entity may have been created just before the command was sent.
 _CATALOG_MISSES = {RejectionCode.ACCOUNT_NOT_FOUND, RejectionCode.TRAN_CODE_NOT_FOUND,
                    RejectionCode.TRAN_CODE_VERSION_NOT_FOUND, RejectionCode.JOURNAL_NOT_FOUND}
-COMMIT_ATTEMPTS = 5
+# How long a transactional call is retried while it fails retriably (a broker restarting).
+RETRY_FOR_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,10 @@ class Processor:
             self.producer.begin_transaction()
             for message in messages:
                 self._route(message, now)
+            # Delivery reports carry the changelog offsets and any delivery failure.
+            self.producer.flush(60)
+            if self._batch.delivery_error is not None:
+                raise KafkaException(self._batch.delivery_error)
             # The consumer's position, not the last offset + 1: it has skipped the markers
             # and aborted records that follow, which the group must not count as lag.
             positions = self._positions()
@@ -263,32 +269,25 @@ class Processor:
 
     def _commit(self) -> None:
         assert self.producer is not None
-        for attempt in range(COMMIT_ATTEMPTS):
-            try:
-                self.producer.commit_transaction(60)
-                if self._batch.delivery_error is not None:
-                    raise LedgerError(f"a record was not delivered: {self._batch.delivery_error}")
-                return
-            except KafkaException as exc:
-                error: KafkaError = exc.args[0]
-                if error.retriable() and attempt < COMMIT_ATTEMPTS - 1:
-                    time.sleep(0.2 * (attempt + 1))
-                    continue
-                raise
+        _retrying(lambda: self.producer.commit_transaction(60))  # type: ignore[union-attr]
 
     def _fail_batch(self, exc: KafkaException) -> None:
-        """Abort an abortable failure and rewind; anything else is fatal for the process."""
+        """Abort and re-read the batch; only a fatal error (fenced, unrecoverable) stops us."""
         assert self.producer is not None
         error: KafkaError = exc.args[0]
         for task in self.tasks.values():
             task.discard_pending()
         if self.desk is not None:
             self.desk.discard_pending()
-        if error.fatal() or not error.txn_requires_abort():
+        if error.fatal():
             raise LedgerError(f"fatal Kafka error, the processor stops: {error}") from exc
         log.warning("aborting the batch after %s; rewinding to the committed offsets", error)
-        self._call(self.producer.abort_transaction, 60)
-        self._rewind()
+        try:
+            _retrying(lambda: self.producer.abort_transaction(60))  # type: ignore[union-attr]
+            _retrying(self._rewind)
+        except KafkaException as again:
+            raise LedgerError(f"could not abort the batch, the processor stops: "
+                              f"{again.args[0]}") from again
 
     def _rewind(self) -> None:
         assert self.consumer is not None
@@ -400,3 +399,20 @@ class Processor:
             return function(*args)
         except KafkaException as exc:
             raise LedgerError(f"Kafka refused {function.__name__}: {exc.args[0]}") from exc
+
+
+def _retrying(call: Callable[[], object], retry_for_s: float = RETRY_FOR_S) -> None:
+    """Run ``call``, retrying while it fails with a retriable Kafka error."""
+    deadline = time.monotonic() + retry_for_s
+    delay = 0.1
+    while True:
+        try:
+            call()
+            return
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if not error.retriable() or error.fatal() or time.monotonic() > deadline:
+                raise
+            log.warning("retrying after %s", error)
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
