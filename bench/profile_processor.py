@@ -5,7 +5,8 @@ backlog of ACH_CREDIT postings is written to the commands topic; then a ``Proces
 in this process, on the same state and instance id, under cProfile until every posting's
 result and balances are committed. Only the processing loop (``step``) is profiled, not
 start-up. Costs are printed in µs per posting: the loop's stages (cumulative) and the
-functions with the most time of their own.
+functions with the most time of their own; the raw profile is left in
+``var/bench/results/profile_processor.prof`` for ``python -m pstats``.
 
     python -m bench.profile_processor --postings 20000
 """
@@ -17,7 +18,7 @@ import pstats
 import time
 from typing import Any
 
-from bench.broker import broker, stop_on_sigterm
+from bench.broker import BENCH_HOME, broker, stop_on_sigterm
 from bench.figures import save, table
 from bench.measure import Watcher, blast, producer, warm_up
 from bench.systems import LedgerSystem
@@ -31,13 +32,15 @@ STAGES = [
     ("catalog refresh", "streams/catalog.py", "refresh"),
     ("route every record", "streams/processor.py", "_route"),
     ("  decide a command (_handle_command)", "streams/processor.py", "_handle_command"),
-    ("    decode the command (Avro)", "schemas/codec.py", "decode"),
     ("    parse_command (pydantic)", "ledger_core/commands.py", "parse_command"),
     ("    ledger_core.apply", "ledger_core/ledger.py", "apply"),
     ("    posted_outputs (records to write)", "streams/outputs.py", "posted_outputs"),
     ("  apply a leg (_handle_leg)", "streams/processor.py", "_handle_leg"),
     ("  produce (Producer.produce)", "streams/processor.py", "_produce"),
     ("Avro encode, everywhere", "schemas/codec.py", "encode"),
+    ("Avro decode, everywhere (commands, legs, state reads)", "schemas/codec.py", "decode"),
+    ("RocksDB reads (Rdict.get)", "~", "<method 'get' of 'builtins.Rdict' objects>"),
+    ("owner partition (murmur2 in Python)", "streams/partitioning.py", "owner_partition"),
     ("model -> record mapping, everywhere", "schemas/mapping.py", "*"),
     ("consumer positions", "~", "<method 'position' of 'cimpl.Consumer' objects>"),
     ("send_offsets_to_transaction", "~",
@@ -128,6 +131,9 @@ def main(argv: list[str] | None = None) -> str:
     stop_on_sigterm()
     with broker() as bootstrap:
         stats, seconds, postings = profile(bootstrap, args)
+    dump = BENCH_HOME / "results" / "profile_processor.prof"
+    dump.parent.mkdir(parents=True, exist_ok=True)
+    stats.dump_stats(str(dump))
     stages = stage_costs(stats, postings)
     top = top_functions(stats, postings, args.top)
     text = (f"{postings:,} ACH_CREDIT postings in {seconds:.1f} s under cProfile "
