@@ -9,6 +9,7 @@ A test that needs Kafka and cannot get it fails with the reason; it never skips.
 """
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -59,9 +60,23 @@ def topic_factory(bootstrap: str) -> Callable[..., str]:
         topic = NewTopic(name, partitions, replication, config=config)
         for future in admin.create_topics([topic], operation_timeout=30).values():
             future.result()
+        _wait_for_leaders(admin, name, partitions)
         return name
 
     return create
+
+
+def _wait_for_leaders(admin: AdminClient, topic: str, partitions: int) -> None:
+    """Creation returns before every broker's metadata shows the topic; wait until it does."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = admin.list_topics(topic, timeout=10).topics.get(topic)
+        if found is not None and found.error is None and len(found.partitions) == partitions \
+                and all(p.leader >= 0 for p in found.partitions.values()):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic {topic} has no leader for every partition after 30s")
+        time.sleep(0.1)
 
 
 def _start_local(home: Path, nodes: int) -> LocalCluster:
