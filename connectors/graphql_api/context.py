@@ -2,9 +2,10 @@
 
 Reads are consistent with writes through one rule: before a resolver reads a partition, the
 read model must have read that partition up to its end as Kafka reported it at the request's
-*snapshot*. The snapshot is taken once, at the first read of a request, in one admin call
-for every partition the read model reads; a write (a mutation whose result has arrived)
-clears it, so the next read takes a new one that includes the write. Hence:
+*snapshot*: the ends of every partition the read model reads, fetched from Kafka after the
+request started (``SharedEnds`` lets concurrent requests share one fetch). A write (a
+mutation whose result has arrived) clears the snapshot, so the next read takes one fetched
+after the write. Hence:
 
 - a query sees every write acknowledged to anyone before the query started, on the
   accounts' own partitions;
@@ -30,7 +31,7 @@ from uuid import UUID
 from connectors.graphql_api.commands import CommandGateway
 from connectors.graphql_api.errors import ReadModelTimeoutError
 from connectors.graphql_api.read_model import Part, ReadModel
-from connectors.graphql_api.watermarks import Watermarks
+from connectors.graphql_api.watermarks import SharedEnds, Watermarks
 from streams.partitioning import owner_partition
 from streams.topics import Topics
 
@@ -46,6 +47,7 @@ class Services:
     topics: Topics
     read_model: ReadModel
     watermarks: Watermarks
+    ends: SharedEnds
     gateway: CommandGateway
     read_timeout_s: float
 
@@ -71,6 +73,7 @@ class RequestContext:
     """One GraphQL request: the services, its snapshot, and the legs its writes left."""
 
     services: Services
+    _since: float = field(default_factory=time.monotonic)
     _snapshot: dict[Part, int] | None = None
     _snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _legs: set[int] = field(default_factory=set)
@@ -84,8 +87,7 @@ class RequestContext:
     async def _current_snapshot(self) -> dict[Part, int]:
         async with self._snapshot_lock:
             if self._snapshot is None:
-                self._snapshot = await self.services.watermarks.ends(
-                    self.services.read_model.parts())
+                self._snapshot = await self.services.ends.since(self._since)
             return self._snapshot
 
     def wrote(self, legs: Iterable[int] = ()) -> None:
@@ -94,6 +96,7 @@ class RequestContext:
         ``legs`` are the legs partitions the write sent entries to, for ``converge``.
         """
         self._snapshot = None
+        self._since = time.monotonic()
         self._legs.update(legs)
 
     async def converge(self) -> None:
@@ -118,3 +121,4 @@ class RequestContext:
             await asyncio.sleep(LEGS_POLL_S)
         self._legs.clear()
         self._snapshot = None
+        self._since = time.monotonic()

@@ -23,7 +23,7 @@ from connectors.graphql_api.http_app import GraphQLApp
 from connectors.graphql_api.read_model import ReadModel
 from connectors.graphql_api.results import ResultWaiter
 from connectors.graphql_api.schema import build_schema
-from connectors.graphql_api.watermarks import Watermarks
+from connectors.graphql_api.watermarks import SharedEnds, Watermarks
 from streams.client import RESULT_TIMEOUT_S, LedgerClient
 from streams.errors import LedgerError
 from streams.topics import Topics
@@ -50,8 +50,10 @@ class ApiServer:
         self.read_model = ReadModel(bootstrap, self.topics)
         self.results = ResultWaiter(bootstrap, self.topics)
         self.gateway = CommandGateway(client, self.results, result_timeout_s)
+        watermarks = Watermarks(bootstrap, self.topics)
         self.services = Services(topics=self.topics, read_model=self.read_model,
-                                 watermarks=Watermarks(bootstrap, self.topics),
+                                 watermarks=watermarks,
+                                 ends=SharedEnds(watermarks, self.read_model.parts()),
                                  gateway=self.gateway, read_timeout_s=read_timeout_s)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

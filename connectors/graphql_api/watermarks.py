@@ -10,6 +10,7 @@ these ends sees every posting acknowledged before the ends were taken.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import Any
@@ -26,7 +27,7 @@ from connectors.graphql_api.errors import KafkaUnavailableError
 from connectors.graphql_api.read_model import Part
 from streams.topics import Topics
 
-__all__ = ["Watermarks"]
+__all__ = ["SharedEnds", "Watermarks"]
 
 REQUEST_TIMEOUT_S = 10.0
 
@@ -85,3 +86,54 @@ class Watermarks:
     def close(self) -> None:
         """Release the admin client: librdkafka frees a handle only once it is collected."""
         del self._admin
+
+
+class SharedEnds:
+    """Ends of the read model's partitions, fetched one request at a time and shared.
+
+    A read needs ends fetched after a moment: its request's start, or its latest write. A
+    fetch sent after that moment covers every record acknowledged before it, so all the
+    reads that arrive while one fetch is in flight share the next one. Under load one admin
+    request serves many reads, and a read waits at most for the fetch in flight and the one
+    after it. Moments are ``time.monotonic()`` values; one event loop uses an instance.
+    """
+
+    def __init__(self, watermarks: Watermarks, parts: list[Part]) -> None:
+        self._watermarks = watermarks
+        self._parts = parts
+        self._inflight: tuple[float, asyncio.Future[dict[Part, int]]] | None = None
+        self._queued: asyncio.Future[dict[Part, int]] | None = None
+
+    async def since(self, moment: float) -> dict[Part, int]:
+        """Ends fetched from Kafka after ``moment``."""
+        inflight = self._inflight
+        if inflight is not None and inflight[0] >= moment:
+            return await asyncio.shield(inflight[1])
+        if inflight is None or inflight[1].done():
+            return await asyncio.shield(self._start())
+        if self._queued is None:
+            self._queued = asyncio.get_running_loop().create_future()
+            inflight[1].add_done_callback(lambda _done: self._start_queued())
+        return await asyncio.shield(self._queued)
+
+    def _start(self) -> asyncio.Future[dict[Part, int]]:
+        started = time.monotonic()
+        fetch = asyncio.ensure_future(self._watermarks.ends(self._parts))
+        self._inflight = (started, fetch)
+        return fetch
+
+    def _start_queued(self) -> None:
+        queued, self._queued = self._queued, None
+        assert queued is not None
+        fetch = self._start()
+
+        def settle(done: asyncio.Future[dict[Part, int]]) -> None:
+            if queued.done():
+                return
+            error = done.exception()
+            if error is not None:
+                queued.set_exception(error)
+            else:
+                queued.set_result(done.result())
+
+        fetch.add_done_callback(settle)

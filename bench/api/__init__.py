@@ -1,0 +1,1 @@
+"""Benchmarks of the GraphQL API (``connectors.graphql_api``)."""
