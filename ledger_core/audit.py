@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from ledger_core.enums import LAYER_RANK, Direction, Enforcement, Layer
 from ledger_core.limits import VelocityLimit
@@ -22,8 +23,7 @@ _ZERO = Decimal(0)
 _LAYERS = (Layer.SETTLED, Layer.PENDING, Layer.ENCUMBRANCE)
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """Where a record sits in the log."""
 
     topic: str
@@ -44,9 +44,8 @@ class Violation:
     ids: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """The fields of an entry that the audit folds and checks."""
+class AuditEntry(NamedTuple):
+    """The fields of an entry that the audit folds and checks (a tuple: replays are long)."""
 
     entry_id: str
     transaction_id: str
@@ -77,7 +76,7 @@ class FoldedBalance:
 @dataclass(slots=True)
 class _Open:
     transaction_id: str
-    before: dict[tuple[str, str], Decimal]
+    before: dict[tuple[str, str, Layer], Decimal]
     position: Position
 
 
@@ -96,6 +95,7 @@ class LedgerAudit:
                                  and limit.condition is None]
                        for account, account_limits in limits.items()}
         self.balances: dict[BalanceKey, FoldedBalance] = {}
+        self._limited_keys: dict[str, list[BalanceKey]] = defaultdict(list)
         self.violations: list[Violation] = []
         self.entries_seen = 0
         self._entry_ids: dict[str, Position] = {}
@@ -129,6 +129,8 @@ class LedgerAudit:
         balance = self.balances.get(key)
         if balance is None:
             balance = self.balances[key] = FoldedBalance()
+            if entry.account_id in self.limits:
+                self._limited_keys[entry.account_id].append(key)
         index = LAYER_RANK[entry.layer]
         if entry.direction is Direction.DEBIT:
             balance.dr[index] += entry.units
@@ -144,23 +146,24 @@ class LedgerAudit:
             self._open[entry.account_id] = _Open(
                 entry.transaction_id, self._availability(entry.account_id), entry.position)
 
-    def _availability(self, account_id: str) -> dict[tuple[str, str], Decimal]:
+    def _availability(self, account_id: str) -> dict[tuple[str, str, Layer], Decimal]:
         normal = self.normal_types[account_id]
-        return {(journal, currency): balance.available(limit.layer, normal)
-                for (account, journal, currency), balance in self.balances.items()
-                if account == account_id for limit in self.limits[account_id]}
+        return {(journal, currency, limit.layer):
+                self.balances[(account_id, journal, currency)].available(limit.layer, normal)
+                for (_account, journal, currency) in self._limited_keys[account_id]
+                for limit in self.limits[account_id]}
 
     def _close(self, account_id: str, opened: _Open) -> None:
         if opened.transaction_id in self._warned:
             return
         normal = self.normal_types[account_id]
-        for (account, journal, currency), balance in self.balances.items():
-            if account != account_id:
-                continue
+        for key in self._limited_keys[account_id]:
+            _account, journal, currency = key
+            balance = self.balances[key]
             for limit in self.limits[account_id]:
                 if not limit.applies_to_text(journal, currency):
                     continue
-                before = opened.before.get((journal, currency), _ZERO)
+                before = opened.before.get((journal, currency, limit.layer), _ZERO)
                 after = balance.available(limit.layer, normal)
                 breach = limit.breach(before, after)
                 if breach is not None:
@@ -171,6 +174,33 @@ class LedgerAudit:
                         f"{breach} of limit {limit.limit_id}",
                         opened.position, account_id=account_id,
                         transaction_id=opened.transaction_id, limit_id=str(limit.limit_id))
+
+    def end_of_entries(self) -> None:
+        """Close the limit checks still open: every entry has been replayed."""
+        for account_id, opened in list(self._open.items()):
+            self._close(account_id, opened)
+        self._open.clear()
+
+    def absorb(self, part: LedgerAudit) -> None:
+        """Merge the replay of other partitions (each account lives on one partition)."""
+        self.entries_seen += part.entries_seen
+        self.violations.extend(part.violations)
+        for key, balance in part.balances.items():
+            mine = self.balances.get(key)
+            if mine is None:
+                self.balances[key] = balance
+                continue
+            mine.dr = [a + b for a, b in zip(mine.dr, balance.dr, strict=True)]
+            mine.cr = [a + b for a, b in zip(mine.cr, balance.cr, strict=True)]
+            mine.version += balance.version
+        for transaction_id, sums in part._sums.items():
+            merged = self._sums[transaction_id]
+            for currency, total in sums.items():
+                merged[currency] = merged.get(currency, _ZERO) + total
+        for transaction_id, count in part._entry_counts.items():
+            self._entry_counts[transaction_id] += count
+        for transaction_id, position in part._first_entry.items():
+            self._first_entry.setdefault(transaction_id, position)
 
     # Transactions and results -------------------------------------------------------------
 
@@ -185,9 +215,7 @@ class LedgerAudit:
         ``inputs``: the position of every command record; ``answered`` counts the results
         and dead letters that name each input position as their source.
         """
-        for account_id, opened in list(self._open.items()):
-            self._close(account_id, opened)
-        self._open.clear()
+        self.end_of_entries()
         for transaction_id, sums in self._sums.items():
             for currency, total in sums.items():
                 if total != 0:
@@ -209,6 +237,11 @@ class LedgerAudit:
         """The posting's result carried limit warnings (WARN or an override): its moves past
         a limit were allowed. Call it before the entries are replayed."""
         self._warned.add(transaction_id)
+
+    @property
+    def warned_transactions(self) -> set[str]:
+        """The transactions whose moves past a limit were allowed."""
+        return set(self._warned)
 
     def _check_transactions(self, transactions: Iterable[tuple[str, int, Position]]
                             ) -> dict[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from celpy.celparser import CELParser, CELParseError
+from celpy.celparser import CELParseError, CELParser
 from lark import Token, Tree
 
 __all__ = ["COMPREHENSION_DEPTH_MAX", "comprehension_depth"]

@@ -7,11 +7,14 @@ the replay needs, because the replay is the part that must be fast.
 """
 
 import io
+import multiprocessing
+import os
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -95,8 +98,14 @@ def topic_size(bootstrap: str, topic: str, partitions: int) -> int:
 
 
 def run_audit(bootstrap: str, topics: Topics, partitions: int,
-              state_dirs: tuple[Path, ...] = (), show_progress: bool = False) -> AuditReport:
-    """Audit the ledger named by ``topics``; return every violation found."""
+              state_dirs: tuple[Path, ...] = (), show_progress: bool = False,
+              workers: int | None = None) -> AuditReport:
+    """Audit the ledger named by ``topics``; return every violation found.
+
+    The entries topic is replayed by ``workers`` processes (default: one per CPU, or one for
+    a small log), each folding whole partitions; an account lives on one partition, so
+    the partial replays merge by addition.
+    """
     catalog = CatalogReader(bootstrap, topics.catalog)
     try:
         catalog.catch_up()
@@ -124,14 +133,9 @@ def run_audit(bootstrap: str, topics: Topics, partitions: int,
     inputs = [_position(m) for m in read_committed(bootstrap, topics.commands, range(partitions))]
     inputs += [_position(m) for m in read_committed(bootstrap, topics.catalog_commands, [0])]
 
-    progress = Progress("entries", topic_size(bootstrap, topics.entries, partitions),
-                        show_progress)
     started = time.monotonic()
-    entries = read_committed(bootstrap, topics.entries, range(partitions), progress.advance)
-    for entry in _entries(entries):
-        audit.add_entry(entry)
+    _replay(bootstrap, topics, partitions, audit, workers, show_progress)
     replay_seconds = time.monotonic() - started
-    progress.close()
 
     transactions = [(record["transaction_id"], record["entry_count"], _position(m))
                     for m in read_committed(bootstrap, topics.transactions, range(partitions))
@@ -146,6 +150,48 @@ def run_audit(bootstrap: str, topics: Topics, partitions: int,
         _compare_scoped(audit, "state", mine, state)
     return AuditReport(list(violations), audit.entries_seen, len(transactions), len(results),
                        len(audit.balances), replay_seconds)
+
+
+# Below this many entries, starting worker processes costs more than it saves.
+_PARALLEL_ENTRIES_MIN = 200_000
+
+
+def _replay(bootstrap: str, topics: Topics, partitions: int, audit: LedgerAudit,
+            workers: int | None, show_progress: bool) -> None:
+    total = topic_size(bootstrap, topics.entries, partitions)
+    count = workers or (os.cpu_count() or 1)
+    count = min(count, partitions) if total >= _PARALLEL_ENTRIES_MIN or workers else 1
+    if count <= 1:
+        progress = Progress("entries", total, show_progress)
+        replay_partitions(bootstrap, topics.entries, range(partitions), audit,
+                          progress.advance)
+        progress.close()
+        return
+    shares = [list(range(partitions))[i::count] for i in range(count)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        parts = pool.map(_replay_share, [(bootstrap, topics.entries, share, audit.normal_types,
+                                          audit.limits, audit.warned_transactions)
+                                         for share in shares])
+        for part in parts:
+            audit.absorb(part)
+
+
+def _replay_share(job: tuple[str, str, list[int], Any, Any, set[str]]) -> LedgerAudit:
+    bootstrap, topic, share, normal_types, limits, warned = job
+    part = LedgerAudit(normal_types, limits)
+    for transaction_id in warned:
+        part.warned(transaction_id)
+    replay_partitions(bootstrap, topic, share, part)
+    part.end_of_entries()
+    return part
+
+
+def replay_partitions(bootstrap: str, topic: str, partitions: Iterable[int],
+                      audit: LedgerAudit, on_batch: Callable[[int], None] | None = None) -> None:
+    """Fold every entry of ``partitions`` into ``audit``, in log order."""
+    for entry in _entries(read_committed(bootstrap, topic, partitions, on_batch)):
+        audit.add_entry(entry)
 
 
 def _compare_scoped(audit: LedgerAudit, source: str, mine: dict[BalanceKey, FoldedBalance],
