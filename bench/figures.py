@@ -41,7 +41,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
+    """What the figures were measured on, with the machine's load as the run ended (the
+    benchmarks share their 2 cores with whatever else runs)."""
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -52,7 +53,8 @@ def machine() -> dict[str, Any]:
     import os
 
     return {"python": platform.python_version(), "platform": platform.platform(),
-            "cpu": cpu, "cores": os.cpu_count()}
+            "cpu": cpu, "cores": os.cpu_count(),
+            "load_average_1_5_15_min": [round(x, 1) for x in os.getloadavg()]}
 
 
 def save(name: str, body: dict[str, Any]) -> Path:
