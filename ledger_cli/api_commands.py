@@ -4,7 +4,7 @@ import argparse
 import logging
 from typing import Any
 
-from connectors.graphql_api import ApiServer
+from connectors.graphql_api import ApiServer, build_schema
 from ledger_cli.common import add_kafka_options, topics
 from streams.client import RESULT_TIMEOUT_S
 from streams.settings import resolve_bootstrap
@@ -23,6 +23,12 @@ def register(commands: Any) -> None:
                        help="seconds a mutation waits for its result before answering "
                             "command_timeout (the command is not lost)")
     serve.set_defaults(handler=_serve)
+    schema = sub.add_parser("schema", help="print the API's schema (SDL)")
+    schema.set_defaults(handler=_schema, render=str)
+
+
+def _schema(args: argparse.Namespace) -> str:
+    return build_schema().as_str()
 
 
 def _serve(args: argparse.Namespace) -> None:

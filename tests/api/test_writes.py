@@ -1,9 +1,11 @@
 """Mutations through the API: postings, voids, rejections with the ledger's codes, and reads."""
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.chart import BALANCE, POST, Chart, open_chart, open_customer
@@ -214,3 +216,30 @@ def test_vars_are_evaluated_in_declaration_order(shared_api: LiveApi, chart: Cha
     assert list(created["createTranCode"]["vars"]) == ["zeta", "alpha"]
     assert "errors" not in post(shared_api, code, customer, "1.25")
     assert settled(shared_api, customer) == "2.50"
+
+
+def test_concurrent_clients_each_read_their_own_postings(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """Eight clients post and read at once; each read includes that client's postings."""
+    customers = [open_customer(shared_api, chart) for _ in range(8)]
+
+    async def client(http: httpx.AsyncClient, customer: uuid.UUID) -> list[str]:
+        seen = []
+        for _ in range(5):
+            posted = await http.post(shared_api.server.url, json={"query": POST, "variables": {
+                "id": str(uuid.uuid4()), "code": chart.deposit,
+                "params": {"account": str(customer), "amount": "1.00"}}})
+            assert "errors" not in posted.json(), posted.json()
+            read = await http.post(shared_api.server.url, json={"query": BALANCE,
+                                                                "variables": {"id": str(customer)}})
+            balance = read.json()["data"]["account"]["balance"]
+            seen.append(balance["settled"]["normalBalance"]["units"])
+        return seen
+
+    async def everyone() -> list[list[str]]:
+        async with httpx.AsyncClient(timeout=60) as http:
+            return await asyncio.gather(*(client(http, c) for c in customers))
+
+    for seen in asyncio.run(everyone()):
+        assert seen == ["1.00", "2.00", "3.00", "4.00", "5.00"]
