@@ -137,3 +137,18 @@ def test_an_unknown_account_is_null(shared_api: LiveApi) -> None:
     """account(id) of an id no account has is null, not an error."""
     assert shared_api.data("query { account(id: \"00000000-0000-4000-8000-0000000000aa\") "
                            "{ name } }") == {"account": None}
+
+
+def test_fragments_and_a_named_operation_among_several(shared_api: LiveApi, chart: Chart) -> None:
+    """A document with two operations runs the one operationName names; fragments expand."""
+    customer = open_customer(shared_api, chart)
+    document = """
+      fragment Amounts on BalanceAmount { drBalance { units } crBalance { units } }
+      query Settled($id: UUID!) { account(id: $id) { balance { settled { ...Amounts } } } }
+      query Name($id: UUID!) { account(id: $id) { name } }"""
+    deposit(shared_api, chart, customer, "3.00")
+    body = shared_api.http.post(shared_api.server.url, json={
+        "query": document, "variables": {"id": str(customer)},
+        "operationName": "Settled"}).json()
+    assert body == {"data": {"account": {"balance": {"settled": {
+        "drBalance": {"units": "0"}, "crBalance": {"units": "3.00"}}}}}}
