@@ -1,10 +1,11 @@
 """Latency of postTransaction through the GraphQL API at a steady offered load (open loop).
 
 Each run starts a fresh ledger of 1,000 customers with one processor process, and one API
-process (``ledger api serve``, in a process of its own so that the load generator does not
-share its interpreter). The sender posts the tutorial's ACH_CREDIT for a random customer,
-asking for what the tutorial's PostDeposit document asks for (the transaction, its entries
-and their accounts' names), on a fixed schedule whatever the API does. Each latency runs
+process (``ApiProcess``: the server of ``ledger api serve`` in a process of its own, so that
+the load generator does not share its interpreter). The sender posts the tutorial's
+ACH_CREDIT for a random customer, asking for what the tutorial's PostDeposit document asks
+for (the transaction, its entries and their accounts' names), on a fixed schedule whatever
+the API does. Each latency runs
 from the request's scheduled send time to the arrival of its HTTP response, on the
 sender's clock, so a sender or server that falls behind shows up as latency. A warm-up
 precedes the measured window; figures are medians over runs of each run's percentile.
@@ -18,14 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
-import signal
-import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
@@ -33,6 +30,7 @@ from bench.broker import broker, stop_on_sigterm
 from bench.figures import median, percentile, save, table
 from bench.systems import LedgerSystem, keep_log
 from bench.workload import EFFECTIVE
+from connectors.graphql_api import ApiProcess
 from streams.errors import LedgerError
 
 POST_DEPOSIT = """
@@ -45,7 +43,6 @@ mutation PostDeposit($id: UUID!, $account: String!, $amount: String!, $effective
 }
 """
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p99": 0.99}
-API_START_TIMEOUT_S = 180.0
 
 
 @dataclass
@@ -55,23 +52,6 @@ class Window:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     sent: int = 0
-
-
-def start_api(system: LedgerSystem, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``ledger api serve`` on the system's ledger; the process and its endpoint."""
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ledger_cli", "api", "serve", "--port", "0",
-             "--bootstrap-servers", system.bootstrap, "--topic-prefix", system.prefix],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-    deadline = time.monotonic() + API_START_TIMEOUT_S
-    while not (found := re.search(r"at (http://\S+/graphql)", log.read_text())):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise LedgerError(f"the API did not start:\n{log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    return process, found.group(1)
 
 
 async def offered(url: str, customers: list[str], rate: float, seconds: float,
@@ -112,18 +92,16 @@ def one_run(bootstrap: str, args: argparse.Namespace, seed: int) -> dict[str, fl
     """A fresh ledger and API; the percentiles (ms) of one measured window."""
     system = LedgerSystem(bootstrap, partitions=args.partitions, accounts=args.accounts)
     system.start()
-    api: subprocess.Popen[bytes] | None = None
+    api = ApiProcess(bootstrap, system.prefix, system.home / "api.log")
     try:
-        api, url = start_api(system, system.home / "api.log")
+        url = api.start().url
         customers = [str(account.account_id) for account in system.accounts]
         rng = random.Random(seed)
         asyncio.run(offered(url, customers, args.rate, args.warmup, rng))
         window = asyncio.run(offered(url, customers, args.rate, args.seconds, rng))
     finally:
-        if api is not None:
-            api.send_signal(signal.SIGTERM)
-            api.wait(timeout=60)
-            keep_log(system.home / "api.log", f"{system.prefix}-api")
+        api.stop()
+        keep_log(api.log_file, f"{system.prefix}-api")
         system.stop()
     if window.errors:
         raise LedgerError(f"{len(window.errors)} of {window.sent} postings failed; first: "

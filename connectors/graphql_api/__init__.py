@@ -6,8 +6,10 @@ stay the ledger's only writers, and an API instance is a stateless gateway: run 
 needed. See ``docs/api.md``.
 """
 
+from connectors.graphql_api.process import ApiProcess
 from connectors.graphql_api.schema import build_schema
 from connectors.graphql_api.server import ApiServer, start_server
 from connectors.graphql_api.tutorial import TutorialBalance, run_tutorial
 
-__all__ = ["ApiServer", "TutorialBalance", "build_schema", "run_tutorial", "start_server"]
+__all__ = ["ApiProcess", "ApiServer", "TutorialBalance", "build_schema", "run_tutorial",
+           "start_server"]

@@ -1,4 +1,5 @@
-"""``ledger api serve``: serves the ledger named by its options, and stops on SIGTERM."""
+"""``ledger api serve`` and the API child process: they serve the ledger named by their
+options, and stop cleanly on SIGTERM."""
 
 import re
 import signal
@@ -8,6 +9,7 @@ import time
 
 import httpx
 
+from connectors.graphql_api import ApiProcess
 from tests.api.conftest import LiveApi
 
 START_TIMEOUT_S = 60.0
@@ -33,3 +35,16 @@ def test_ledger_api_serve_answers_and_stops_on_sigterm(shared_api: LiveApi) -> N
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0, log_file.read_text()
+
+
+def test_an_api_process_serves_until_stopped(shared_api: LiveApi) -> None:
+    """ApiProcess (the demo's) starts a child that serves, and stops it cleanly."""
+    ledger = shared_api.ledger
+    api = ApiProcess(ledger.bootstrap, ledger.topics.prefix, ledger.home / "api-child.log")
+    api.start()
+    try:
+        answer = httpx.post(api.url, json={"query": "{ journal { status } }"}, timeout=30)
+        assert answer.json() == {"data": {"journal": {"status": "ACTIVE"}}}
+    finally:
+        api.stop()
+    assert "Traceback" not in api.log_file.read_text()
