@@ -1,10 +1,10 @@
 """``make demo``: a local broker, a processor, and the seeds' ledger posted through Kafka.
 
-It starts from an empty ledger every time: a fresh local broker and a processor process,
-then the tutorial (ACH deposit and withdrawal) and a card purchase (hold, release, settle),
-printing balances as it goes. It stops what it started and exits 0, or exits 1 with the
-reason. ``--keep`` leaves the broker and processor running for the CLI; ``--stop`` stops
-them.
+It starts from an empty ledger every time: a fresh local broker, a processor process and a
+GraphQL API process, then the tutorial (ACH deposit and withdrawal) sent as GraphQL through
+the API, and a card purchase (hold, release, settle), printing balances as it goes. It stops
+what it started and exits 0, or exits 1 with the reason. ``--keep`` leaves the broker, the
+processor and the API running for exploration; ``--stop`` stops them.
 """
 
 import argparse
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from uuid import UUID
 
+from connectors.graphql_api import ApiProcess, run_tutorial
 from ledger_cli.processor_process import ProcessorProcess
 from ledger_cli.rendering import render_table
 from ledger_core import Layer, PostTransaction, VoidTransaction, card_lifecycle, tutorial
@@ -37,7 +38,7 @@ def main() -> int:
     try:
         if args.stop:
             stop_everything()
-            print("stopped the demo's processor and the local broker")
+            print("stopped the demo's API, its processor and the local broker")
         else:
             run(keep=args.keep)
     except LedgerError as exc:
@@ -52,11 +53,12 @@ def _demo_file() -> Path:
 
 
 def stop_everything() -> None:
-    """Stop the demo's processor (SIGTERM, then SIGKILL) and the local broker."""
+    """Stop the demo's API and processor (SIGTERM, then SIGKILL) and the local broker."""
     if _demo_file().exists():
-        pid = json.loads(_demo_file().read_text())["processor_pid"]
-        if is_alive(pid):
-            terminate(pid, grace_s=20)
+        started = json.loads(_demo_file().read_text())
+        for pid in (started.get("api_pid"), started["processor_pid"]):
+            if pid is not None and is_alive(pid):
+                terminate(pid, grace_s=20)
         _demo_file().unlink()
     cluster = LocalCluster.load(local_kafka_home())
     if cluster is not None:
@@ -70,9 +72,11 @@ def run(keep: bool) -> None:
     bootstrap = cluster.bootstrap_servers
     print(f"Kafka {bootstrap} (KRaft, 1 node) ready in {seconds:.1f}s")
     processor = _start_processor(bootstrap)
+    api_url = ""
     try:
         client = _connect(bootstrap, processor)
-        _tutorial(client)
+        api_url = _start_api(bootstrap).url
+        _tutorial(api_url)
         _card_lifecycle(client)
         client.close()
     except BaseException:
@@ -80,14 +84,19 @@ def run(keep: bool) -> None:
         raise
     finally:
         if keep:
-            print(f"\nThe broker ({bootstrap}) and the processor keep running. Try:\n"
+            print(f"\nThe broker ({bootstrap}), the processor and the GraphQL API ({api_url}) "
+                  "keep running. Try:\n"
                   "  .venv/bin/ledger balance ERNIE.CHECKING\n"
                   "  .venv/bin/ledger tail entries --from-beginning --idle-timeout 2\n"
+                  f"  curl -s {api_url} -H 'content-type: application/json' -d '{{\"query\": "
+                  f"\"{{ account(id: \\\"{tutorial.ERNIE.account_id}\\\") {{ name balance("
+                  f"journalId: \\\"{tutorial.JOURNAL_ID}\\\") {{ settled {{ normalBalance "
+                  "{ units currency } } } } }\"}'\n"
                   "`make stop` stops them.")
         else:
             stop_everything()
             shutil.rmtree(state_root() / f"processor-{PROCESSOR_ID}", ignore_errors=True)
-            print("\nstopped the processor and the broker")
+            print("\nstopped the API, the processor and the broker")
 
 
 def _start_processor(bootstrap: str) -> ProcessorProcess:
@@ -99,6 +108,14 @@ def _start_processor(bootstrap: str) -> ProcessorProcess:
     _demo_file().write_text(json.dumps({"processor_pid": processor.pid}))
     print(f"processor started (pid {processor.pid}, log {processor.log_file})")
     return processor
+
+
+def _start_api(bootstrap: str) -> ApiProcess:
+    api = ApiProcess(bootstrap, "ledger", state_root() / "demo-api.log").start()
+    started = json.loads(_demo_file().read_text())
+    _demo_file().write_text(json.dumps({**started, "api_pid": api.pid}))
+    print(f"GraphQL API at {api.url} (pid {api.pid}, log {api.log_file})")
+    return api
 
 
 def _connect(bootstrap: str, processor: ProcessorProcess) -> LedgerClient:
@@ -113,28 +130,15 @@ def _check(result: Result, what: str) -> Result:
     return result
 
 
-def _tutorial(client: LedgerClient) -> None:
-    print("\n== The tutorial: ACH deposit and withdrawal ==")
-    _check(client.create(tutorial.JOURNAL), "the journal")
-    for account in tutorial.ACCOUNTS:
-        _check(client.create(account), f"account {account.code}")
-    for tran_code in tutorial.TRAN_CODES:
-        _check(client.create(tran_code), f"tran code {tran_code.code}")
-    print("created the journal, 3 accounts and the ACH_CREDIT / ACH_DEBIT tran codes")
-    for posting, label in ((tutorial.DEPOSIT, "deposit 9.53"), (tutorial.WITHDRAWAL,
-                                                                "withdraw 4.28")):
-        result = _check(client.post(posting.transaction_id, posting.tran_code, posting.params,
-                                    owner=tutorial.ERNIE.account_id), label)
-        print(f"posted {label}: transaction {result.transaction_id}")
-    client.wait_converged()
-    rows = []
-    for account in tutorial.ACCOUNTS:
-        balances = client.balances(account.account_id)
-        if not balances:
-            rows.append([account.code, "-", "-", "(no balance)"])
-        for balance in balances:
-            rows.append([account.code, str(balance.settled.dr), str(balance.settled.cr),
-                         f"{balance.settled.normal_balance} {balance.currency}"])
+def _tutorial(api_url: str) -> None:
+    print("\n== The tutorial, as GraphQL through the API: ACH deposit and withdrawal ==")
+    balances = run_tutorial(api_url)
+    print("created the journal, 3 accounts and the ACH_CREDIT / ACH_DEBIT tran codes; "
+          "posted a deposit of 9.53 and a withdrawal of 4.28; read the balances in the "
+          "withdrawal's own request (Mutation.queries)")
+    rows = [[b.code, b.dr or "-", b.cr or "-",
+             "(no balance)" if b.normal is None else f"{b.normal} {b.currency}"]
+            for b in balances]
     print(render_table(["account", "dr", "cr", "settled normal balance"], rows))
 
 
