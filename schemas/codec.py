@@ -35,6 +35,8 @@ class Codec:
         for path in sorted(directory.glob("*.v*.avsc")):
             name, version = _split(path.name)
             self._versions.setdefault(name, {})[version] = self._parse(f"{name}.v{version}")
+        # (version, schema) new records are written with, per name: encode is the hot path
+        self._writers = {name: (max(v), v[max(v)]) for name, v in self._versions.items()}
 
     def _parse(self, stem: str, named: dict[str, Any] | None = None) -> Any:
         raw = json.loads((self._directory / f"{stem}.avsc").read_text())
@@ -54,7 +56,7 @@ class Codec:
 
     def latest(self, name: str) -> int:
         """The newest version of schema ``name``: the one new records are written with."""
-        return max(self._versions[name])
+        return int(self._writers[name][0])
 
     def schema(self, name: str, version: int) -> Any:
         """The parsed schema of ``name`` at ``version``."""
@@ -62,10 +64,13 @@ class Codec:
 
     def encode(self, name: str, record: dict[str, Any], version: int | None = None) -> bytes:
         """Frame and encode ``record`` with the newest (or the given) version of ``name``."""
-        version = self.latest(name) if version is None else version
+        if version is None:
+            version, schema = self._writers[name]
+        else:
+            schema = self._versions[name][version]
         buffer = io.BytesIO()
         buffer.write(_HEADER.pack(MAGIC, version))
-        fastavro.schemaless_writer(buffer, self._versions[name][version], record)
+        fastavro.schemaless_writer(buffer, schema, record)
         return buffer.getvalue()
 
     def decode(self, name: str, data: bytes | None) -> dict[str, Any]:

@@ -53,8 +53,9 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
     """Everything a posting writes: entries, legs, balances, the transaction and its result."""
     n = task.partitions
     outputs = []
-    for entry in decision.entries:
-        record = codec().encode("entry", mapping.entry_record(entry))
+    entry_records = [mapping.entry_record(entry) for entry in decision.entries]
+    for entry, entry_record in zip(decision.entries, entry_records, strict=True):
+        record = codec().encode("entry", entry_record)
         owner = owner_partition(entry.account_id, n)
         outputs.append(Output(topics.entries, owner, account_key(entry.account_id), record))
         if owner != task.partition:
@@ -64,7 +65,8 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
         outputs.append(Output(topics.balances, task.partition, key, value, changelog=True))
     posted = PostedTransaction.model_construct(transaction=decision.transaction,
                                                entries=decision.entries)
-    key, value = task.stage_transaction(posted)
+    transaction = mapping.transaction_record(posted, entry_records)
+    key, value = task.stage_transaction(posted, transaction)
     outputs.append(Output(topics.transactions, task.partition, key, value, changelog=True))
     if decision.voided is not None:
         original = task.posted(decision.voided.transaction_id)
@@ -74,8 +76,8 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
         key, value = task.stage_transaction(updated)
         outputs.append(Output(topics.transactions, task.partition, key, value, changelog=True))
     result = result_record(command_id, "POSTED", source, now,
-                           transaction_id=decision.transaction.transaction_id, posted=posted,
-                           warnings=decision.warnings)
+                           transaction_id=decision.transaction.transaction_id,
+                           transaction=transaction, warnings=decision.warnings)
     outputs.append(Output(topics.results, task.partition, command_key(command_id), result))
     return outputs
 
@@ -90,7 +92,7 @@ def rejected_output(topics: Topics, partition: int, command_id: str, decision: R
 
 def result_record(command_id: str, status: str, source: Source, now: datetime, *,
                   transaction_id: UUID | None = None,
-                  posted: PostedTransaction | None = None,
+                  transaction: dict[str, Any] | None = None,
                   rejection: Rejection | None = None,
                   warnings: tuple[Rejection, ...] = (),
                   entity: dict[str, Any] | None = None) -> bytes:
@@ -102,7 +104,7 @@ def result_record(command_id: str, status: str, source: Source, now: datetime, *
         "message": None if rejection is None else rejection.message,
         "field": None if rejection is None else rejection.field,
         "value": None if rejection is None else rejection.value,
-        "transaction": None if posted is None else mapping.transaction_record(posted),
+        "transaction": transaction,
         "warnings": [{"code": w.code.value, "message": w.message, "field": w.field,
                       "value": w.value} for w in warnings],
         "entity_json": None if entity is None else json.dumps(entity, default=str),

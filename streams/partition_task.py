@@ -5,6 +5,8 @@ process holds, so a decision never depends on how partitions happen to be assign
 """
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 from ledger_core import (
@@ -22,6 +24,7 @@ from streams.partitioning import owner_partition
 from streams.state import BALANCE, TRANSACTION, PartitionState
 
 
+@lru_cache(maxsize=1 << 20)
 def balance_key(account_id: UUID, journal_id: UUID, currency: str) -> bytes:
     """The framed BalanceKey: the balances topic's key and the state's balance key."""
     return codec().encode("balance_key", {"account_id": str(account_id),
@@ -97,10 +100,14 @@ class PartitionTask:
         self._pending[BALANCE + key] = (value, balance)
         return key, value
 
-    def stage_transaction(self, posted: PostedTransaction) -> tuple[bytes, bytes]:
-        """Stage a posted transaction (or its voided version); return its Kafka key and value."""
+    def stage_transaction(self, posted: PostedTransaction,
+                          record: dict[str, Any] | None = None) -> tuple[bytes, bytes]:
+        """Stage a posted transaction (or its voided version); return its Kafka key and value.
+
+        ``record`` is its ``transaction`` record when the caller has already mapped it.
+        """
         key = transaction_key(posted.transaction.transaction_id)
-        value = codec().encode("transaction", mapping.transaction_record(posted))
+        value = codec().encode("transaction", record or mapping.transaction_record(posted))
         self._pending[TRANSACTION + key] = (value, posted)
         return key, value
 

@@ -51,6 +51,7 @@ def account_key(account_id: UUID) -> bytes:
     return codec().encode("account_key", {"account_id": str(account_id)})
 
 
+@lru_cache(maxsize=1 << 20)
 def owner_partition(account_id: UUID, partitions: int) -> int:
     """The partition that owns ``account_id``'s balances."""
     return partition_for_key(account_key(account_id), partitions)
