@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.broker import BENCH_HOME
+from bench.broker import BENCH_HOME, REPO
 
 
 def median(values: Sequence[float]) -> float:
@@ -51,8 +51,11 @@ def machine() -> dict[str, Any]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     import os
+    import subprocess
 
-    return {"python": platform.python_version(), "platform": platform.platform(),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False, cwd=REPO).stdout.strip()
+    return {"commit": commit, "python": platform.python_version(), "platform": platform.platform(),
             "cpu": cpu, "cores": os.cpu_count(),
             "load_average_1_5_15_min": [round(x, 1) for x in os.getloadavg()]}
 

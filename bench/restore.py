@@ -20,6 +20,7 @@ Then, per run:
 """
 
 import argparse
+import math
 import re
 import shutil
 import tempfile
@@ -41,6 +42,7 @@ from ledger_core import apply as apply_command
 from schemas import mapping
 from schemas.codec import codec
 from streams.catalog import CatalogReader, catalog_key, catalog_value
+from streams.errors import LedgerError
 from streams.partition_task import balance_key, transaction_key
 from streams.partitioning import owner_partition
 from streams.restore import restore
@@ -177,7 +179,8 @@ def _check(catalog_bytes: bytes, balance: bytes, posted: bytes, account: UUID,
 
 
 def processor_start(bootstrap: str, topics: Topics, home: Path) -> tuple[float, int]:
-    """Seconds from launching a processor on an empty state dir to its assignment."""
+    """Seconds from launching a processor on an empty state dir to its assignment (NaN, and
+    the reason printed, when the processor gives up during start-up)."""
     state = home / "state-restore"
     shutil.rmtree(state, ignore_errors=True)
     process = ProcessorProcess(bootstrap, topics.prefix, "restore", state, home / "restore.log",
@@ -185,7 +188,13 @@ def processor_start(bootstrap: str, topics: Topics, home: Path) -> tuple[float, 
     started = time.monotonic()
     process.start(wait=False)
     try:
-        process.wait_assigned(timeout_s=3600)
+        try:
+            process.wait_assigned(timeout_s=3600)
+        except LedgerError as exc:
+            reason = str(exc).splitlines()[-1] if str(exc).strip() else repr(exc)
+            print(f"the processor did not start after {time.monotonic() - started:.0f} s: "
+                  f"{reason}", flush=True)
+            return math.nan, 0
         seconds = time.monotonic() - started
         restored = sum(int(n) for n in re.findall(r"restored (\d+) state records",
                                                   process.log_since_start()))
@@ -254,8 +263,9 @@ def main(argv: list[str] | None = None) -> str:
         finally:
             delete_topics(bootstrap, topics.prefix)
             shutil.rmtree(home, ignore_errors=True)
-    rows = [(name, median(values), " ".join(f"{v:,.1f}" for v in values), counts[name],
-             counts[name] / median(values)) for name, values in figures.items()]
+    rows = [(name, median(values), " ".join(f"{v:,.1f}" for v in values),
+             f"{counts[name]:,}", counts[name] / median(values))
+            for name, values in figures.items()]
     text = table(["step", "seconds (median)", "runs", "records", "records/s"], rows)
     text += (f"\n\n{args.accounts:,} accounts (one balance and one posted transaction each "
              f"on the changelogs, and the account in the catalog), {args.partitions} "
