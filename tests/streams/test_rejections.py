@@ -14,7 +14,7 @@ from uuid import UUID
 
 import pytest
 
-from ledger_core import Account, Layer, Status, VelocityLimit, tutorial
+from ledger_core import Account, Layer, Status, TranCode, VelocityLimit, tutorial
 from ledger_core.catalog import CatalogKind
 from schemas.codec import codec
 from streams.client import LedgerClient, Result
@@ -49,6 +49,21 @@ LOCKED = Account(account_id=uuid.uuid4(), code="LOCKED.ACCOUNT", name="Locked",
                  status=Status.LOCKED)
 
 
+# Debits two accounts at once: with both limited and on two partitions, no single partition
+# can check both limits atomically, so the posting is refused.
+TWO_DEBITS = TranCode.model_validate({
+    "tranCodeId": "a1000000-0000-4000-8000-0000000000d2", "code": "TWO_DEBITS",
+    "params": [{"name": "first", "type": "UUID"}, {"name": "second", "type": "UUID"}],
+    "entries": [
+        {"accountId": "params.first", "units": "'1.00'", "currency": "'USD'",
+         "direction": "DEBIT"},
+        {"accountId": "params.second", "units": "'1.00'", "currency": "'USD'",
+         "direction": "DEBIT"},
+        {"accountId": f"uuid('{tutorial.ASSETS.account_id}')", "units": "'2.00'",
+         "currency": "'USD'", "direction": "CREDIT"},
+    ]})
+
+
 @pytest.fixture(scope="module")
 def rules(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[tuple[KafkaLedger, LedgerClient]]:
@@ -59,6 +74,7 @@ def rules(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
     client = ledger.client()
     entities = (tutorial.JOURNAL, OTHER_JOURNAL.model_copy(update={"status": Status.LOCKED}),
                 *tutorial.ACCOUNTS, *tutorial.TRAN_CODES, TYPED, BROKEN_CEL, NOTHING_WRITTEN,
+                TWO_DEBITS,
                 LOCKED_CODE, REMOTE_LIMITED, LOCAL_LIMITED, LOCKED,
                 VelocityLimit.no_overdraft(REMOTE_LIMITED.account_id, layer=Layer.SETTLED),
                 VelocityLimit.no_overdraft(LOCAL_LIMITED.account_id, layer=Layer.SETTLED))
@@ -195,6 +211,20 @@ def test_catalog_rejection_reaches_the_results_topic(
     result = client.catalog(kind, body)
     assert (result.status, result.code) == ("REJECTED", code), result
     assert named in (result.message or ""), result.message
+
+
+def test_debiting_limited_accounts_on_two_partitions_is_refused(
+    rules: tuple[KafkaLedger, LedgerClient],
+) -> None:
+    """Sent to either account's partition, the posting names the other, remote one."""
+    _ledger, client = rules
+    local, remote = LOCAL_LIMITED.account_id, REMOTE_LIMITED.account_id
+    params = {"first": str(local), "second": str(remote)}
+    from_local = client.post(uuid.uuid4(), "TWO_DEBITS", params, owner=local)
+    from_remote = client.post(uuid.uuid4(), "TWO_DEBITS", params, owner=remote)
+    assert (from_local.code, from_remote.code) == ("limited_account_must_be_local",) * 2
+    assert str(remote) in (from_local.message or "")
+    assert str(local) in (from_remote.message or "")
 
 
 def test_a_duplicate_writes_no_new_entries(rules: tuple[KafkaLedger, LedgerClient]) -> None:
