@@ -40,8 +40,9 @@ stop: bootstrap
 chaos: bootstrap
 	$(BIN)/python -m tests.chaos.harness $(if $(SEED),--seed $(SEED),)
 
-# Benchmarks: `make bench` runs them all (15-25 minutes) on a broker of their own and prints
-# tables; BENCH_ARGS passes options (e.g. BENCH_ARGS="--runs 3 --only throughput").
+# Benchmarks: `make bench` runs them all (about an hour on 2 cores: 3-5 runs of each) on a
+# broker of their own and prints tables; BENCH_ARGS passes options, e.g.
+# BENCH_ARGS="--runs 3" (about 45 minutes), "--only throughput latency", "--quick".
 # faust-streaming and quixstreams live in their own virtualenv: quixstreams pins
 # confluent-kafka below the version the project needs.
 PEERS := .venv-peers

@@ -1,6 +1,6 @@
 """``make bench``: every benchmark in turn, on one broker, then a summary of the figures.
 
-    python -m bench                      # everything, about 30-45 minutes on 2 cores
+    python -m bench                      # everything, about an hour on 2 cores
     python -m bench --only throughput latency --runs 3
     python -m bench --quick              # small sizes, to check the suite runs
 
