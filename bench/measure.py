@@ -49,8 +49,11 @@ class Watcher:
         assignment = [TopicPartition(t, p, end_offset(self._consumer, t, p))
                       for t in topics for p in range(partitions)]
         self._consumer.assign(assignment)
+        self._starts = {(tp.topic, tp.partition): tp.offset for tp in assignment}
+        self._bootstrap = bootstrap
         self._results_topic = results_topic
         self.counts = dict.fromkeys(topics, 0)
+        self._total = dict.fromkeys(topics, 0)
         self.arrivals: dict[bytes, float] = {}
         self.last_arrival = 0.0
         self._stop = threading.Event()
@@ -68,8 +71,23 @@ class Watcher:
                     continue
                 topic = message.topic()
                 self.counts[topic] += 1
+                self._total[topic] += 1
                 if topic == self._results_topic:
                     self.arrivals[message.key()] = now
+
+    def markers(self, topic: str) -> int:
+        """Offsets of ``topic`` that carried no visible record since the watcher started:
+        transaction commit markers (and aborted records). Above zero, the outputs were
+        written in transactions; a non-transactional producer leaves none."""
+        ends = Consumer({"bootstrap.servers": self._bootstrap,
+                         "group.id": f"bench-ends-{uuid.uuid4()}",
+                         "isolation.level": "read_uncommitted"})
+        try:
+            span = sum(end_offset(ends, t, p) - start
+                       for (t, p), start in self._starts.items() if t == topic)
+        finally:
+            ends.close()
+        return span - self._total[topic]
 
     def reset(self) -> None:
         """Forget what arrived so far (after a warm-up)."""
@@ -159,6 +177,7 @@ def backlog_rate(system: "System", bootstrap: str, postings: int, warmup: int = 
         if seen != postings or (system.keyed_results and distinct != postings):
             raise RuntimeError(f"{system.name}: {seen} results for {postings} postings "
                                f"({distinct} distinct)")
+        system.markers = watcher.markers(system.results)
         return postings / (finished - started)
     finally:
         watcher.close()

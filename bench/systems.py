@@ -34,6 +34,8 @@ class System:
     partitions = 6
     # Results carry the command's id as their key (the pass-through copies the input key).
     keyed_results = True
+    # Transaction markers seen on the results topic in the last measurement (see Watcher).
+    markers = 0
 
     @property
     def commands(self) -> str:

@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> dict[str, list[float]]:
                 finally:
                     system.stop()
                 rates[name].append(rate)
-                print(f"run {run_index + 1}/{args.runs} {name}: {rate:,.0f} postings/s",
+                print(f"run {run_index + 1}/{args.runs} {name}: {rate:,.0f} postings/s "
+                      f"({system.markers:,} transaction markers on the results topic)",
                       flush=True)
     return rates
 
