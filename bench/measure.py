@@ -69,11 +69,11 @@ class Watcher:
             for message in messages:
                 if message.error() is not None:
                     continue
-                topic = message.topic()
+                topic = message.topic() or ""
                 self.counts[topic] += 1
                 self._total[topic] += 1
                 if topic == self._results_topic:
-                    self.arrivals[message.key()] = now
+                    self.arrivals[message.key() or b""] = now
 
     def markers(self, topic: str) -> int:
         """Offsets of ``topic`` that carried no visible record since the watcher started:

@@ -51,9 +51,9 @@ def _stages(tasks: dict[int, PartitionTask], topics: Topics, postings: list[Post
     house_key = balance_key(HOUSE.account_id, journal_id, "USD")
     cache: dict[bytes, Any] = {}
 
-    def timed(name: str, function: Callable[[], Any]) -> Any:
+    def timed(name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        value = function()
+        value = function(*args, **kwargs)
         spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
         calls[name] = calls.get(name, 0) + 1
         return value
@@ -61,47 +61,64 @@ def _stages(tasks: dict[int, PartitionTask], topics: Topics, postings: list[Post
     for i, posting in enumerate(postings):
         task = tasks[posting.partition]
         source = Source(topics.commands, task.partition, i)
-        record = timed("decode the command (Avro)",
-                       lambda v=posting.value: codec().decode("command", v))
-        command = timed("command_payload + parse_command (pydantic)",
-                        lambda r=record: parse_command(mapping.command_payload(r)))
-        decision = timed("ledger_core.apply (tran code, checks, balances)",
-                         lambda c=command, t=task: apply(t, c, now))
+        record = timed("decode the command (Avro)", codec().decode, "command", posting.value)
+        command = timed("command_payload + parse_command (pydantic)", _parse, record)
+        decision = timed("ledger_core.apply (tran code, checks, balances)", apply, task,
+                         command, now)
         assert isinstance(decision, Posted), decision
         stored = house_task.store.get(BALANCE, house_key)
         if stored is not None:
             balance = timed("  of which, per read: a balance from RocksDB (get, decode, model)",
-                            lambda: mapping.balance_from(codec().decode(
-                                "balance", house_task.store.get(BALANCE, house_key))))
+                            _read_balance, house_task, house_key)
             cache[house_key] = balance
             timed("  what-if, per read: the same balance from an in-memory cache",
-                  lambda: cache.get(balance_key(HOUSE.account_id, journal_id, "USD")))
+                  _cached_balance, cache, journal_id)
         outputs = timed("posted_outputs (entries, legs, balance, transaction, result)",
-                        lambda d=decision, r=record, t=task, s=source: posted_outputs(
-                            topics, t, r["command_id"], d, s, now))
+                        posted_outputs, topics, task, record["command_id"], decision, source,
+                        now)
         transaction = mapping.transaction_record(PostedTransaction.model_construct(
             transaction=decision.transaction, entries=decision.entries))
-        timed("  of which: the result record, embedding the transaction",
-              lambda t=transaction, r=record, s=source, d=decision: result_record(
-                  r["command_id"], "POSTED", s, now,
-                  transaction_id=d.transaction.transaction_id, transaction=t))
-        timed("  what-if: the result record without the transaction",
-              lambda r=record, s=source, d=decision: result_record(
-                  r["command_id"], "POSTED", s, now,
-                  transaction_id=d.transaction.transaction_id))
+        timed("  of which: the result record, embedding the transaction", result_record,
+              record["command_id"], "POSTED", source, now,
+              transaction_id=decision.transaction.transaction_id, transaction=transaction)
+        timed("  what-if: the result record without the transaction", result_record,
+              record["command_id"], "POSTED", source, now,
+              transaction_id=decision.transaction.transaction_id)
         for leg in (o for o in outputs if o.topic == topics.legs):
             owner = tasks[leg.partition]
-            entry = timed("leg: decode + entry_from (pydantic)",
-                          lambda v=leg.value: mapping.entry_from(codec().decode("entry", v)))
-            timed("leg: apply_remote_entries + stage_balance",
-                  lambda e=entry, o=owner: [o.stage_balance(b)
-                                            for b in apply_remote_entries(o, [e])])
+            entry = timed("leg: decode + entry_from (pydantic)", _leg_entry, leg.value)
+            timed("leg: apply_remote_entries + stage_balance", _apply_leg, owner, entry)
         if (i + 1) % batch == 0:
-            timed("write the batch to RocksDB (every partition)",
-                  lambda: [t.store.write(t.take_pending(), {}) for t in tasks.values()])
+            timed("write the batch to RocksDB (every partition)", _write_all, tasks)
     per_read = {name: spent[name] * len(postings) / calls[name]
                 for name in spent if "per read" in name}
     return {**spent, **per_read}
+
+
+def _parse(record: dict[str, Any]) -> Any:
+    return parse_command(mapping.command_payload(record))
+
+
+def _read_balance(task: PartitionTask, key: bytes) -> Any:
+    return mapping.balance_from(codec().decode("balance", task.store.get(BALANCE, key)))
+
+
+def _cached_balance(cache: dict[bytes, Any], journal_id: Any) -> Any:
+    return cache.get(balance_key(HOUSE.account_id, journal_id, "USD"))
+
+
+def _leg_entry(value: bytes) -> Any:
+    return mapping.entry_from(codec().decode("entry", value))
+
+
+def _apply_leg(owner: PartitionTask, entry: Any) -> None:
+    for balance in apply_remote_entries(owner, [entry]):
+        owner.stage_balance(balance)
+
+
+def _write_all(tasks: dict[int, PartitionTask]) -> None:
+    for task in tasks.values():
+        task.store.write(task.take_pending(), {})
 
 
 def _profiled(table_: Catalog, topics: Topics, accounts: list[Any],
@@ -147,7 +164,7 @@ def main(argv: list[str] | None = None) -> str:
     accounts = customers(1000)
     table_ = Catalog()
     for entity in catalog(accounts):
-        table_.put(entity)  # type: ignore[arg-type]
+        table_.put(entity)
     topics = Topics("stages", args.partitions)
     runs: list[dict[str, float]] = []
     for _ in range(args.runs):

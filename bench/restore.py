@@ -26,12 +26,13 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
+from confluent_kafka.admin import AdminClient
 
 from bench.broker import BENCH_HOME, broker, delete_topics, fresh_prefix, stop_on_sigterm
 from bench.figures import median, save, table
@@ -250,11 +251,13 @@ def main(argv: list[str] | None = None) -> str:
             generated = generate(bootstrap, topics, args.accounts)
             print(f"wrote {args.accounts:,} accounts' catalog, balances and transactions "
                   f"in {generated:.0f} s", flush=True)
+            steps: list[tuple[str, Callable[[], tuple[float, int]]]] = [
+                ("processor start", lambda: processor_start(bootstrap, topics, home)),
+                ("state restore", lambda: state_restore(bootstrap, topics)),
+                ("catalog read", lambda: catalog_read(bootstrap, topics)),
+            ]
             for run_index in range(args.runs):
-                for name, step in (("processor start", lambda: processor_start(
-                                        bootstrap, topics, home)),
-                                   ("state restore", lambda: state_restore(bootstrap, topics)),
-                                   ("catalog read", lambda: catalog_read(bootstrap, topics))):
+                for name, step in steps:
                     seconds, count = step()
                     figures[name].append(seconds)
                     counts[name] = count

@@ -13,11 +13,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from bench.broker import BENCH_HOME, REPO, create_topics, delete_topics, fresh_prefix
 from bench.workload import JsonPostings, LedgerPostings, Posting, catalog, customers
 from ledger_cli.processor_process import ProcessorProcess
+from ledger_core import Account, Journal, TranCode
+from ledger_core.catalog import CatalogKind
 from streams.client import LedgerClient
 from streams.errors import LedgerError
 from streams.topics import Topics
@@ -136,14 +138,11 @@ def keep_log(log: Path, name: str) -> None:
         shutil.copy(log, folder / f"{name}.log")
 
 
-def _create(entity: object) -> tuple[object, dict[str, object]]:
-    from ledger_core import Account, Journal, TranCode
-    from ledger_core.catalog import CatalogKind
-
-    kinds = {Journal: CatalogKind.CREATE_JOURNAL, Account: CatalogKind.CREATE_ACCOUNT,
-             TranCode: CatalogKind.CREATE_TRAN_CODE}
-    body = entity.model_dump(mode="json", by_alias=True)  # type: ignore[attr-defined]
-    return kinds[type(entity)], body
+def _create(entity: Journal | Account | TranCode) -> tuple[CatalogKind, dict[str, Any]]:
+    kind = (CatalogKind.CREATE_JOURNAL if isinstance(entity, Journal)
+            else CatalogKind.CREATE_ACCOUNT if isinstance(entity, Account)
+            else CatalogKind.CREATE_TRAN_CODE)
+    return kind, entity.model_dump(mode="json", by_alias=True)
 
 
 class AppSystem(System):

@@ -42,11 +42,12 @@ def factories(bootstrap: str, args: argparse.Namespace) -> dict[str, Callable[[]
 def postings_for(name: str, args: argparse.Namespace) -> int:
     """A backlog of a few seconds or more for each: faust gets a quarter (it is slow), the
     pass-throughs five times as many (they are fast, and a short run measures the sender)."""
+    postings = int(args.postings)
     if name == "faust":
-        return args.postings // 4
+        return postings // 4
     if name.startswith("passthrough"):
-        return args.postings * 5
-    return args.postings
+        return postings * 5
+    return postings
 
 
 def run(args: argparse.Namespace) -> dict[str, list[float]]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from ledger_core import Account, Direction, PostTransaction, TranCode, tutorial
+from ledger_core import Account, Direction, Journal, PostTransaction, TranCode, tutorial
 from schemas import mapping
 from schemas.codec import codec
 from streams.outputs import command_key
@@ -50,7 +50,7 @@ def customers(count: int, seed: int = 1) -> list[Account]:
                     normal_balance_type=Direction.CREDIT) for i in range(count)]
 
 
-def catalog(accounts: list[Account]) -> list[object]:
+def catalog(accounts: list[Account]) -> list[Journal | Account | TranCode]:
     """Every entity the ledger needs before the postings: journal, house, codes, customers."""
     return [tutorial.JOURNAL, HOUSE, tutorial.ACH_CREDIT, BOOK_TRANSFER, *accounts]
 
