@@ -36,7 +36,7 @@ from connectors.graphql_api.errors import ReadModelTimeoutError
 from ledger_core import Account, Balance, Entry, Journal, PostedTransaction, TranCode
 from ledger_core.catalog import Catalog
 from schemas import mapping
-from schemas.codec import DecodeError, codec
+from schemas.codec import codec
 from streams.catalog import entity_from
 from streams.errors import LedgerError
 from streams.topics import Topics
@@ -158,12 +158,13 @@ class ReadModel:
         assert topic is not None
         try:
             self._decoders[topic](message)
-        except (DecodeError, ValueError, KeyError) as exc:
-            # The processors wrote these records; one that does not decode is a contract
-            # break to investigate, never a reason to stop serving the rest of the ledger.
+        except Exception:
+            # The processors wrote these records; one that cannot be read is a contract break
+            # to investigate (it is counted on /health), never a reason to stop serving the
+            # rest of the ledger.
             self.undecodable += 1
-            log.error("read model: %s[%s]@%s does not decode: %s", topic, message.partition(),
-                      message.offset(), exc)
+            log.exception("read model: %s[%s]@%s cannot be read", topic, message.partition(),
+                          message.offset())
 
     def _apply_catalog(self, message: Message) -> None:
         entity = entity_from(codec().decode("catalog_record", message.value()))

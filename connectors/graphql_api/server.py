@@ -61,7 +61,7 @@ class ApiServer:
         self.host, self.port = self._socket.getsockname()[:2]
         self._uvicorn = uvicorn.Server(uvicorn.Config(
             GraphQLApp(build_schema(), self.services), log_config=None, log_level="warning",
-            access_log=False, lifespan="off", http="h11", ws="none"))
+            access_log=False, lifespan="off", ws="none"))
         self._thread: threading.Thread | None = None
 
     @property
