@@ -83,10 +83,12 @@ def report(args: argparse.Namespace, rates: dict[str, list[float]]) -> str:
              f"for faust, {args.postings * 5:,} for the pass-throughs), {args.partitions} "
              f"partitions, batch {args.batch_max} records / {args.batch_timeout_ms} ms, "
              f"{args.accounts} customers; tran code ACH_CREDIT.")
-    text += f"\nledger / pass-through = {ledger / ceiling:.2f} (goal >= 0.5)"
-    for peer in ("faust", "quixstreams"):
-        if peer in medians:
-            text += f"\nledger / {peer} = {ledger / medians[peer]:.2f} (goal > 1)"
+    goals = {"passthrough": "goal >= 0.5", "faust": "goal > 1", "quixstreams": "goal > 1"}
+    for other, goal in goals.items():
+        if other in medians and "ledger" in medians:
+            paired = median([a / b for a, b in zip(rates["ledger"], rates[other], strict=True)])
+            text += (f"\nledger / {other} = {ledger / medians[other]:.2f} of the medians, "
+                     f"{paired:.2f} as the median of each run's ratio ({goal})")
     if "ledger" in medians:
         text += (f"\nACH_CREDIT postings/s with exactly-once (tutorial tran code): "
                  f"{ledger:,.0f}")
