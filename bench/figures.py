@@ -13,6 +13,17 @@ from typing import Any
 from bench.broker import BENCH_HOME, REPO
 
 
+def _head() -> str:
+    import subprocess
+
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, check=False, cwd=REPO).stdout.strip()
+
+
+# The code measured is the checkout as the benchmark started.
+_COMMIT = _head()
+
+
 def median(values: Sequence[float]) -> float:
     """The median (NaN for no values)."""
     return statistics.median(values) if values else math.nan
@@ -51,11 +62,8 @@ def machine() -> dict[str, Any]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     import os
-    import subprocess
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False, cwd=REPO).stdout.strip()
-    return {"commit": commit, "python": platform.python_version(), "platform": platform.platform(),
+    return {"commit": _COMMIT, "python": platform.python_version(), "platform": platform.platform(),
             "cpu": cpu, "cores": os.cpu_count(),
             "load_average_1_5_15_min": [round(x, 1) for x in os.getloadavg()]}
 
