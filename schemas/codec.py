@@ -37,6 +37,12 @@ class Codec:
             self._versions.setdefault(name, {})[version] = self._parse(f"{name}.v{version}")
         # (version, schema) new records are written with, per name: encode is the hot path
         self._writers = {name: (max(v), v[max(v)]) for name, v in self._versions.items()}
+        # Keys are records of one string field; their Avro form is just the string's length
+        # and bytes, written here without fastavro's per-call overhead.
+        self._string_keys: dict[str, tuple[bytes, str]] = {
+            name: (_HEADER.pack(MAGIC, version), schema["fields"][0]["name"])
+            for name, (version, schema) in self._writers.items()
+            if [f["type"] for f in schema["fields"]] == ["string"]}
 
     def _parse(self, stem: str, named: dict[str, Any] | None = None) -> Any:
         raw = json.loads((self._directory / f"{stem}.avsc").read_text())
@@ -65,6 +71,11 @@ class Codec:
     def encode(self, name: str, record: dict[str, Any], version: int | None = None) -> bytes:
         """Frame and encode ``record`` with the newest (or the given) version of ``name``."""
         if version is None:
+            string_key = self._string_keys.get(name)
+            if string_key is not None:
+                header, field = string_key
+                text = str(record[field]).encode()
+                return header + _varint(len(text) << 1) + text
             version, schema = self._writers[name]
         else:
             schema = self._versions[name][version]
@@ -95,6 +106,15 @@ class Codec:
         if not isinstance(record, dict):
             raise DecodeError(f"{name} v{version} did not decode to a record")
         return record
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def _split(filename: str) -> tuple[str, int]:

@@ -89,6 +89,8 @@ class Result:
 def result_from(record: dict[str, Any], partition: int = -1, offset: int = -1) -> Result:
     """A Result from a decoded result record."""
     transaction = record["transaction"]
+    if transaction is not None:
+        transaction = codec().decode("transaction", transaction)
     return Result(
         command_id=record["command_id"], transaction_id=record["transaction_id"],
         status=record["status"], code=record["code"],

@@ -65,9 +65,10 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
         outputs.append(Output(topics.balances, task.partition, key, value, changelog=True))
     posted = PostedTransaction.model_construct(transaction=decision.transaction,
                                                entries=decision.entries)
-    transaction = mapping.transaction_record(posted, entry_records)
-    key, value = task.stage_transaction(posted, transaction)
-    outputs.append(Output(topics.transactions, task.partition, key, value, changelog=True))
+    key, transaction = task.stage_transaction(
+        posted, mapping.transaction_record(posted, entry_records))
+    outputs.append(Output(topics.transactions, task.partition, key, transaction,
+                          changelog=True))
     if decision.voided is not None:
         original = task.posted(decision.voided.transaction_id)
         assert original is not None, "a void was decided without its original"
@@ -92,7 +93,7 @@ def rejected_output(topics: Topics, partition: int, command_id: str, decision: R
 
 def result_record(command_id: str, status: str, source: Source, now: datetime, *,
                   transaction_id: UUID | None = None,
-                  transaction: dict[str, Any] | None = None,
+                  transaction: bytes | None = None,
                   rejection: Rejection | None = None,
                   warnings: tuple[Rejection, ...] = (),
                   entity: dict[str, Any] | None = None) -> bytes:

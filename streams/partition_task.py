@@ -4,6 +4,7 @@ The view owns exactly the accounts whose owner partition is this one, whatever e
 process holds, so a decision never depends on how partitions happen to be assigned.
 """
 
+import itertools
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -22,6 +23,9 @@ from schemas import mapping
 from schemas.codec import codec
 from streams.partitioning import owner_partition
 from streams.state import BALANCE, TRANSACTION, PartitionState
+
+# Decoded balances kept in memory per partition (a few hundred bytes each).
+COMMITTED_CACHE_MAX = 200_000
 
 
 @lru_cache(maxsize=1 << 20)
@@ -46,6 +50,9 @@ class PartitionTask:
         self.store = store
         self.catalog = catalog
         self._pending: dict[bytes, tuple[bytes, Balance | PostedTransaction]] = {}
+        # Decoded committed state, so a hot account is not read and decoded from RocksDB
+        # for every posting; filled on reads and with each committed batch.
+        self._committed: dict[bytes, Balance | PostedTransaction] = {}
 
     # LedgerView -----------------------------------------------------------------------
 
@@ -72,8 +79,16 @@ class PartitionTask:
         if pending is not None:
             assert isinstance(pending[1], Balance)
             return pending[1]
+        cached = self._committed.get(key)
+        if cached is not None:
+            assert isinstance(cached, Balance)
+            return cached
         raw = self.store.get(BALANCE, key[1:])
-        return None if raw is None else mapping.balance_from(codec().decode("balance", raw))
+        if raw is None:
+            return None
+        balance = mapping.balance_from(codec().decode("balance", raw))
+        self._remember(key, balance)
+        return balance
 
     def posted(self, transaction_id: UUID) -> PostedTransaction | None:
         """The posted transaction as of the last staged write, or None."""
@@ -112,10 +127,22 @@ class PartitionTask:
         return key, value
 
     def take_pending(self) -> list[tuple[bytes, bytes]]:
-        """The staged writes as state key/value pairs, and forget them."""
-        items = [(key, value) for key, (value, _model) in self._pending.items()]
+        """The staged writes as state key/value pairs (their batch has committed)."""
+        items = []
+        for key, (value, model) in self._pending.items():
+            items.append((key, value))
+            if isinstance(model, Balance):
+                self._remember(key, model)
         self._pending.clear()
         return items
+
+    def _remember(self, key: bytes, balance: Balance) -> None:
+        self._committed.pop(key, None)
+        self._committed[key] = balance
+        if len(self._committed) > COMMITTED_CACHE_MAX:
+            # the oldest tenth goes; a balance written or read again moved to the end
+            for old in list(itertools.islice(self._committed, COMMITTED_CACHE_MAX // 10)):
+                del self._committed[old]
 
     def discard_pending(self) -> None:
         """Forget the staged writes of an aborted batch."""
