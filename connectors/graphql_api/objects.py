@@ -9,7 +9,7 @@ Amounts are ``Money { units currency }`` with exact decimal units.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeAlias, TypeVar
@@ -346,7 +346,7 @@ def _position(cursor: str) -> int:
     raise ApiError("bad_request", f"after: {cursor!r} is not a cursor this API returned")
 
 
-def connection(entries: tuple[core.Entry, ...], first: int | None,
+def connection(entries: Sequence[core.Entry], first: int | None,
                after: str | None) -> EntryConnection:
     """The page of ``entries`` after the cursor ``after``, at most ``first`` long."""
     size = PAGE_MAX if first is None else first

@@ -13,9 +13,12 @@ by its position on each partition; ``wait_for`` lets a read wait until the posit
 given offsets, which is how reads see writes acknowledged before them (see
 ``connectors.graphql_api.consistency``).
 
-Limits: everything is in memory, so a process needs roughly 1-2 KB per entry and per
-transaction, and it replays the topics on every start. That suits ledgers of a few million
-entries; larger ones need a persistent store per instance.
+Records are kept as the bytes the processors wrote and decoded when a read needs them.
+
+Limits: everything is in memory, about 300 bytes per entry and 700 per transaction (its
+record carries its entries) with the indexes, and the topics are replayed on every start.
+That suits ledgers of some millions of entries; larger ones need a persistent store per
+instance.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
@@ -59,6 +62,39 @@ class StoredTransaction:
     partition: int
 
 
+class EntryList(Sequence[Entry]):
+    """Entries kept as their records' bytes, decoded only when read."""
+
+    def __init__(self, raw: tuple[bytes, ...]) -> None:
+        self._raw = raw
+
+    def __len__(self) -> int:
+        """How many entries."""
+        return len(self._raw)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | Sequence[Entry]:
+        """One entry, or a slice of them, decoded."""
+        if isinstance(index, slice):
+            return tuple(_entry(raw) for raw in self._raw[index])
+        return _entry(self._raw[index])
+
+
+def _entry(raw: bytes) -> Entry:
+    return mapping.entry_from(codec().decode("entry", raw))
+
+
+def _value(message: Message) -> bytes:
+    value = message.value()
+    assert value is not None, "the ledger's topics hold no tombstones"
+    return value
+
+
 @dataclass(eq=False)
 class _Waiter:
     targets: dict[Part, int]
@@ -75,10 +111,12 @@ class ReadModel:
         self.catalog = Catalog()
         self.undecodable = 0
         self._tran_code_ids: dict[UUID, str] = {}
-        self._balances: dict[tuple[UUID, UUID, str], Balance] = {}
-        self._transactions: dict[UUID, StoredTransaction] = {}
-        self._entries: dict[UUID, Entry] = {}
-        self._account_entries: dict[UUID, list[Entry]] = {}
+        # Records are kept as the bytes the processors wrote and decoded when read: most are
+        # never read, and bytes take a fraction of the memory of the decoded records.
+        self._balances: dict[tuple[str, str, str], bytes] = {}
+        self._transactions: dict[str, tuple[int, bytes]] = {}
+        self._account_entries: dict[str, list[bytes]] = {}
+        self._entry_ids: dict[str, tuple[str, int]] = {}
         self._positions: dict[Part, int] = {}
         self._waiters: list[_Waiter] = []
         self._lock = threading.Lock()
@@ -173,21 +211,24 @@ class ReadModel:
             self._tran_code_ids[entity.tran_code_id] = entity.code
 
     def _apply_balance(self, message: Message) -> None:
-        balance = mapping.balance_from(codec().decode("balance", message.value()))
-        self._balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
+        key = codec().decode("balance_key", message.key())
+        self._balances[(key["account_id"], key["journal_id"], key["currency"])] = _value(message)
 
     def _apply_transaction(self, message: Message) -> None:
-        posted = mapping.posted_from(codec().decode("transaction", message.value()))
+        key = codec().decode("transaction_key", message.key())
         partition = message.partition()
         assert partition is not None
-        self._transactions[posted.transaction.transaction_id] = StoredTransaction(posted,
-                                                                                  partition)
+        self._transactions[key["transaction_id"]] = (partition, _value(message))
 
     def _apply_entry(self, message: Message) -> None:
-        entry = mapping.entry_from(codec().decode("entry", message.value()))
-        if entry.entry_id not in self._entries:
-            self._entries[entry.entry_id] = entry
-            self._account_entries.setdefault(entry.account_id, []).append(entry)
+        value = _value(message)
+        entry_id = codec().decode("entry", value)["entry_id"]
+        if entry_id in self._entry_ids:
+            return
+        account_id = codec().decode("account_key", message.key())["account_id"]
+        entries = self._account_entries.setdefault(account_id, [])
+        self._entry_ids[entry_id] = (account_id, len(entries))
+        entries.append(value)
 
     # Reads ----------------------------------------------------------------------------
 
@@ -212,26 +253,35 @@ class ReadModel:
 
     def balance(self, account_id: UUID, journal_id: UUID, currency: str) -> Balance | None:
         """The latest balance of the account in the journal and currency, or None."""
-        return self._balances.get((account_id, journal_id, currency))
+        raw = self._balances.get((str(account_id), str(journal_id), currency))
+        return None if raw is None else mapping.balance_from(codec().decode("balance", raw))
 
     def transaction(self, transaction_id: UUID) -> StoredTransaction | None:
         """The latest record of the transaction, or None."""
-        return self._transactions.get(transaction_id)
+        found = self._transactions.get(str(transaction_id))
+        if found is None:
+            return None
+        partition, raw = found
+        return StoredTransaction(mapping.posted_from(codec().decode("transaction", raw)),
+                                 partition)
 
     def entry(self, entry_id: UUID) -> Entry | None:
         """The entry, or None."""
-        return self._entries.get(entry_id)
+        with self._lock:
+            found = self._entry_ids.get(str(entry_id))
+            raw = None if found is None else self._account_entries[found[0]][found[1]]
+        return None if raw is None else _entry(raw)
 
-    def account_entries(self, account_id: UUID) -> tuple[Entry, ...]:
+    def account_entries(self, account_id: UUID) -> Sequence[Entry]:
         """Every entry on the account, in the order the entries topic holds them."""
         with self._lock:
-            return tuple(self._account_entries.get(account_id, ()))
+            return EntryList(tuple(self._account_entries.get(str(account_id), ())))
 
     def stats(self) -> dict[str, Any]:
         """Counts and positions, for the health endpoint."""
         with self._lock:
             return {"accounts": len(self.catalog.accounts), "balances": len(self._balances),
-                    "transactions": len(self._transactions), "entries": len(self._entries),
+                    "transactions": len(self._transactions), "entries": len(self._entry_ids),
                     "undecodable": self.undecodable,
                     "positions": {f"{t}[{p}]": o for (t, p), o in sorted(self._positions.items())}}
 
