@@ -15,7 +15,7 @@ given offsets, which is how reads see writes acknowledged before them (see
 
 Records are kept as the bytes the processors wrote and decoded when a read needs them.
 
-Limits: everything is in memory, about 300 bytes per entry and 700 per transaction (its
+Limits: everything is in memory, about 0.5 KB per entry and 1 KB per transaction (its
 record carries its entries) with the indexes, and the topics are replayed on every start.
 That suits ledgers of some millions of entries; larger ones need a persistent store per
 instance.
