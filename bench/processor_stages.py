@@ -76,9 +76,10 @@ def _stages(tasks: dict[int, PartitionTask], topics: Topics, postings: list[Post
         outputs = timed("posted_outputs (entries, legs, balance, transaction, result)",
                         posted_outputs, topics, task, record["command_id"], decision, source,
                         now)
-        transaction = mapping.transaction_record(PostedTransaction.model_construct(
-            transaction=decision.transaction, entries=decision.entries))
-        timed("  of which: the result record, embedding the transaction", result_record,
+        transaction = codec().encode("transaction", mapping.transaction_record(
+            PostedTransaction.model_construct(transaction=decision.transaction,
+                                              entries=decision.entries)))
+        timed("  of which: the result record (it embeds the encoded transaction)", result_record,
               record["command_id"], "POSTED", source, now,
               transaction_id=decision.transaction.transaction_id, transaction=transaction)
         timed("  what-if: the result record without the transaction", result_record,
