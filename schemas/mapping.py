@@ -31,10 +31,13 @@ from ledger_core import (
 
 
 def dump_json(value: Any) -> str | None:
-    """JSON text of ``value`` (None stays None); Decimals are written as strings."""
+    """JSON text of ``value`` (None stays None); Decimals are written as strings.
+
+    Keys keep their order: a tran code's ``vars`` are evaluated in declaration order.
+    """
     if value is None:
         return None
-    return json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=True)
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 
 def load_json(text: str | None) -> Any:

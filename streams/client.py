@@ -143,24 +143,30 @@ class LedgerClient:
 
     def send_post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
                   owner: UUID, version: int | None = None,
-                  override: Enforcement | None = None) -> str:
-        """Send a posting command keyed by ``owner``; return its command id."""
+                  override: Enforcement | None = None, command_id: str | None = None) -> str:
+        """Send a posting command keyed by ``owner``; return its command id.
+
+        ``command_id`` (default: a new UUID) lets a caller wait for the result before sending.
+        """
         command = PostTransaction(transaction_id=transaction_id, tran_code=tran_code,
                                   tran_code_version=version, params=dict(params),
                                   override_enforcement=override)
-        return self._send_command(command, owner)
+        return self._send_command(command, owner, command_id)
 
-    def send_void(self, void_of: UUID, owner: UUID, transaction_id: UUID | None = None) -> str:
+    def send_void(self, void_of: UUID, owner: UUID, transaction_id: UUID | None = None,
+                  command_id: str | None = None) -> str:
         """Send a void of ``void_of``, keyed by the owner account of the original posting.
 
         The void's transaction id defaults to one derived from ``void_of``.
         """
         command = (VoidTransaction(void_of=void_of) if transaction_id is None
                    else VoidTransaction(void_of=void_of, transaction_id=transaction_id))
-        return self._send_command(command, owner)
+        return self._send_command(command, owner, command_id)
 
-    def _send_command(self, command: PostTransaction | VoidTransaction, owner: UUID) -> str:
-        record = mapping.command_record(command, str(uuid.uuid4()), datetime.now(UTC))
+    def _send_command(self, command: PostTransaction | VoidTransaction, owner: UUID,
+                      command_id: str | None) -> str:
+        record = mapping.command_record(command, command_id or str(uuid.uuid4()),
+                                        datetime.now(UTC))
         key = account_key(owner)
         self._produce(self.topics.commands, key, codec().encode("command", record),
                       owner_partition(owner, self.partitions))
@@ -277,7 +283,7 @@ class LedgerClient:
         reach the topic's end as it is now.
         """
         probe = Consumer({"bootstrap.servers": self.bootstrap,
-                          "group.id": f"{self.topics.prefix}.processor",
+                          "group.id": self.topics.processor_group,
                           "isolation.level": "read_committed", "enable.auto.commit": False})
         try:
             ends = [TopicPartition(self.topics.legs, p,
@@ -300,8 +306,9 @@ class LedgerClient:
             probe.close()
 
     def close(self) -> None:
-        """Flush what was sent and stop watching results."""
+        """Flush what was sent, release the producer and stop watching results."""
         self._producer.flush(10)
+        self._producer.close()
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None

@@ -83,7 +83,7 @@ class ProcessorConfig:
     @property
     def group_id(self) -> str:
         """The consumer group every processor of this ledger joins."""
-        return f"{self.topics.prefix}.processor"
+        return self.topics.processor_group
 
     @property
     def transactional_id(self) -> str:

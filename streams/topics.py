@@ -44,6 +44,11 @@ class Topics:
         return f"{self.prefix}.{suffix}"
 
     @property
+    def processor_group(self) -> str:
+        """The consumer group every processor of this ledger joins."""
+        return self._name("processor")
+
+    @property
     def commands(self) -> str:
         """Posting commands, keyed by the owner account."""
         return self._name("commands")

@@ -8,10 +8,7 @@ arrive in time becomes a ``ResultTimeoutError`` (the command stays in Kafka and 
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,9 +18,7 @@ from connectors.graphql_api.errors import KafkaUnavailableError, RejectionError
 from connectors.graphql_api.results import ResultWaiter
 from ledger_core import Enforcement
 from ledger_core.catalog import CatalogKind
-from schemas.codec import codec
 from streams.client import LedgerClient, Result
-from streams.outputs import command_key
 
 __all__ = ["CommandGateway"]
 
@@ -38,21 +33,7 @@ class CommandGateway:
 
     async def catalog(self, kind: CatalogKind, body: Mapping[str, Any]) -> Result:
         """Create or change a catalog entity; the APPLIED result carries it as written."""
-        return await self._settle(lambda: self._send_catalog(kind, body))
-
-    def _send_catalog(self, kind: CatalogKind, body: Mapping[str, Any]) -> str:
-        # LedgerClient.send_catalog writes the body with sorted keys, which reorders a tran
-        # code's vars; vars are evaluated in declaration order (a var may use the ones
-        # before it), so the body is written here in the order the client gave. Decimals
-        # become strings, as the ledger's JSON writer has them. Use send_catalog again once
-        # it keeps the order.
-        command_id = str(uuid.uuid4())
-        record = {"command_id": command_id, "kind": kind.value,
-                  "body_json": json.dumps(dict(body), default=str, separators=(",", ":")),
-                  "sent_at": datetime.now(UTC)}
-        self.client.send_raw(self.client.topics.catalog_commands, command_key(command_id),
-                             codec().encode("catalog_command", record), 0)
-        return command_id
+        return await self._settle(lambda: self.client.send_catalog(kind, body))
 
     async def post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
                    owner: UUID, version: int, override: Enforcement | None) -> Result:

@@ -47,7 +47,7 @@ class Watermarks:
                                    "client.id": "ledger-api-watermarks"})
         self._topics = topics
         # The consumer group every processor of the ledger joins (ProcessorConfig.group_id).
-        self._processor_group = f"{topics.prefix}.processor"
+        self._processor_group = topics.processor_group
 
     async def ends(self, parts: Iterable[Part]) -> dict[Part, int]:
         """The high watermark of every partition."""
