@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -166,8 +166,14 @@ def compile_tran_code(
     """
     key = (tran_code.tran_code_id, tran_code.version, policy)
     cached = _CACHE.get(key)
-    if cached is not None and (cached.tran_code is tran_code or cached.tran_code == tran_code):
+    if cached is not None and cached.tran_code is tran_code:
         return cached
+    if cached is not None and cached.tran_code == tran_code:
+        # An equal definition held as another object (a catalog reread, a copy): remember
+        # this object, so the next posting hits by identity instead of a deep comparison.
+        compiled = replace(cached, tran_code=tran_code)
+        _CACHE[key] = compiled
+        return compiled
     compiled = _compile(tran_code, policy)
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()

@@ -23,6 +23,7 @@ from ledger_core import (
     LayerBalance,
     PostedTransaction,
     PostTransaction,
+    Status,
     TranCode,
     Transaction,
     VelocityLimit,
@@ -170,13 +171,16 @@ def account_record(account: Account) -> dict[str, Any]:
 
 
 def account_from(record: dict[str, Any]) -> Account:
-    """The Account of an ``account`` record."""
-    fields = {k: v for k, v in record.items()
-              if k not in ("metadata_json", "enable_concurrent_posting")}
-    return Account.model_validate({
-        **fields, "metadata": load_json(record["metadata_json"]),
-        "config": AccountConfig(enable_concurrent_posting=record["enable_concurrent_posting"]),
-    })
+    """The Account of an ``account`` record (written by the catalog desk, so trusted)."""
+    return Account.model_construct(
+        account_id=UUID(record["account_id"]), code=record["code"], name=record["name"],
+        description=record["description"],
+        normal_balance_type=Direction(record["normal_balance_type"]),
+        status=Status(record["status"]), metadata=load_json(record["metadata_json"]),
+        external_id=record["external_id"],
+        config=AccountConfig.model_construct(
+            enable_concurrent_posting=record["enable_concurrent_posting"]),
+    )
 
 
 def tran_code_record(tran_code: TranCode) -> dict[str, Any]:

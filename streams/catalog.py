@@ -21,7 +21,7 @@ from streams.errors import LedgerError
 from streams.offsets import end_offset
 
 log = logging.getLogger(__name__)
-CATCH_UP_TIMEOUT_S = 60.0
+CATCH_UP_STALL_S = 60.0
 
 
 def catalog_key(entity: Journal | Account | TranCode | VelocityLimit) -> dict[str, str]:
@@ -76,16 +76,18 @@ class CatalogReader:
         """Apply what has already arrived, without waiting; return how many records."""
         return self._apply(self._consumer.consume(1000, timeout=0))
 
-    def catch_up(self, timeout_s: float = CATCH_UP_TIMEOUT_S) -> None:
-        """Read to the topic's current committed end."""
+    def catch_up(self, stall_s: float = CATCH_UP_STALL_S) -> None:
+        """Read to the topic's current committed end; give up only if reading stalls."""
         end = end_offset(self._consumer, self._topic, 0)
-        deadline = time.monotonic() + timeout_s
+        progressed = time.monotonic()
         while self.position < end:
-            if time.monotonic() > deadline:
-                raise LedgerError(f"the catalog was not read to offset {end} in {timeout_s}s")
-            self._apply(self._consumer.consume(1000, timeout=0.05))
+            if time.monotonic() - progressed > stall_s:
+                raise LedgerError(f"reading the catalog stalled at offset {self.position} of "
+                                  f"{end} for {stall_s:.0f}s")
+            self._apply(self._consumer.consume(10_000, timeout=0.05))
             position = self._consumer.position([TopicPartition(self._topic, 0)])[0].offset
-            self.position = max(self.position, position)
+            if position > self.position:
+                self.position, progressed = position, time.monotonic()
 
     def _apply(self, messages: list[Any]) -> int:
         count = 0

@@ -361,7 +361,9 @@ class Processor:
 
     def _produce(self, output: Output) -> None:
         assert self.producer is not None
-        callback = self._changelog_delivered if output.changelog else self._delivered
+        # Only changelog records need a report (their offsets go into RocksDB); any failed
+        # delivery also puts the transaction in an abortable state, so the commit fails.
+        callback = self._changelog_delivered if output.changelog else None
         while True:
             try:
                 self.producer.produce(output.topic, output.value, output.key,
@@ -369,10 +371,6 @@ class Processor:
                 return
             except BufferError:
                 self.producer.poll(0.05)
-
-    def _delivered(self, error: KafkaError | None, message: Message) -> None:
-        if error is not None:
-            self._batch.delivery_error = error
 
     def _changelog_delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
