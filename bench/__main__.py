@@ -12,6 +12,7 @@ import argparse
 import time
 
 from bench import (
+    audit_replay,
     hot_accounts,
     latency,
     processor_stages,
@@ -30,6 +31,7 @@ SUITE = {
     "hot_accounts": (hot_accounts, ["--runs", "3", "--postings", "10000"],
                      ["--runs", "1", "--postings", "2000", "--shares", "0", "100"]),
     "restore": (restore, ["--runs", "3"], ["--runs", "1", "--accounts", "20000"]),
+    "audit_replay": (audit_replay, ["--runs", "3"], ["--runs", "1", "--entries", "50000"]),
     "processor_stages": (processor_stages, ["--runs", "5", "--profile", "30"],
                          ["--runs", "1", "--postings", "500"]),
     "profile_processor": (profile_processor, [], ["--postings", "2000"]),

@@ -181,6 +181,11 @@ class LedgerAudit:
             self._close(account_id, opened)
         self._open.clear()
 
+    def forget_entry_ids(self) -> None:
+        """Drop the entry ids seen: a partial replay is merged without them (an entry lives
+        on its account's partition, so a copy elsewhere shows as a count mismatch)."""
+        self._entry_ids = {}
+
     def absorb(self, part: LedgerAudit) -> None:
         """Merge the replay of other partitions (each account lives on one partition)."""
         self.entries_seen += part.entries_seen

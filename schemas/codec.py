@@ -37,6 +37,7 @@ class Codec:
             self._versions.setdefault(name, {})[version] = self._parse(f"{name}.v{version}")
         # (version, schema) new records are written with, per name: encode is the hot path
         self._writers = {name: (max(v), v[max(v)]) for name, v in self._versions.items()}
+        self._plain: dict[tuple[str, int], Any] = {}
         # Keys are records of one string field; their Avro form is just the string's length
         # and bytes, written here without fastavro's per-call overhead.
         self._string_keys: dict[str, tuple[bytes, str]] = {
@@ -67,6 +68,16 @@ class Codec:
     def schema(self, name: str, version: int) -> Any:
         """The parsed schema of ``name`` at ``version``."""
         return self._versions[name][version]
+
+    def plain_schema(self, name: str, version: int) -> Any:
+        """``name`` at ``version`` without logical types: the same bytes decode to plain ints
+        instead of dates and datetimes, which readers of millions of records can afford."""
+        key = (name, version)
+        plain = self._plain.get(key)
+        if plain is None:
+            raw = json.loads((self._directory / f"{name}.v{version}.avsc").read_text())
+            plain = self._plain[key] = fastavro.parse_schema(_without_logical_types(raw))
+        return plain
 
     def encode(self, name: str, record: dict[str, Any], version: int | None = None) -> bytes:
         """Frame and encode ``record`` with the newest (or the given) version of ``name``."""
@@ -106,6 +117,16 @@ class Codec:
         if not isinstance(record, dict):
             raise DecodeError(f"{name} v{version} did not decode to a record")
         return record
+
+
+def _without_logical_types(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        if "logicalType" in schema:
+            return schema["type"]
+        return {key: _without_logical_types(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_without_logical_types(item) for item in schema]
+    return schema
 
 
 def _varint(value: int) -> bytes:

@@ -134,7 +134,7 @@ def run_audit(bootstrap: str, topics: Topics, partitions: int,
     inputs += [_position(m) for m in read_committed(bootstrap, topics.catalog_commands, [0])]
 
     started = time.monotonic()
-    _replay(bootstrap, topics, partitions, audit, workers, show_progress)
+    replay_entries(bootstrap, topics, partitions, audit, workers, show_progress)
     replay_seconds = time.monotonic() - started
 
     transactions = [(record["transaction_id"], record["entry_count"], _position(m))
@@ -156,8 +156,9 @@ def run_audit(bootstrap: str, topics: Topics, partitions: int,
 _PARALLEL_ENTRIES_MIN = 200_000
 
 
-def _replay(bootstrap: str, topics: Topics, partitions: int, audit: LedgerAudit,
-            workers: int | None, show_progress: bool) -> None:
+def replay_entries(bootstrap: str, topics: Topics, partitions: int, audit: LedgerAudit,
+                   workers: int | None, show_progress: bool = False) -> None:
+    """Replay the whole entries topic into ``audit`` with ``workers`` processes."""
     total = topic_size(bootstrap, topics.entries, partitions)
     count = workers or (os.cpu_count() or 1)
     count = min(count, partitions) if total >= _PARALLEL_ENTRIES_MIN or workers else 1
@@ -184,6 +185,7 @@ def _replay_share(job: tuple[str, str, list[int], Any, Any, set[str]]) -> Ledger
         part.warned(transaction_id)
     replay_partitions(bootstrap, topic, share, part)
     part.end_of_entries()
+    part.forget_entry_ids()
     return part
 
 
@@ -207,10 +209,14 @@ def _position(message: Any) -> Position:
 
 
 def _entries(messages: Iterator[Any]) -> Iterator[AuditEntry]:
-    schema = codec().schema("entry", codec().latest("entry"))
+    schemas: dict[int, Any] = {}
     reader = fastavro.schemaless_reader
     for message in messages:
         data = message.value()
+        version = data[1] << 8 | data[2]
+        schema = schemas.get(version)
+        if schema is None:
+            schema = schemas[version] = codec().plain_schema("entry", version)
         record: Any = reader(io.BytesIO(data[3:]), schema, None)
         yield AuditEntry(record["entry_id"], record["transaction_id"], record["account_id"],
                          record["journal_id"], record["currency"], _LAYERS[record["layer"]],
