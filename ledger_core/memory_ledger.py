@@ -6,15 +6,16 @@ partitions of one ledger that share a catalog, to exercise legs on remote accoun
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from uuid import UUID
 
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance
+from ledger_core.catalog import Catalog
 from ledger_core.commands import Command
 from ledger_core.decisions import Posted, Rejected
-from ledger_core.journals import DEFAULT_JOURNAL, Journal
+from ledger_core.journals import Journal
 from ledger_core.ledger import apply, apply_remote_entries
 from ledger_core.limits import VelocityLimit
 from ledger_core.tran_codes import TranCode
@@ -25,78 +26,44 @@ __all__ = ["MemoryLedger"]
 BalanceKey = tuple[UUID, UUID, str]
 
 
-class MemoryLedger:
-    """Catalog, balances and posted transactions held in dicts; implements LedgerView."""
+class MemoryLedger(Catalog):
+    """A catalog plus balances and posted transactions held in dicts; implements LedgerView."""
 
     def __init__(self, owns: Callable[[UUID], bool] | None = None) -> None:
         """Start with only the DEFAULT journal; ``owns`` defaults to owning every account."""
+        super().__init__()
         self._owns = owns
-        self.journals: dict[UUID, Journal] = {DEFAULT_JOURNAL.journal_id: DEFAULT_JOURNAL}
-        self.accounts: dict[UUID, Account] = {}
-        self.account_codes: dict[str, UUID] = {}
-        self.tran_codes: dict[str, dict[int, TranCode]] = {}
-        self.limits: dict[UUID, list[VelocityLimit]] = {}
         self.balances: dict[BalanceKey, Balance] = {}
         self.transactions: dict[UUID, PostedTransaction] = {}
         self.entries_log: list[Entry] = []
 
-    # -- catalog ------------------------------------------------------------------------
+    # -- catalog (test set-up: refusals raise, where the runtime answers with a code) -----
 
     def add_journal(self, journal: Journal) -> None:
         """Create or replace a journal."""
-        self.journals[journal.journal_id] = journal
+        self.put(journal)
 
     def add_account(self, account: Account) -> None:
         """Create or replace an account; a code already used by another account is refused."""
         holder = self.account_codes.get(account.code)
         if holder is not None and holder != account.account_id:
             raise ValueError(f"account code {account.code!r} is already used by {holder}")
-        previous = self.accounts.get(account.account_id)
-        if previous is not None:
-            self.account_codes.pop(previous.code, None)
-        self.accounts[account.account_id] = account
-        self.account_codes[account.code] = account.account_id
+        self.put(account)
 
     def add_tran_code(self, tran_code: TranCode) -> None:
         """Store a tran code version; a version, once stored, cannot be redefined."""
-        versions = self.tran_codes.setdefault(tran_code.code, {})
-        existing = versions.get(tran_code.version)
+        existing = self.tran_codes.get(tran_code.code, {}).get(tran_code.version)
         if existing is not None and existing.model_copy(update={"status": tran_code.status}) != (
             tran_code
         ):
             raise ValueError(f"tran code {tran_code.code} v{tran_code.version} already exists")
-        versions[tran_code.version] = tran_code
+        self.put(tran_code)
 
     def add_limit(self, limit: VelocityLimit) -> None:
         """Attach a velocity limit (replacing one with the same id)."""
-        attached = [
-            x for x in self.limits.get(limit.account_id, []) if x.limit_id != limit.limit_id
-        ]
-        attached.append(limit)
-        self.limits[limit.account_id] = attached
+        self.put(limit)
 
-    # -- LedgerView -----------------------------------------------------------------------
-
-    def journal(self, journal_id: UUID) -> Journal | None:
-        """The journal with this id, or None."""
-        return self.journals.get(journal_id)
-
-    def account(self, account_id: UUID) -> Account | None:
-        """The account with this id, or None."""
-        return self.accounts.get(account_id)
-
-    def tran_code(self, code: str, version: int | None) -> TranCode | None:
-        """The tran code at ``version``, or its latest version when None."""
-        versions = self.tran_codes.get(code)
-        if not versions:
-            return None
-        if version is None:
-            return versions[max(versions)]
-        return versions.get(version)
-
-    def limits_for(self, account_id: UUID) -> Sequence[VelocityLimit]:
-        """Every limit attached to the account."""
-        return self.limits.get(account_id, ())
+    # -- LedgerView (the catalog's lookups come from Catalog) -------------------------------
 
     def balance(self, account_id: UUID, journal_id: UUID, currency: str) -> Balance | None:
         """The current balance, or None if never touched."""

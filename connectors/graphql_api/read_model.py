@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from typing import Any, overload
 from uuid import UUID
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
+from connectors.graphql_api.consumer_thread import ConsumerThread
 from connectors.graphql_api.errors import ReadModelTimeoutError
 from ledger_core import Account, Balance, Entry, Journal, PostedTransaction, TranCode
 from ledger_core.catalog import Catalog
@@ -102,7 +103,7 @@ class _Waiter:
     future: asyncio.Future[None]
 
 
-class ReadModel:
+class ReadModel(ConsumerThread):
     """The catalog, balances, transactions and entries of one ledger, kept up to date."""
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
@@ -121,9 +122,7 @@ class ReadModel:
         self._waiters: list[_Waiter] = []
         self._lock = threading.Lock()
         self._moved = threading.Condition(self._lock)
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._consumer: Consumer | None = None
+        super().__init__("api-read-model", POLL_S, BATCH_MAX)
         self._decoders = {
             topics.catalog: self._apply_catalog, topics.balances: self._apply_balance,
             topics.transactions: self._apply_transaction, topics.entries: self._apply_entry,
@@ -140,52 +139,31 @@ class ReadModel:
 
     def start(self) -> None:
         """Start reading every partition from its beginning, in a background thread."""
-        self._consumer = Consumer({
+        consumer = Consumer({
             "bootstrap.servers": self.bootstrap, "client.id": "ledger-api-read-model",
             "group.id": f"api-read-model-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": False, "auto.offset.reset": "earliest",
         })
-        self._consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
-                               for topic, p in self.parts()])
-        self._thread = threading.Thread(target=self._run, name="api-read-model", daemon=True)
-        self._thread.start()
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
+                         for topic, p in self.parts()])
+        self._assignment = [TopicPartition(topic, p) for topic, p in self.parts()]
+        self._launch(consumer)
 
-    def stop(self) -> None:
-        """Stop reading and leave the topics."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
-
-    def _run(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        assignment = [TopicPartition(topic, p) for topic, p in self.parts()]
-        while not self._stopping.is_set():
-            try:
-                first = consumer.poll(POLL_S)
-                messages = [] if first is None else [first, *consumer.consume(BATCH_MAX, 0)]
-                positions = consumer.position(assignment)
-            except KafkaException as exc:
-                log.warning("read model: %s; retrying", exc)
-                self._stopping.wait(0.5)
-                continue
-            with self._lock:
-                for message in messages:
-                    self._apply(message)
-                for tp in positions:
-                    if tp.offset >= 0:
-                        self._positions[(tp.topic, tp.partition)] = tp.offset
-                ready = [w for w in self._waiters if self._reached(w.targets)]
-                if ready:
-                    self._waiters = [w for w in self._waiters if not self._reached(w.targets)]
-                self._moved.notify_all()
-            for waiter in ready:
-                _resolve_soon(waiter)
+    def _handle(self, consumer: Consumer, messages: list[Message]) -> None:
+        positions = consumer.position(self._assignment)
+        with self._lock:
+            for message in messages:
+                self._apply(message)
+            for tp in positions:
+                if tp.offset >= 0:
+                    self._positions[(tp.topic, tp.partition)] = tp.offset
+            ready = [w for w in self._waiters if self._reached(w.targets)]
+            if ready:
+                self._waiters = [w for w in self._waiters if not self._reached(w.targets)]
+            self._moved.notify_all()
+        for waiter in ready:
+            _resolve_soon(waiter)
 
     # Folding --------------------------------------------------------------------------
 

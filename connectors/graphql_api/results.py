@@ -16,8 +16,9 @@ import threading
 import uuid
 from collections import OrderedDict
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
+from connectors.graphql_api.consumer_thread import ConsumerThread
 from connectors.graphql_api.errors import ResultTimeoutError
 from schemas.codec import DecodeError, codec
 from streams.client import Result, result_from
@@ -32,7 +33,7 @@ POLL_S = 0.1
 UNCLAIMED_MAX = 50_000
 
 
-class ResultWaiter:
+class ResultWaiter(ConsumerThread):
     """Routes results from the results topic to the requests waiting for them."""
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
@@ -41,9 +42,7 @@ class ResultWaiter:
         self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[Result]]] = {}
         self._unclaimed: OrderedDict[str, Result] = OrderedDict()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._consumer: Consumer | None = None
+        super().__init__("api-results", POLL_S, 1000)
 
     def start(self) -> None:
         """Start reading results from the topic's current end."""
@@ -56,42 +55,20 @@ class ResultWaiter:
         consumer.assign([
             TopicPartition(self.topics.results, p, end_offset(consumer, self.topics.results, p))
             for p in range(self.topics.partitions)])
-        self._consumer = consumer
-        self._thread = threading.Thread(target=self._run, name="api-results", daemon=True)
-        self._thread.start()
+        self._launch(consumer)
 
-    def stop(self) -> None:
-        """Stop reading results."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
-
-    def _run(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        while not self._stopping.is_set():
-            try:
-                first = consumer.poll(POLL_S)
-                messages = [] if first is None else [first, *consumer.consume(1000, 0)]
-            except KafkaException as exc:
-                log.warning("results: %s; retrying", exc)
-                self._stopping.wait(0.5)
+    def _handle(self, consumer: Consumer, messages: list[Message]) -> None:
+        for message in messages:
+            if message.error() is not None:
                 continue
-            for message in messages:
-                if message.error() is not None:
-                    continue
-                try:
-                    result = result_from(codec().decode("result", message.value()),
-                                         message.partition() or 0, message.offset() or 0)
-                except (DecodeError, ValueError) as exc:
-                    log.error("results: %s[%s]@%s does not decode: %s", message.topic(),
-                              message.partition(), message.offset(), exc)
-                    continue
-                self._deliver(result)
+            try:
+                result = result_from(codec().decode("result", message.value()),
+                                     message.partition() or 0, message.offset() or 0)
+            except (DecodeError, ValueError) as exc:
+                log.error("results: %s[%s]@%s does not decode: %s", message.topic(),
+                          message.partition(), message.offset(), exc)
+                continue
+            self._deliver(result)
 
     def _deliver(self, result: Result) -> None:
         with self._lock:
