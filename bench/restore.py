@@ -226,7 +226,7 @@ def catalog_read(bootstrap: str, topics: Topics) -> tuple[float, int]:
     started = time.monotonic()
     reader = CatalogReader(bootstrap, topics.catalog)
     try:
-        reader.catch_up(timeout_s=3600)
+        reader.catch_up()
         return time.monotonic() - started, reader.position
     finally:
         reader.close()

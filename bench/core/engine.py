@@ -122,7 +122,7 @@ def cel_us_per_entry(tran_code: TranCode, params: dict[str, object], policy: Eng
     assert isinstance(bound, dict)
     expanded = expand(compiled, bound, transaction_id, TODAY)
     assert not hasattr(expanded, "code"), expanded
-    entries = len(expanded[1])  # type: ignore[index]
+    entries = len(expanded[1])
     per_call = _median_us(runs, count, lambda: expand(compiled, bound, transaction_id, TODAY))
     return per_call / entries
 
