@@ -23,7 +23,6 @@ from typing import Any
 
 import fastavro
 from confluent_kafka import Consumer
-from rocksdict import AccessType, Options, Rdict
 
 from ledger_core import Direction, Layer
 from ledger_core.audit import AuditEntry, FoldedBalance, LedgerAudit, Position, Violation
@@ -32,7 +31,7 @@ from streams.catalog import CatalogReader
 from streams.offsets import end_offset
 from streams.partitioning import owner_partition
 from streams.reading import read_committed
-from streams.state import BALANCE
+from streams.state import read_stopped
 from streams.topics import Topics
 
 BalanceKey = tuple[str, str, str]
@@ -144,10 +143,8 @@ def run_audit(bootstrap: str, topics: Topics, partitions: int,
     cdc, cdc_positions = _cdc_balances(bootstrap, topics, partitions)
     audit.compare("cdc", cdc, cdc_positions)
     for state_dir in state_dirs:
-        owned, state = _state_balances(state_dir)
-        mine = {k: v for k, v in audit.balances.items()
-                if owner_partition(uuid.UUID(k[0]), partitions) in owned}
-        _compare_scoped(audit, "state", mine, state)
+        for path in sorted(state_dir.glob("partition-*")):
+            _compare_state(audit, path, topics.balances, cdc_positions)
     return AuditReport(list(violations), audit.entries_seen, len(transactions), len(results),
                        len(audit.balances), replay_seconds)
 
@@ -247,23 +244,29 @@ def _cdc_balances(bootstrap: str, topics: Topics, partitions: int
     return latest, positions
 
 
-def _state_balances(state_dir: Path) -> tuple[set[int], dict[BalanceKey, FoldedBalance]]:
-    owned: set[int] = set()
-    balances: dict[BalanceKey, FoldedBalance] = {}
-    for path in sorted(state_dir.glob("partition-*")):
-        owned.add(int(path.name.removeprefix("partition-")))
-        options = Options(raw_mode=True)
-        db = Rdict(str(path), options, access_type=AccessType.read_only())
-        try:
-            for key, value in db.items(from_key=BALANCE):
-                assert isinstance(key, bytes) and isinstance(value, bytes)
-                if not key.startswith(BALANCE):
-                    break
-                record = codec().decode("balance", value)
-                balances[_key(record)] = _folded(record)
-        finally:
-            db.close()
-    return owned, balances
+def _compare_state(audit: LedgerAudit, path: Path, balances_topic: str,
+                   cdc_positions: dict[BalanceKey, Position]) -> None:
+    """Compare one partition's stopped state with the replay, as far as the state reaches.
+
+    The state is the image of the balances topic below its next offset. A processor that
+    gave the partition up, or was stopped before catching up, leaves a state whose newest
+    versions the topic has since superseded; it restores them before using it. So each
+    balance is compared whose latest CDC record lies below that offset (all of them, for a
+    current state), and any balance the CDC never wrote.
+    """
+    partition = int(path.name.removeprefix("partition-"))
+    next_offsets, stored = read_stopped(path)
+    reached = next_offsets.get(balances_topic, 0)
+    covered = {key for key, position in cdc_positions.items()
+               if position.partition == partition and position.offset < reached}
+    state = {}
+    for value in stored.values():
+        record = codec().decode("balance", value)
+        key = _key(record)
+        if key in covered or key not in cdc_positions:
+            state[key] = _folded(record)
+    mine = {key: balance for key, balance in audit.balances.items() if key in covered}
+    _compare_scoped(audit, "state", mine, state)
 
 
 def balance_as_of(bootstrap: str, topics: Topics, partitions: int, account_id: uuid.UUID,

@@ -14,8 +14,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from rocksdict import Options, Rdict, WriteBatch
+from rocksdict import AccessType, Options, Rdict, WriteBatch
 
 from streams.errors import StateError
 
@@ -93,3 +94,21 @@ class PartitionState:
     def close(self) -> None:
         """Flush and release the database."""
         self._db.close()
+
+
+def read_stopped(path: Path) -> tuple[dict[str, int], dict[bytes, bytes]]:
+    """A stopped processor's partition state, opened read-only: the next offset of each
+    restoring topic, and every balance (framed BalanceKey -> framed Balance record)."""
+    db = Rdict(str(path), Options(raw_mode=True), access_type=AccessType.read_only())
+    try:
+        raw = db.get(_META)
+        meta: dict[str, Any] = {"next": {}} if raw is None else json.loads(raw)
+        balances: dict[bytes, bytes] = {}
+        for key, value in db.items(from_key=BALANCE):
+            assert isinstance(key, bytes) and isinstance(value, bytes)
+            if not key.startswith(BALANCE):
+                break
+            balances[key[len(BALANCE):]] = value
+    finally:
+        db.close()
+    return {topic: int(offset) for topic, offset in meta["next"].items()}, balances

@@ -4,10 +4,14 @@ import json
 import subprocess
 import sys
 import uuid
+from decimal import Decimal
 
 from confluent_kafka import Producer
+from rocksdict import Options, Rdict
 
-from ledger_core import tutorial
+from ledger_core import Account, tutorial
+from schemas.codec import codec
+from streams.state import BALANCE
 from tests.streams.bank import open_bank
 from tests.streams.conftest import KafkaLedger
 
@@ -56,3 +60,46 @@ def test_a_clean_ledger_audits_without_violations_then_tampering_is_caught(
     assert rules == {"entry_must_be_unique"}
     [duplicate] = report["violations"]  # type: ignore[misc]
     assert duplicate["position"].startswith(f"{kafka_ledger.topics.entries}[{entry.partition()}]@")
+
+
+def _deposit_everyone(ledger: KafkaLedger, customers: tuple[Account, ...]) -> None:
+    client = ledger.client()
+    sent = [client.send_post(uuid.uuid4(), "DEPOSIT", {"account": str(c.account_id),
+                                                         "amount": "3.00"}, owner=c.account_id)
+            for c in customers]
+    assert {r.status for r in client.wait(sent, 120).values()} == {"POSTED"}
+
+
+def test_state_left_behind_by_a_rebalance_is_compared_as_far_as_it_reaches(
+    kafka_ledger: KafkaLedger,
+) -> None:
+    """A processor that gave its partitions back keeps their older state, which is no
+    violation; a current state that differs from the replay is one."""
+    first = kafka_ledger.add_processor("p1")
+    bank = open_bank(kafka_ledger.client(), customers=12, limited=False)
+    _deposit_everyone(kafka_ledger, bank.customers)
+    second = kafka_ledger.add_processor("p2")
+    _deposit_everyone(kafka_ledger, bank.customers)
+    second.stop()
+    _deposit_everyone(kafka_ledger, bank.customers)
+    kafka_ledger.client().wait_converged(60)
+    first.stop()
+    assert sorted(second.state_dir.glob("partition-*")), "p2 never owned a partition"
+
+    code, report = _audit(kafka_ledger, "--state-dir", str(first.state_dir),
+                          "--state-dir", str(second.state_dir))
+    assert (code, report["violations"]) == (0, [])
+
+    partition = sorted(first.state_dir.glob("partition-*"))[0]
+    db = Rdict(str(partition), Options(raw_mode=True))
+    key, value = next((k, v) for k, v in db.items(from_key=BALANCE) if k.startswith(BALANCE))
+    record = codec().decode("balance", value)
+    record["settled"]["cr_balance"] = str(Decimal(record["settled"]["cr_balance"]) + 1)
+    db[key] = codec().encode("balance", record)
+    db.close()
+
+    code, report = _audit(kafka_ledger, "--state-dir", str(first.state_dir))
+    assert code == 1
+    [violation] = report["violations"]  # type: ignore[misc]
+    assert violation["rule"] == "state_must_equal_the_replay"
+    assert violation["ids"]["account_id"] == record["account_id"]
