@@ -7,10 +7,13 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from streams.errors import LedgerError
 
 WATERMARK_TIMEOUT_S = 30.0
-# Errors a partition shows while it has no leader yet (just created) or its leader moves.
+# Errors a partition shows while it has no leader yet (just created), while its leader
+# moves, or while the client's metadata does not list a topic another client just created
+# (on a cluster of several brokers the metadata reaches each broker at its own pace).
 _LEADERLESS = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.UNKNOWN_TOPIC_OR_PART,
                KafkaError.LEADER_NOT_AVAILABLE, KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
-               KafkaError._ALL_BROKERS_DOWN}
+               KafkaError._ALL_BROKERS_DOWN, KafkaError._UNKNOWN_PARTITION,
+               KafkaError._UNKNOWN_TOPIC}
 
 
 def end_offset(consumer: Consumer, topic: str, partition: int,
