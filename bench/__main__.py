@@ -20,6 +20,7 @@ from bench import (
     restore,
     scaling,
     throughput,
+    transaction_floor,
 )
 from bench.broker import broker, stop_on_sigterm
 
@@ -27,6 +28,8 @@ from bench.broker import broker, stop_on_sigterm
 SUITE = {
     "throughput": (throughput, ["--runs", "5"], ["--runs", "1", "--postings", "2000"]),
     "latency": (latency, ["--runs", "5"], ["--runs", "1", "--seconds", "3"]),
+    "transaction_floor": (transaction_floor, ["--runs", "3"],
+                          ["--runs", "1", "--transactions", "10"]),
     "scaling": (scaling, ["--runs", "3"], ["--runs", "1", "--postings", "2000"]),
     "hot_accounts": (hot_accounts, ["--runs", "3", "--postings", "10000"],
                      ["--runs", "1", "--postings", "2000", "--shares", "0", "100"]),
