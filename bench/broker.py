@@ -12,6 +12,7 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from streams import topics as ledger_topics
 from streams.local_kafka import LocalCluster, start_cluster
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,10 +47,7 @@ def create_topics(bootstrap: str, names: list[str], partitions: int,
     """Create topics with ``partitions`` partitions each (delete policy unless compacted)."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
     config = {"cleanup.policy": "compact"} if compacted else {}
-    futures = admin.create_topics([NewTopic(n, partitions, 1, config=config) for n in names],
-                                  operation_timeout=30)
-    for future in futures.values():
-        future.result()
+    ledger_topics.create_topics(admin, [NewTopic(n, partitions, 1, config=config) for n in names])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         known = admin.list_topics(timeout=10).topics

@@ -5,10 +5,11 @@ with another partition count or cleanup policy stops the processor: repartitioni
 moves account ownership, and that is never done implicitly.
 """
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
 from streams.errors import TopicLayoutError
@@ -121,19 +122,47 @@ def ensure_topics(admin: AdminClient, topics: Topics, replication: int | None = 
     existing = {spec.name: spec for spec in topics.specs() if spec.name in metadata.topics}
     missing = [spec for spec in topics.specs() if spec.name not in existing]
     if missing:
-        futures = admin.create_topics(
-            [NewTopic(spec.name, spec.partitions, factor, config=spec.config) for spec in missing],
-            operation_timeout=30,
-        )
-        for name, future in futures.items():
-            try:
-                future.result()
-            except KafkaException as exc:
-                if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
-                    raise TopicLayoutError(f"could not create topic {name}: {exc}") from exc
+        create_topics(admin, [NewTopic(spec.name, spec.partitions, factor, config=spec.config)
+                              for spec in missing])
     if existing:
         _check_layout(admin, metadata, list(existing.values()))
     return [spec.name for spec in missing]
+
+
+# A create request that failed with one of these may not have reached the controller, or
+# its answer was lost with the connection (seen on a 3-node cluster just after start-up):
+# asking again is safe, and finds the topic if the first request created it.
+_CREATE_AGAIN = {KafkaError._DESTROY_BROKER, KafkaError._TRANSPORT, KafkaError._TIMED_OUT}
+CREATE_TIMEOUT_S = 60.0
+
+
+def create_topics(admin: AdminClient, topics: list[NewTopic],
+                  timeout_s: float = CREATE_TIMEOUT_S) -> None:
+    """Create ``topics``; one that already exists counts as created.
+
+    Raises ``TopicLayoutError`` for any other refusal, or when transient failures last
+    beyond ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    pending = list(topics)
+    while pending:
+        futures = admin.create_topics(pending, operation_timeout=30)
+        again = []
+        for topic in pending:
+            try:
+                futures[topic.topic].result()
+            except KafkaException as exc:
+                error: KafkaError = exc.args[0]
+                if error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue
+                if (error.retriable() or error.code() in _CREATE_AGAIN) \
+                        and time.monotonic() < deadline:
+                    again.append(topic)
+                    continue
+                raise TopicLayoutError(f"could not create topic {topic.topic}: {exc}") from exc
+        pending = again
+        if pending:
+            time.sleep(0.5)
 
 
 def _check_layout(admin: AdminClient, metadata: Any, specs: list[TopicSpec]) -> None:

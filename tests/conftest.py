@@ -18,6 +18,7 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streams.local_kafka import LocalCluster, start_cluster
+from streams.topics import create_topics
 
 KAFKA_IMAGE = "apache/kafka:4.3.1"
 
@@ -57,9 +58,7 @@ def topic_factory(bootstrap: str) -> Callable[..., str]:
 
     def create(partitions: int = 1, replication: int = 1, **config: str) -> str:
         name = f"test-{uuid.uuid4().hex[:12]}"
-        topic = NewTopic(name, partitions, replication, config=config)
-        for future in admin.create_topics([topic], operation_timeout=30).values():
-            future.result()
+        create_topics(admin, [NewTopic(name, partitions, replication, config=config)])
         _wait_for_leaders(admin, name, partitions)
         return name
 

@@ -6,7 +6,7 @@ import uuid
 
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
-from streams.topics import Topics
+from streams.topics import Topics, create_topics
 from tests.streams.conftest import KafkaLedger
 
 
@@ -30,8 +30,7 @@ def test_a_topic_with_the_wrong_partition_count_stops_the_processor(
     """`ledger processor run` exits 1 naming the topic, without a traceback."""
     topics = Topics(prefix=f"w{uuid.uuid4().hex[:10]}", partitions=4)
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
-    for future in admin.create_topics([NewTopic(topics.entries, 2, 1)]).values():
-        future.result()
+    create_topics(admin, [NewTopic(topics.entries, 2, 1)])
     proc = subprocess.run(
         [sys.executable, "-m", "ledger_cli", "processor", "run", "--bootstrap-servers",
          kafka_bootstrap, "--topic-prefix", topics.prefix, "--partitions", "4",
