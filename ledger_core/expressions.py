@@ -186,6 +186,10 @@ _RUST_FUNCTIONS: Final = _RUST_NATIVE | frozenset(_SHARED_FUNCTIONS)
 # -- activations ---------------------------------------------------------------------------
 
 
+# What a Rust program reads: the variable names and the shared functions it references.
+RustNeeds = tuple[frozenset[str], frozenset[str]]
+
+
 class Activation:
     """The named roots an expression reads, with engine-specific forms built lazily.
 
@@ -200,7 +204,7 @@ class Activation:
         """Wrap ``roots`` (root name -> plain value); the mapping must not change afterwards."""
         self.roots = roots
         self._celpy: dict[str, Any] | None = None
-        self._rust: cel.Context | None = None
+        self._rust: dict[RustNeeds, cel.Context] | None = None
 
     def with_root(self, name: str, value: object) -> Activation:
         """Return a new activation with ``name`` bound to ``value``."""
@@ -219,14 +223,26 @@ class Activation:
             self._celpy = converted
         return self._celpy
 
-    def rust_context(self) -> cel.Context:
-        """The roots as a Rust-engine context; decimals become strings, never floats."""
+    def rust_context(self, needs: RustNeeds) -> cel.Context:
+        """A Rust-engine context holding just the variables (roots first, then enum
+        identifiers) and shared functions that ``needs`` names; decimals become strings,
+        never floats. The engine converts every variable and wraps every function each time
+        it builds a context, and most programs read one root and call no shared function.
+        """
         if self._rust is None:
-            variables: dict[str, Any] = dict(ENUM_IDENTIFIERS)
-            for name, value in self.roots.items():
-                variables[name] = _to_rust(value)
-            self._rust = cel.Context(variables, dict(_SHARED_FUNCTIONS))
-        return self._rust
+            self._rust = {}
+        context = self._rust.get(needs)
+        if context is None:
+            names, functions = needs
+            variables: dict[str, Any] = {}
+            for name in names:
+                if name in self.roots:
+                    variables[name] = _to_rust(self.roots[name])
+                elif name in ENUM_IDENTIFIERS:
+                    variables[name] = ENUM_IDENTIFIERS[name]
+            context = self._rust[needs] = cel.Context(
+                variables, {name: _SHARED_FUNCTIONS[name] for name in functions})
+        return context
 
 
 def _to_celpy(value: object) -> Any:
@@ -357,6 +373,32 @@ class FailingExpression:
         raise ExpressionError(self.error)
 
 
+@dataclass(frozen=True, slots=True)
+class ConditionalExpression:
+    """``root.field ? constant : constant``, the shape tran codes choose a layer or an entry
+    type with, run without any engine. A condition that is not a boolean, or that fails, is
+    answered by ``otherwise``: the expression compiled as if it could not be folded."""
+
+    source: str
+    condition: ReferenceExpression
+    if_true: ConstantExpression
+    if_false: ConstantExpression
+    otherwise: Expression
+    engine: str = "folded"
+
+    def evaluate(self, activation: Activation) -> object:
+        """Pick the constant; leave anything unusual to the general engine."""
+        try:
+            chosen = self.condition.evaluate(activation)
+        except ExpressionError:
+            return self.otherwise.evaluate(activation)
+        if chosen is True:
+            return self.if_true.value
+        if chosen is False:
+            return self.if_false.value
+        return self.otherwise.evaluate(activation)
+
+
 _CELPY_ENV = celpy.Environment()
 
 
@@ -402,12 +444,13 @@ class RustExpression:
 
     source: str
     program: Any
+    needs: RustNeeds
     engine: str = "rust"
 
     def evaluate(self, activation: Activation) -> object:
         """Evaluate with the Rust engine; any failure raises."""
         try:
-            result = self.program.execute(activation.rust_context())
+            result = self.program.execute(activation.rust_context(self.needs))
         except ExpressionError:
             raise
         except Exception as exc:
@@ -505,6 +548,27 @@ def _fold(source: str, roots: Iterable[str]) -> ConstantExpression | ReferenceEx
     if text in known:
         return ReferenceExpression(source, text, None)
     return None
+
+
+_BRANCH = r"""'[^'\\\n]*'|"[^"\\\n]*"|-?\d+|[A-Za-z_]\w*"""
+_CONDITIONAL = re.compile(
+    rf"([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)?)\s*\?\s*({_BRANCH})\s*:\s*({_BRANCH})"
+)
+
+
+def _fold_conditional(
+    source: str, roots: Iterable[str], otherwise: Expression
+) -> ConditionalExpression | None:
+    match = _CONDITIONAL.fullmatch(source.strip())
+    if match is None:
+        return None
+    condition = _fold(match.group(1), roots)
+    if_true, if_false = _fold(match.group(2), roots), _fold(match.group(3), roots)
+    if not (isinstance(condition, ReferenceExpression)
+            and isinstance(if_true, ConstantExpression)
+            and isinstance(if_false, ConstantExpression)):  # fmt: skip
+        return None
+    return ConditionalExpression(source, condition, if_true, if_false, otherwise)
 
 
 def _fold_call(function: str, argument: str) -> object:
@@ -683,9 +747,11 @@ def _compile_rust(source: str) -> RustExpression | None:
         program = cel.compile(source)
     except Exception:
         return None
-    if not set(program.functions()) <= _RUST_FUNCTIONS:
+    functions = frozenset(program.functions())
+    if not functions <= _RUST_FUNCTIONS:
         return None
-    return RustExpression(source, program)
+    needs = (frozenset(program.variables()), functions & frozenset(_SHARED_FUNCTIONS))
+    return RustExpression(source, program, needs)
 
 
 def compile_expression(
@@ -705,6 +771,18 @@ def compile_expression(
         folded = _fold(source, roots)
         if folded is not None:
             return folded
+    general = _compile_general(source, roots, decimal_fields, policy)
+    if policy is EnginePolicy.AUTO:
+        return _fold_conditional(source, roots, general) or general
+    return general
+
+
+def _compile_general(
+    source: str,
+    roots: Iterable[str],
+    decimal_fields: Mapping[str, frozenset[str] | None],
+    policy: EnginePolicy,
+) -> Expression:
     if policy is not EnginePolicy.REFERENCE and decimal_free(source, decimal_fields):
         rust = _compile_rust(source)
         if rust is not None:

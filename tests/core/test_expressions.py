@@ -69,6 +69,10 @@ EXPRESSIONS: list[str] = [
     "params.n * 2 + 1",
     "params.n > 2 ? 'big' : 'small'",
     "params.flag ? CREDIT : DEBIT",
+    "params.flag ? 'on' : 42",
+    "params.n ? 'a' : 'b'",
+    "params.missing ? 'a' : 'b'",
+    "params.s ? SETTLED : PENDING",
     "has(params.n)",
     "has(params.missing)",
     "params.s.trim().lowerAscii()",
@@ -141,6 +145,21 @@ def test_only_decimal_free_expressions_reach_the_rust_engine(source: str, engine
     assert expression.engine == engine
 
 
+def test_a_choice_between_constants_is_folded() -> None:
+    """``params.flag ? CREDIT : DEBIT`` picks a constant without an engine; a condition that
+    is not a boolean is left to the engine that would run the expression otherwise."""
+    expression = compile_expression("params.flag ? CREDIT : DEBIT", roots=ROOTS,
+                                    decimal_fields=TAINT)
+    assert expression.engine == "folded"
+    assert expression.evaluate(ACTIVATION) == "CREDIT"
+    assert expression.evaluate(Activation({"params": {"flag": False}})) == "DEBIT"
+    for odd in ({"flag": "yes"}, {"flag": 1}, {}):
+        with pytest.raises(ExpressionError):
+            expression.evaluate(Activation({"params": odd}))
+    chosen = compile_expression("params.flag ? params.n : 0", roots=ROOTS, decimal_fields=TAINT)
+    assert chosen.engine == "rust"
+
+
 def test_decimal_fast_path_defers_to_the_reference_when_unsure() -> None:
     """Given an operand type it does not handle, the decimal path answers as cel-python does."""
     expression = compile_expression(
@@ -175,8 +194,10 @@ def test_floats_cannot_become_decimals() -> None:
 
 def test_rust_context_carries_decimals_as_strings() -> None:
     """The Rust engine's context holds decimal values as text, never as floats."""
-    context = Activation({"params": {"amount": Decimal("0.1")}}).rust_context()
-    assert context.variables["params"] == {"amount": "0.1"}
+    activation = Activation({"params": {"amount": Decimal("0.1")}, "vars": {}})
+    context = activation.rust_context((frozenset({"params", "DEBIT"}), frozenset({"uuid"})))
+    assert context.variables == {"params": {"amount": "0.1"}, "DEBIT": "DEBIT"}
+    assert set(context.functions) == {"uuid"}
 
 
 @pytest.mark.parametrize("policy", list(EnginePolicy))
