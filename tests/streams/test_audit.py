@@ -90,9 +90,17 @@ def test_state_left_behind_by_a_rebalance_is_compared_as_far_as_it_reaches(
                           "--state-dir", str(second.state_dir))
     assert (code, report["violations"]) == (0, [])
 
-    partition = sorted(first.state_dir.glob("partition-*"))[0]
-    db = Rdict(str(partition), Options(raw_mode=True))
-    key, value = next((k, v) for k, v in db.items(from_key=BALANCE) if k.startswith(BALANCE))
+    # Random account ids may leave a partition without any balance: tamper with one that has.
+    stored = None
+    for partition in sorted(first.state_dir.glob("partition-*")):
+        db = Rdict(str(partition), Options(raw_mode=True))
+        stored = next(((k, v) for k, v in db.items(from_key=BALANCE) if k.startswith(BALANCE)),
+                      None)
+        if stored is not None:
+            break
+        db.close()
+    assert stored is not None, "p1's state holds no balance at all"
+    key, value = stored
     record = codec().decode("balance", value)
     record["settled"]["cr_balance"] = str(Decimal(record["settled"]["cr_balance"]) + 1)
     db[key] = codec().encode("balance", record)
