@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from ledger_core.base import LedgerModel
+from ledger_core.bounded_fields import Code, Description, JsonObject, Name
 from ledger_core.enums import Direction, Status
 
 __all__ = ["Account", "AccountConfig"]
@@ -21,11 +21,11 @@ class Account(LedgerModel):
     """A ledger account. Credit-normal by default, as in Twisp; LOCKED refuses postings."""
 
     account_id: UUID
-    code: str
-    name: str
-    description: str = ""
+    code: Code
+    name: Name
+    description: Description = ""
     normal_balance_type: Direction = Direction.CREDIT
     status: Status = Status.ACTIVE
-    metadata: dict[str, Any] | None = None
-    external_id: str | None = None
+    metadata: JsonObject | None = None
+    external_id: Code | None = None
     config: AccountConfig = AccountConfig()

@@ -16,10 +16,12 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from ledger_core.accounts import Account
+from ledger_core.bounded_fields import bound_code
 from ledger_core.decisions import Rejected
 from ledger_core.expansion import compile_tran_code
 from ledger_core.expression_cost import COMPREHENSION_DEPTH_MAX, comprehension_depth
 from ledger_core.expressions import FailingExpression
+from ledger_core.input_bounds import shown
 from ledger_core.journals import DEFAULT_JOURNAL, Journal
 from ledger_core.limits import VelocityLimit
 from ledger_core.rejections import Rejection, RejectionCode
@@ -120,7 +122,7 @@ def decide_catalog(
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
         return _reject(
-            RejectionCode.CATALOG_COMMAND_INVALID,
+            bound_code(first) or RejectionCode.CATALOG_COMMAND_INVALID,
             f"{kind.value} input is invalid: {field}: {first['msg']}",
             field,
             first.get("input"),
@@ -285,6 +287,6 @@ def _snake(key: str) -> str:
 
 def _reject(code: RejectionCode, message: str, field: str | None, value: object) -> Rejected:
     rejection = Rejection(
-        code=code, message=message, field=field, value=None if value is None else str(value)
+        code=code, message=message, field=field, value=None if value is None else shown(value)
     )
     return Rejected.of(None, rejection)

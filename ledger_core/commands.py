@@ -13,8 +13,10 @@ from uuid import UUID, uuid5
 from pydantic import Field, ValidationError, model_validator
 
 from ledger_core.base import LedgerModel
+from ledger_core.bounded_fields import Code, JsonObject, bound_code
 from ledger_core.decisions import Rejected
 from ledger_core.enums import Enforcement
+from ledger_core.input_bounds import shown
 from ledger_core.rejections import RejectionCode
 
 __all__ = [
@@ -35,9 +37,9 @@ class PostTransaction(LedgerModel):
     """Post ``params`` through a tran code; ``transaction_id`` is the idempotency key."""
 
     transaction_id: UUID
-    tran_code: str
+    tran_code: Code
     tran_code_version: int | None = Field(default=None, ge=1)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JsonObject = Field(default_factory=dict)
     override_enforcement: Enforcement | None = None
 
 
@@ -87,8 +89,8 @@ def parse_command(payload: Mapping[str, Any]) -> Command | Rejected:
         value = first.get("input")
         return Rejected(
             transaction_id=transaction_id,
-            code=RejectionCode.COMMAND_INVALID,
+            code=bound_code(first) or RejectionCode.COMMAND_INVALID,
             message=f"{model.__name__} is invalid: {field}: {first['msg']}",
             field=field,
-            value=None if isinstance(value, dict) else repr(value),
+            value=None if isinstance(value, dict) else shown(repr(value)),
         )

@@ -13,7 +13,7 @@ Field paths in rejections use the tran code's wire names (``entries[1].accountId
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -27,6 +27,16 @@ from ledger_core.expressions import (
     ExpressionError,
     compile_expression,
     decimal_free,
+)
+from ledger_core.input_bounds import (
+    CODE_LENGTH_MAX,
+    DESCRIPTION_LENGTH_MAX,
+    NAME_LENGTH_MAX,
+    Problem,
+    json_value_problem,
+    label_problem,
+    shown,
+    text_problem,
 )
 from ledger_core.journals import DEFAULT_JOURNAL_ID
 from ledger_core.params import coerce_param
@@ -314,8 +324,7 @@ def _cel_failed(field: str, source: str, reason: str) -> Rejection:
 
 
 def _show(value: object) -> str:
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shown(repr(value) if not isinstance(value, str) else f'"{value}"', 80)
 
 
 # -- expansion -----------------------------------------------------------------------------
@@ -353,7 +362,38 @@ def expand(
         )
     except _InvalidError as invalid:
         return invalid.rejection
-    return transaction, entries
+    return _out_of_bounds(transaction, entries) or (transaction, entries)
+
+
+def _out_of_bounds(transaction: TransactionDraft, entries: Sequence[EntryDraft]
+                   ) -> Rejection | None:
+    """The first text or metadata the templates produced that no record may carry."""
+    checks: list[tuple[str, Problem | None]] = [
+        ("transaction.correlationId", text_problem(transaction.correlation_id,
+                                                   NAME_LENGTH_MAX)),
+    ]
+    if transaction.external_id is not None:
+        checks.append(("transaction.externalId",
+                       text_problem(transaction.external_id, NAME_LENGTH_MAX)))
+    if transaction.description is not None:
+        checks.append(("transaction.description",
+                       text_problem(transaction.description, DESCRIPTION_LENGTH_MAX)))
+    if transaction.metadata is not None:
+        checks.append(("transaction.metadata", json_value_problem(transaction.metadata)))
+    for entry in entries:
+        checks.append((_entry_path(entry.position, "entry_type"),
+                       label_problem(entry.entry_type, CODE_LENGTH_MAX)))
+        if entry.description is not None:
+            checks.append((_entry_path(entry.position, "description"),
+                           text_problem(entry.description, DESCRIPTION_LENGTH_MAX)))
+        if entry.metadata is not None:
+            checks.append((_entry_path(entry.position, "metadata"),
+                           json_value_problem(entry.metadata)))
+    for field, problem in checks:
+        if problem is not None:
+            return Rejection(code=problem.code, message=f"{field}: {problem.reason}",
+                             field=field)
+    return None
 
 
 def _evaluate(expression: Expression, activation: Activation, field: str) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from ledger_core.base import LedgerModel
+from ledger_core.bounded_fields import Code, Description, Name
 from ledger_core.enums import Status
 
 __all__ = ["DEFAULT_JOURNAL", "DEFAULT_JOURNAL_ID", "Journal"]
@@ -14,9 +15,9 @@ class Journal(LedgerModel):
     """A book of transactions; a LOCKED journal accepts no postings."""
 
     journal_id: UUID
-    name: str
-    description: str = ""
-    code: str | None = None
+    name: Name
+    description: Description = ""
+    code: Code | None = None
     status: Status = Status.ACTIVE
 
 

@@ -24,6 +24,7 @@ from pydantic import model_validator
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance, normal_delta
 from ledger_core.base import LedgerModel
+from ledger_core.bounded_fields import CelSource, Code, Description
 from ledger_core.enums import LAYER_RANK, Enforcement, Layer
 from ledger_core.expressions import (
     Activation,
@@ -46,13 +47,13 @@ class VelocityLimit(LedgerModel):
     limit_id: UUID
     account_id: UUID
     journal_id: UUID | None = None
-    currency: str | None = None
+    currency: Code | None = None
     layer: Layer
     min_available: Decimal | None = None
     max_available: Decimal | None = None
     enforcement: Enforcement = Enforcement.REJECT
-    condition: str | None = None
-    description: str = ""
+    condition: CelSource | None = None
+    description: Description = ""
 
     @model_validator(mode="after")
     def _bounds_are_sane(self) -> VelocityLimit:

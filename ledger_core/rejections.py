@@ -15,10 +15,21 @@ __all__ = ["Rejection", "RejectionCode"]
 
 
 class RejectionCode(StrEnum):
-    """Why a command was refused; declaration order is precedence order."""
+    """Why a command was refused; declaration order is precedence order.
+
+    The codes up to ``velocity_limit_exceeded`` are the answers of ``apply``; those after it
+    belong to the runtime (a record it could not apply) and to catalog changes.
+    """
 
     # The runtime could not decode the command at all; nothing else can be checked.
     COMMAND_INVALID = "command_invalid"
+    # Bounds on untrusted input (ledger_core.input_bounds), checked before any rule: text a
+    # record cannot carry, codes and names that would mislead an operator, JSON too deep to
+    # walk.
+    TEXT_NOT_VALID_UNICODE = "text_not_valid_unicode"
+    TEXT_HAS_CONTROL_CHARACTERS = "text_has_control_characters"
+    TEXT_TOO_LONG = "text_too_long"
+    JSON_TOO_DEEP = "json_too_deep"
     # A re-sent command gets this answer whatever changed since: ids are idempotency keys.
     TRANSACTION_ID_DUPLICATE = "transaction_id_duplicate"
     TRAN_CODE_NOT_FOUND = "tran_code_not_found"
@@ -41,6 +52,17 @@ class RejectionCode(StrEnum):
     ENTRIES_MUST_BALANCE = "entries_must_balance"
     LIMITED_ACCOUNT_MUST_BE_LOCAL = "limited_account_must_be_local"
     VELOCITY_LIMIT_EXCEEDED = "velocity_limit_exceeded"
+    # Records no client wrote (legs, catalog records, registry messages) that could not be
+    # applied are quarantined with one of these, on the dead-letters topic.
+    RECORD_NOT_DECODABLE = "record_not_decodable"
+    LEG_ACCOUNT_NOT_FOUND = "leg_account_not_found"
+    LEG_ACCOUNT_NOT_OWNED = "leg_account_not_owned"
+    RECORD_NOT_VALID = "record_not_valid"
+    # The decision is sound but one of its records is larger than its topic accepts.
+    RECORD_TOO_LARGE = "record_too_large"
+    # The ledger failed on this record (a defect): the record is answered, the partition
+    # moves on, and the error is logged with the record's position.
+    PROCESSING_FAILED = "processing_failed"
     # Catalog changes (journals, accounts, tran codes, limits) are decided one at a time.
     CATALOG_COMMAND_INVALID = "catalog_command_invalid"
     JOURNAL_ID_DUPLICATE = "journal_id_duplicate"
@@ -48,6 +70,7 @@ class RejectionCode(StrEnum):
     ACCOUNT_CODE_DUPLICATE = "account_code_duplicate"
     TRAN_CODE_DUPLICATE = "tran_code_duplicate"
     CEL_EXPRESSION_TOO_COSTLY = "cel_expression_too_costly"
+    CEL_EXPRESSION_TOO_COMPLEX = "cel_expression_too_complex"
     LIMIT_ID_DUPLICATE = "limit_id_duplicate"
 
 

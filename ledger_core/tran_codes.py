@@ -6,12 +6,12 @@ Every field of the transaction and entry templates is a CEL expression held as a
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
 from ledger_core.base import LedgerModel
+from ledger_core.bounded_fields import CelSource, Code, Description, JsonObject
 from ledger_core.enums import ParamType, Status
 
 __all__ = ["ParamDefinition", "TranCode", "TranCodeEntry", "TranCodeTransaction"]
@@ -20,47 +20,47 @@ __all__ = ["ParamDefinition", "TranCode", "TranCodeEntry", "TranCodeTransaction"
 class ParamDefinition(LedgerModel):
     """A typed input of a tran code; with no ``default`` (a CEL expression) it is required."""
 
-    name: str
+    name: Code
     type: ParamType = ParamType.STRING
-    default: str | None = None
-    description: str | None = None
+    default: CelSource | None = None
+    description: Description | None = None
 
 
 class TranCodeTransaction(LedgerModel):
     """CEL for the transaction's fields; omitted ones take the documented defaults."""
 
-    effective: str | None = None
-    journal_id: str | None = None
-    correlation_id: str | None = None
-    external_id: str | None = None
-    description: str | None = None
-    metadata: str | None = None
+    effective: CelSource | None = None
+    journal_id: CelSource | None = None
+    correlation_id: CelSource | None = None
+    external_id: CelSource | None = None
+    description: CelSource | None = None
+    metadata: CelSource | None = None
 
 
 class TranCodeEntry(LedgerModel):
     """CEL for one entry; ``entry_type``, ``layer`` and ``condition`` are optional."""
 
-    account_id: str
-    units: str
-    currency: str
-    direction: str
-    entry_type: str | None = None
-    layer: str | None = None
-    description: str | None = None
-    metadata: str | None = None
-    condition: str | None = None
+    account_id: CelSource
+    units: CelSource
+    currency: CelSource
+    direction: CelSource
+    entry_type: CelSource | None = None
+    layer: CelSource | None = None
+    description: CelSource | None = None
+    metadata: CelSource | None = None
+    condition: CelSource | None = None
 
 
 class TranCode(LedgerModel):
     """A versioned transaction template; only postings through a tran code write entries."""
 
     tran_code_id: UUID
-    code: str
+    code: Code
     version: int = Field(default=1, ge=1)
     status: Status = Status.ACTIVE
-    description: str = ""
+    description: Description = ""
     params: tuple[ParamDefinition, ...] = ()
-    vars: dict[str, str] = Field(default_factory=dict)
+    vars: dict[Code, CelSource] = Field(default_factory=dict)
     transaction: TranCodeTransaction = TranCodeTransaction()
     entries: tuple[TranCodeEntry, ...]
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None

@@ -29,6 +29,7 @@ from ledger_core import (
     VelocityLimit,
     VoidTransaction,
 )
+from ledger_core.input_bounds import JSON_DEPTH_MAX, json_text_depth
 
 
 def dump_json(value: Any) -> str | None:
@@ -41,9 +42,22 @@ def dump_json(value: Any) -> str | None:
     return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 
+class JsonTooDeepError(ValueError):
+    """JSON text nests deeper than any record of the ledger may (``JSON_DEPTH_MAX``)."""
+
+
 def load_json(text: str | None) -> Any:
-    """Parse JSON text with every non-integer number as an exact Decimal."""
-    return None if text is None else json.loads(text, parse_float=Decimal)
+    """Parse JSON text with every non-integer number as an exact Decimal.
+
+    Text that nests deeper than ``JSON_DEPTH_MAX`` is refused before the (recursive) decoder
+    sees it; counting brackets first keeps the usual shallow document off the slow scan.
+    """
+    if text is None:
+        return None
+    if (text.count("[") + text.count("{") > JSON_DEPTH_MAX
+            and json_text_depth(text) > JSON_DEPTH_MAX):
+        raise JsonTooDeepError(f"JSON nests more than {JSON_DEPTH_MAX} levels")
+    return json.loads(text, parse_float=Decimal)
 
 
 def _json_default(value: Any) -> str:

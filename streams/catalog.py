@@ -1,9 +1,12 @@
 """The catalog topic as a global table: every processor reads all of it into a ``Catalog``.
 
 Journals, accounts, tran code versions and limits are few and change rarely, so each process
-holds all of them in memory. ``refresh`` takes what has arrived without waiting; ``catch_up``
-reads to the topic's current end, which is what makes a posting that follows its account's
-creation see the account (the creation committed before the posting was sent).
+holds all of them in memory. A record that does not decode into a valid entity (only a
+forged or corrupted one can) is skipped and kept in ``quarantined``: configuration that was
+not applied, which the catalog desk writes to the dead-letters topic. ``refresh`` takes
+what has arrived without waiting; ``catch_up`` reads to the topic's current end, which is
+what makes a posting that follows its account's creation see the account (the creation
+committed before the posting was sent).
 """
 
 import logging
@@ -13,12 +16,14 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from ledger_core import Account, Journal, TranCode, VelocityLimit
+from ledger_core import Account, Journal, RejectionCode, TranCode, VelocityLimit
 from ledger_core.catalog import Catalog
+from ledger_core.input_bounds import shown
 from schemas import mapping
-from schemas.codec import codec
+from schemas.codec import DecodeError, codec
 from streams.errors import LedgerError
 from streams.offsets import end_offset
+from streams.outputs import Quarantined, Source
 
 log = logging.getLogger(__name__)
 CATCH_UP_STALL_S = 60.0
@@ -71,6 +76,7 @@ class CatalogReader:
         })
         self._consumer.assign([TopicPartition(topic, 0, 0)])
         self.position = 0
+        self.quarantined: list[Quarantined] = []
 
     def refresh(self) -> int:
         """Apply what has already arrived, without waiting; return how many records."""
@@ -94,11 +100,29 @@ class CatalogReader:
         for message in messages:
             if message.error() is not None:
                 continue
-            record = codec().decode("catalog_record", message.value())
-            self.table.put(entity_from(record))
             self.position = message.offset() + 1
+            try:
+                entity = entity_from(codec().decode("catalog_record", message.value()))
+            except Exception as exc:  # a record no desk wrote: skip it, never stop on it
+                self._quarantine(message, exc)
+                continue
+            self.table.put(entity)
             count += 1
         return count
+
+    def _quarantine(self, message: Any, exc: Exception) -> None:
+        code = (RejectionCode.RECORD_NOT_DECODABLE if isinstance(exc, DecodeError)
+                else RejectionCode.RECORD_NOT_VALID)
+        log.warning("catalog record at offset %d not applied (%s): %s", message.offset(),
+                    code.value, shown(str(exc)))
+        self.quarantined.append(Quarantined(
+            Source(self._topic, 0, message.offset()), message.key(), message.value(), code,
+            f"{type(exc).__name__}: {exc}"))
+
+    def take_quarantined(self) -> list[Quarantined]:
+        """The records skipped since the last call (the desk writes them to dead-letters)."""
+        taken, self.quarantined = self.quarantined, []
+        return taken
 
     def close(self) -> None:
         """Leave the topic."""

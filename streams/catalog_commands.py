@@ -6,15 +6,15 @@ Decisions within a batch see the batch's earlier changes through a working copy,
 becomes part of the shared table only once the batch's transaction has committed.
 """
 
-import json
 from datetime import datetime
-from decimal import Decimal
+from typing import Any
 
 from confluent_kafka import Message
 
-from ledger_core import Rejected
+from ledger_core import Rejected, Rejection, RejectionCode
 from ledger_core.catalog import Catalog, CatalogEntity, CatalogKind, decide_catalog
 from schemas.codec import DecodeError, codec
+from schemas.mapping import JsonTooDeepError, load_json
 from streams.catalog import CatalogReader, catalog_key, catalog_value
 from streams.outputs import Output, Source, command_key, dead_letter, result_record
 from streams.partitioning import partition_for_key
@@ -34,36 +34,61 @@ class CatalogDesk:
         """Decide one catalog command; return the catalog record and result to produce."""
         try:
             record = codec().decode("catalog_command", message.value())
-            body = json.loads(record["body_json"], parse_float=Decimal)
-        except (DecodeError, ValueError) as exc:
+        except DecodeError as exc:
             return [dead_letter(self._topics, source, message.key(), message.value(),
                                 str(exc), now)]
-        working = self._working_copy()
-        decision = decide_catalog(working, CatalogKind(record["kind"]), body)
         key = command_key(record["command_id"])
         partition = partition_for_key(key, self._topics.partitions)
+        decision = self._decide(record)
         if isinstance(decision, Rejected):
             result = result_record(record["command_id"], "REJECTED", source, now,
                                    rejection=decision.rejection)
             return [Output(self._topics.results, partition, key, result)]
-        working.put(decision)
-        self._pending.append(decision)
         value = codec().encode("catalog_record", {
             "entity": catalog_value(decision), "command_id": record["command_id"],
             "written_at": now})
         entity = decision.model_dump(mode="json", by_alias=True)
         result = result_record(record["command_id"], "APPLIED", source, now, entity=entity)
-        return [
+        outputs = [
             Output(self._topics.catalog, 0, codec().encode("catalog_key", catalog_key(decision)),
                    value),
             Output(self._topics.results, partition, key, result),
         ]
+        # Only once every record of the decision is encoded does it join the working copy.
+        self._working_copy().put(decision)
+        self._pending.append(decision)
+        return outputs
+
+    def _decide(self, record: dict[str, Any]) -> CatalogEntity | Rejected:
+        try:
+            kind = CatalogKind(record["kind"])
+            body = load_json(record["body_json"])
+        except JsonTooDeepError as exc:
+            return _refused(RejectionCode.JSON_TOO_DEEP, f"body: {exc}")
+        except ValueError as exc:
+            return _refused(RejectionCode.CATALOG_COMMAND_INVALID, f"not a catalog command: {exc}")
+        if not isinstance(body, dict):
+            return _refused(RejectionCode.CATALOG_COMMAND_INVALID, "the body must be an object")
+        return decide_catalog(self._working_copy(), kind, body)
 
     def _working_copy(self) -> Catalog:
         if self._working is None:
-            self._reader.catch_up()
+            if not self._pending:
+                self._reader.catch_up()
             self._working = self._reader.table.copy()
+            for entity in self._pending:
+                self._working.put(entity)
         return self._working
+
+    def savepoint(self) -> int:
+        """A mark to roll back to: the changes decided so far in this batch."""
+        return len(self._pending)
+
+    def rollback(self, mark: int) -> None:
+        """Take back the changes decided since ``mark`` (their command failed)."""
+        if len(self._pending) > mark:
+            self._pending = self._pending[:mark]
+            self._working = None
 
     def committed(self) -> None:
         """The batch committed: its changes join the shared table."""
@@ -76,3 +101,6 @@ class CatalogDesk:
         self._working = None
         self._pending = []
 
+
+def _refused(code: RejectionCode, message: str) -> Rejected:
+    return Rejected.of(None, Rejection(code=code, message=message))

@@ -15,12 +15,17 @@ from ledger_core import (
     PostedTransaction,
     Rejected,
     Rejection,
+    RejectionCode,
 )
+from ledger_core.input_bounds import shown
 from schemas import mapping
 from schemas.codec import codec
 from streams.partition_task import PartitionTask
 from streams.partitioning import account_key, owner_partition
 from streams.topics import Topics
+
+# The longest message a result or dead letter carries; the rule's code says the rest.
+MESSAGE_LENGTH_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,18 @@ class Source:
     topic: str
     partition: int
     offset: int
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A record found outside any transaction (by the catalog reader, by restore) that was
+    not applied; the next batch writes it to the dead-letters topic."""
+
+    source: Source
+    key: bytes | None
+    value: bytes | None
+    code: RejectionCode
+    error: str
 
 
 def command_key(command_id: str) -> bytes:
@@ -102,12 +119,12 @@ def result_record(command_id: str, status: str, source: Source, now: datetime, *
         "command_id": command_id, "status": status,
         "transaction_id": None if transaction_id is None else str(transaction_id),
         "code": None if rejection is None else rejection.code.value,
-        "message": None if rejection is None else rejection.message,
-        "field": None if rejection is None else rejection.field,
-        "value": None if rejection is None else rejection.value,
+        "message": None if rejection is None else shown(rejection.message, MESSAGE_LENGTH_MAX),
+        "field": None if rejection is None else _shown(rejection.field),
+        "value": None if rejection is None else _shown(rejection.value),
         "transaction": transaction,
-        "warnings": [{"code": w.code.value, "message": w.message, "field": w.field,
-                      "value": w.value} for w in warnings],
+        "warnings": [{"code": w.code.value, "message": shown(w.message, MESSAGE_LENGTH_MAX),
+                      "field": _shown(w.field), "value": _shown(w.value)} for w in warnings],
         "entity_json": None if entity is None else json.dumps(entity, default=str),
         "source_topic": source.topic, "source_partition": source.partition,
         "source_offset": source.offset,
@@ -115,11 +132,19 @@ def result_record(command_id: str, status: str, source: Source, now: datetime, *
     })
 
 
+def _shown(text: str | None) -> str | None:
+    return None if text is None else shown(text)
+
+
 def dead_letter(topics: Topics, source: Source, key: bytes | None, value: bytes | None,
-                error: str, now: datetime) -> Output:
-    """A dead-letter record carrying the raw input and why it could not be decoded."""
+                error: str, now: datetime,
+                code: RejectionCode = RejectionCode.RECORD_NOT_DECODABLE) -> Output:
+    """A dead-letter record carrying the raw input, where it came from and why it was not
+    applied; for a record no client wrote (a leg, a catalog record) it is a quarantine
+    record."""
     record = codec().encode("dead_letter", {
         "topic": source.topic, "partition": source.partition, "offset": source.offset,
-        "key": key, "value": value, "error": error, "failed_at": now,
+        "key": key, "value": value, "error": shown(error, MESSAGE_LENGTH_MAX),
+        "failed_at": now, "code": code.value,
     })
     return Output(topics.dead_letters, 0, key or b"", record)

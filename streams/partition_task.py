@@ -22,10 +22,13 @@ from ledger_core.catalog import Catalog
 from schemas import mapping
 from schemas.codec import codec
 from streams.partitioning import owner_partition
-from streams.state import BALANCE, TRANSACTION, PartitionState
+from streams.state import BALANCE, HOLDER, TRANSACTION, PartitionState
 
 # Decoded balances kept in memory per partition (a few hundred bytes each).
 COMMITTED_CACHE_MAX = 200_000
+
+# A staged write: a balance version, a posted transaction, or the partition holding an id.
+Staged = Balance | PostedTransaction | int
 
 
 @lru_cache(maxsize=1 << 20)
@@ -49,7 +52,9 @@ class PartitionTask:
         self.partitions = partitions
         self.store = store
         self.catalog = catalog
-        self._pending: dict[bytes, tuple[bytes, Balance | PostedTransaction]] = {}
+        self._pending: dict[bytes, tuple[bytes, Staged]] = {}
+        # What each staged write replaced, so one record's writes can be taken back alone.
+        self._undo: list[tuple[bytes, tuple[bytes, Staged] | None]] = []
         # Decoded committed state, so a hot account is not read and decoded from RocksDB
         # for every posting; filled on reads and with each committed batch.
         self._committed: dict[bytes, Balance | PostedTransaction] = {}
@@ -112,7 +117,7 @@ class PartitionTask:
         """Stage a new balance version; return its Kafka key and value."""
         key = balance_key(balance.account_id, balance.journal_id, balance.currency)
         value = codec().encode("balance", mapping.balance_record(balance))
-        self._pending[BALANCE + key] = (value, balance)
+        self._stage(BALANCE + key, (value, balance))
         return key, value
 
     def stage_transaction(self, posted: PostedTransaction,
@@ -123,8 +128,42 @@ class PartitionTask:
         """
         key = transaction_key(posted.transaction.transaction_id)
         value = codec().encode("transaction", record or mapping.transaction_record(posted))
-        self._pending[TRANSACTION + key] = (value, posted)
+        self._stage(TRANSACTION + key, (value, posted))
         return key, value
+
+    def holder(self, key: bytes) -> int | None:
+        """The partition holding the transaction id of TransactionKey ``key``, as this
+        partition's registry knows it (staged writes included), or None."""
+        pending = self._pending.get(HOLDER + key)
+        if pending is not None:
+            assert isinstance(pending[1], int)
+            return pending[1]
+        raw = self.store.get(HOLDER, key)
+        return None if raw is None else int(codec().decode("transaction_id", raw)["partition"])
+
+    def stage_holder(self, key: bytes, record: dict[str, Any]) -> bytes:
+        """Stage the registry's record that an id is held by ``record["partition"]``;
+        return its Kafka value."""
+        value = codec().encode("transaction_id", record)
+        self._stage(HOLDER + key, (value, int(record["partition"])))
+        return value
+
+    def _stage(self, key: bytes, staged: tuple[bytes, Staged]) -> None:
+        self._undo.append((key, self._pending.get(key)))
+        self._pending[key] = staged
+
+    def savepoint(self) -> int:
+        """A mark to roll back to: the writes staged so far."""
+        return len(self._undo)
+
+    def rollback(self, mark: int) -> None:
+        """Take back every write staged since ``mark`` (its record failed)."""
+        while len(self._undo) > mark:
+            key, previous = self._undo.pop()
+            if previous is None:
+                del self._pending[key]
+            else:
+                self._pending[key] = previous
 
     def take_pending(self) -> list[tuple[bytes, bytes]]:
         """The staged writes as state key/value pairs (their batch has committed)."""
@@ -134,6 +173,7 @@ class PartitionTask:
             if isinstance(model, Balance):
                 self._remember(key, model)
         self._pending.clear()
+        self._undo.clear()
         return items
 
     def _remember(self, key: bytes, balance: Balance) -> None:
@@ -147,3 +187,4 @@ class PartitionTask:
     def discard_pending(self) -> None:
         """Forget the staged writes of an aborted batch."""
         self._pending.clear()
+        self._undo.clear()

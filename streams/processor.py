@@ -37,33 +37,23 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
-from ledger_core import (
-    Posted,
-    Rejected,
-    RejectionCode,
-    apply,
-    apply_remote_entries,
-    parse_command,
-)
-from schemas import mapping
-from schemas.codec import DecodeError, codec
 from streams.catalog import CatalogReader
 from streams.catalog_commands import CatalogDesk
-from streams.errors import LedgerError, StateError
-from streams.outputs import Output, Source, dead_letter, posted_outputs, rejected_output
+from streams.errors import LedgerError
+from streams.id_registry import IdRegistry
+from streams.outputs import Output, Quarantined, dead_letter
 from streams.partition_task import PartitionTask
 from streams.restore import restore
-from streams.state import BALANCE, TRANSACTION, PartitionState, StateIdentity
-from streams.topics import Topics, ensure_topics
+from streams.routing import BatchMarks, Router
+from streams.state import BALANCE, HOLDER, TRANSACTION, PartitionState, StateIdentity
+from streams.topics import Topics, ensure_topics, record_bytes_max
 
 log = logging.getLogger(__name__)
 
-# A decision that names a missing catalog entity is retried once after reading the catalog
-# to its end: the entity may have been created just before the command was sent.
-_CATALOG_MISSES = {RejectionCode.ACCOUNT_NOT_FOUND, RejectionCode.TRAN_CODE_NOT_FOUND,
-                   RejectionCode.TRAN_CODE_VERSION_NOT_FOUND, RejectionCode.JOURNAL_NOT_FOUND}
 # How long a transactional call is retried while it fails retriably (a broker restarting).
 RETRY_FOR_S = 120.0
+# librdkafka's default message.max.bytes: no record may be larger, whatever the topic takes.
+PRODUCER_MESSAGE_BYTES_MAX = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +86,7 @@ class _Batch:
     """Bookkeeping of the open transaction."""
 
     changelog_next: dict[tuple[str, int], int] = field(default_factory=dict)
-    touched: set[int] = field(default_factory=set)
+    marks: BatchMarks = field(default_factory=BatchMarks)
     delivery_error: KafkaError | None = None
 
 
@@ -112,8 +102,11 @@ class Processor:
         self._batch = _Batch()
         self._committed: dict[tuple[str, int], int] = {}
         self._cluster_id = ""
+        self._quarantined: list[Quarantined] = []
         self.catalog: CatalogReader | None = None
         self.desk: CatalogDesk | None = None
+        self.router: Router | None = None
+        self.registry = IdRegistry(self.topics, self.tasks)
         self.producer: Producer | None = None
         self.consumer: Consumer | None = None
 
@@ -127,6 +120,8 @@ class Processor:
         self.catalog = CatalogReader(self.config.bootstrap, self.topics.catalog)
         self.catalog.catch_up()
         self.desk = CatalogDesk(self.topics, self.catalog)
+        self.router = Router(self.topics, self.tasks, self.catalog, self.desk, self.registry,
+                             self._record_bytes_max(admin))
         self.producer = Producer({
             "bootstrap.servers": self.config.bootstrap,
             "transactional.id": self.config.transactional_id,
@@ -145,9 +140,16 @@ class Processor:
             "max.poll.interval.ms": 600_000, "enable.partition.eof": False,
         })
         self.consumer.subscribe(
-            [self.topics.commands, self.topics.legs, self.topics.catalog_commands],
+            [self.topics.commands, self.topics.legs, self.topics.catalog_commands,
+             self.topics.id_claims],
             on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost,
         )
+
+    def _record_bytes_max(self, admin: AdminClient) -> dict[str, int]:
+        """The largest record each output topic takes: its own limit, and the producer's."""
+        outputs = [spec.name for spec in self.topics.specs()]
+        return {topic: min(limit, PRODUCER_MESSAGE_BYTES_MAX)
+                for topic, limit in record_bytes_max(admin, outputs).items()}
 
     def run(self, install_signals: bool = True, stop_after_s: float | None = None) -> None:
         """Process until SIGTERM/SIGINT (or ``stop_after_s``), then shut down cleanly."""
@@ -167,9 +169,13 @@ class Processor:
         """Consume and process one batch in one transaction; return how many records."""
         assert self.consumer is not None and self.catalog is not None
         self.catalog.refresh()
+        self._quarantined.extend(self.catalog.take_quarantined())
+        ready = self.registry.ready()
+        if ready:
+            self.consumer.resume([TopicPartition(self.topics.commands, p) for p in ready])
         messages = self.consumer.consume(self.config.batch_max, self.config.batch_timeout_s)
         messages = [m for m in messages if not self._is_event(m)]
-        if messages:
+        if messages or self._quarantined:
             self._process(messages)
         elif self._positions_moved():
             # Skipped transaction markers and aborted records move the position without a
@@ -179,8 +185,13 @@ class Processor:
 
     def _positions(self) -> dict[tuple[str, int], int]:
         assert self.consumer is not None
-        return {(tp.topic, tp.partition): tp.offset
-                for tp in self.consumer.position(self.consumer.assignment()) if tp.offset >= 0}
+        positions = {(tp.topic, tp.partition): tp.offset
+                     for tp in self.consumer.position(self.consumer.assignment())
+                     if tp.offset >= 0}
+        # A partition stopped at a command that waits for the registry commits up to it.
+        for partition, (_transaction_id, offset) in self._batch.marks.blocked.items():
+            positions[(self.topics.commands, partition)] = offset
+        return positions
 
     def _positions_moved(self) -> bool:
         return any(self._committed.get(key) != offset
@@ -221,8 +232,9 @@ class Processor:
                                  partition)
         store = PartitionState(self.config.state_dir / f"partition-{partition}", identity)
         count = restore(self.config.bootstrap, store,
-                        {self.topics.balances: BALANCE, self.topics.transactions: TRANSACTION},
-                        partition)
+                        {self.topics.balances: BALANCE, self.topics.transactions: TRANSACTION,
+                         self.topics.transaction_ids: HOLDER},
+                        partition, self._quarantined)
         self.restored[partition] = self.restored.get(partition, 0) + count
         log.info("partition %d: restored %d state records from Kafka", partition, count)
         return PartitionTask(partition, self.topics.partitions, store, self.catalog.table)
@@ -236,9 +248,11 @@ class Processor:
         self._close_tasks(partitions)
 
     def _close_tasks(self, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            if tp.topic == self.topics.commands and tp.partition in self.tasks:
-                self.tasks.pop(tp.partition).store.close()
+        closed = [tp.partition for tp in partitions
+                  if tp.topic == self.topics.commands and tp.partition in self.tasks]
+        for partition in closed:
+            self.tasks.pop(partition).store.close()
+        self.registry.forget_partitions(closed)
 
     # One batch -----------------------------------------------------------------------
 
@@ -248,7 +262,10 @@ class Processor:
         self._batch = _Batch()
         try:
             self.producer.begin_transaction()
-            for message in messages:
+            self._write_quarantined(now)
+            # Registry answers first: a command in this batch may be waiting for one.
+            claims = self.topics.id_claims
+            for message in sorted(messages, key=lambda m: m.topic() != claims):
                 self._route(message, now)
             # Delivery reports carry the changelog offsets and any delivery failure.
             self.producer.flush(60)
@@ -266,6 +283,7 @@ class Processor:
             return
         self._committed.update(positions)
         self._write_state()
+        self._stop_blocked()
 
     def _commit(self) -> None:
         assert self.producer is not None
@@ -279,6 +297,7 @@ class Processor:
             task.discard_pending()
         if self.desk is not None:
             self.desk.discard_pending()
+        self.registry.discard_pending()
         if error.fatal():
             raise LedgerError(f"fatal Kafka error, the processor stops: {error}") from exc
         log.warning("aborting the batch after %s; rewinding to the committed offsets", error)
@@ -298,66 +317,45 @@ class Processor:
             self.consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
 
     def _write_state(self) -> None:
-        for partition in self._batch.touched:
-            task = self.tasks.get(partition)
-            if task is None:
-                continue
+        for partition, task in self.tasks.items():
             next_offsets = {topic: offset for (topic, p), offset
                             in self._batch.changelog_next.items() if p == partition}
-            task.store.write(task.take_pending(), next_offsets)
+            pending = task.take_pending()
+            if pending or next_offsets:
+                task.store.write(pending, next_offsets)
         if self.desk is not None:
             self.desk.committed()
+
+    def _stop_blocked(self) -> None:
+        """Stop each partition at the command that waits for the registry, until it answers."""
+        assert self.consumer is not None
+        for partition, (transaction_id, offset) in self._batch.marks.blocked.items():
+            stopped = TopicPartition(self.topics.commands, partition, offset)
+            self.consumer.seek(stopped)
+            self.consumer.pause([stopped])
+            self.registry.wait(partition, transaction_id, offset)
+
+    def _write_quarantined(self, now: datetime) -> None:
+        """Records found outside a transaction (catalog, restore) go to dead-letters now;
+        a catalog record only by the desk's owner, so one process reports it."""
+        found, self._quarantined = self._quarantined, []
+        if not found:
+            return
+        assert self.consumer is not None
+        owns_desk = any(tp.topic == self.topics.catalog_commands
+                        for tp in self.consumer.assignment())
+        for record in found:
+            if record.source.topic == self.topics.catalog and not owns_desk:
+                continue
+            self._produce(dead_letter(self.topics, record.source, record.key, record.value,
+                                      record.error, now, record.code))
 
     # Routing -------------------------------------------------------------------------
 
     def _route(self, message: Message, now: datetime) -> None:
-        source = Source(message.topic() or "", message.partition() or 0, message.offset() or 0)
-        if source.topic == self.topics.catalog_commands:
-            assert self.desk is not None
-            outputs = self.desk.handle(message, source, now)
-        elif source.topic == self.topics.legs:
-            outputs = self._handle_leg(message, source, now)
-        else:
-            outputs = self._handle_command(message, source, now)
-        for output in outputs:
+        assert self.router is not None
+        for output in self.router.route(message, now, self._batch.marks):
             self._produce(output)
-
-    def _handle_command(self, message: Message, source: Source, now: datetime) -> list[Output]:
-        task = self.tasks[source.partition]
-        try:
-            record = codec().decode("command", message.value())
-        except DecodeError as exc:
-            return [dead_letter(self.topics, source, message.key(), message.value(), str(exc), now)]
-        command = parse_command(mapping.command_payload(record))
-        if isinstance(command, Rejected):
-            return [rejected_output(self.topics, source.partition, record["command_id"],
-                                    command, source, now)]
-        decision = apply(task, command, now)
-        if isinstance(decision, Rejected) and decision.code in _CATALOG_MISSES:
-            assert self.catalog is not None
-            self.catalog.catch_up()
-            decision = apply(task, command, now)
-        if isinstance(decision, Posted):
-            self._batch.touched.add(source.partition)
-            return posted_outputs(self.topics, task, record["command_id"], decision, source, now)
-        return [rejected_output(self.topics, source.partition, record["command_id"],
-                                decision, source, now)]
-
-    def _handle_leg(self, message: Message, source: Source, now: datetime) -> list[Output]:
-        task = self.tasks[source.partition]
-        entry = mapping.entry_from(codec().decode("entry", message.value()))
-        if task.account(entry.account_id) is None:
-            assert self.catalog is not None
-            self.catalog.catch_up()
-            if task.account(entry.account_id) is None:
-                raise StateError(f"a leg names account {entry.account_id}, which the catalog "
-                                 "does not hold: the catalog topic has lost records")
-        self._batch.touched.add(source.partition)
-        outputs = []
-        for balance in apply_remote_entries(task, [entry]):
-            key, value = task.stage_balance(balance)
-            outputs.append(Output(self.topics.balances, source.partition, key, value, True))
-        return outputs
 
     def _produce(self, output: Output) -> None:
         assert self.producer is not None

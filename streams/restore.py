@@ -5,7 +5,9 @@ them in the same transaction as everything else). Restore reads each from the of
 state already reflects to the topic's true end: the high watermark, not the last stable
 offset, so a transaction still open by a previous owner is waited for (it commits or is
 aborted within ``transaction.timeout.ms``) rather than silently cut off. Only committed
-records are applied (``read_committed``).
+records are applied (``read_committed``). Every record must decode with its family's schema:
+one that does not (only a forged or corrupted record can) is left out of the state and
+reported as quarantined, so the state never holds bytes the processor cannot read.
 """
 
 import logging
@@ -15,9 +17,12 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
+from ledger_core import RejectionCode
+from schemas.codec import DecodeError, codec
 from streams.errors import StateError
 from streams.offsets import end_offset
-from streams.state import PartitionState
+from streams.outputs import Quarantined, Source
+from streams.state import FAMILY_SCHEMAS, PartitionState
 
 log = logging.getLogger(__name__)
 CHUNK = 10_000
@@ -25,20 +30,21 @@ RESTORE_STALL_S = 300.0
 
 
 def restore(bootstrap: str, store: PartitionState, changelogs: dict[str, bytes],
-            partition: int) -> int:
+            partition: int, quarantined: list[Quarantined] | None = None) -> int:
     """Apply every committed changelog record the state lacks; return how many were applied.
 
     ``changelogs`` maps each restoring topic to its state family (``BALANCE``,
-    ``TRANSACTION``).
+    ``TRANSACTION``, ``HOLDER``); records that do not decode go to ``quarantined``.
     """
     restored = 0
+    found = [] if quarantined is None else quarantined
     for topic, family in changelogs.items():
-        restored += _restore_topic(bootstrap, store, topic, family, partition)
+        restored += _restore_topic(bootstrap, store, topic, family, partition, found)
     return restored
 
 
 def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: bytes,
-                   partition: int) -> int:
+                   partition: int, quarantined: list[Quarantined]) -> int:
     start = store.next_offset(topic)
     end = _high_watermark(bootstrap, topic, partition)
     if start > end:
@@ -56,6 +62,7 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
     })
     consumer.assign([TopicPartition(topic, partition, start)])
     applied = 0
+    schemas = FAMILY_SCHEMAS[family]
     chunk: list[tuple[bytes, bytes]] = []
     position = start
     last_progress = time.monotonic()
@@ -64,7 +71,8 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
             messages = consumer.consume(CHUNK, timeout=0.05)
             for message in messages:
                 value = message.value()
-                if message.error() is None and value is not None:
+                if message.error() is None and value is not None \
+                        and _decodes(schemas, message, quarantined):
                     chunk.append((family + _key(message), value))
             new_position = consumer.position([TopicPartition(topic, partition)])[0].offset
             if new_position > position:
@@ -81,6 +89,21 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
     log.info("restored %d records of %s[%d] (offsets %d..%d)", applied, topic, partition,
              start, end)
     return applied
+
+
+def _decodes(schemas: tuple[str, str], message: Any, quarantined: list[Quarantined]) -> bool:
+    key_schema, value_schema = schemas
+    try:
+        codec().decode(key_schema, message.key())
+        codec().decode(value_schema, message.value())
+    except DecodeError as exc:
+        log.warning("%s[%d]@%d not restored: %s", message.topic(), message.partition(),
+                    message.offset(), exc)
+        quarantined.append(Quarantined(
+            Source(message.topic(), message.partition(), message.offset()), message.key(),
+            message.value(), RejectionCode.RECORD_NOT_DECODABLE, str(exc)))
+        return False
+    return True
 
 
 def _key(message: Any) -> bytes:

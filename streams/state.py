@@ -3,8 +3,10 @@
 State keys are the Kafka keys of the records that restore them, behind a one-byte family
 prefix: ``b`` + the framed BalanceKey (the balances topic) and ``t`` + the framed
 TransactionKey (the transactions topic). Values are the framed records as written to Kafka,
-so restoring is a copy. ``m`` holds the identity of the state and, for each restoring topic,
-the next offset not yet reflected.
+so restoring is a copy. ``i`` + the framed TransactionKey holds
+the registry's record of which partition holds an id (the transaction-ids topic), for the
+ids whose registry partition this is. ``m`` holds the identity of the state and, for each
+restoring topic, the next offset not yet reflected.
 
 Nothing is written here before its Kafka transaction has committed; then the data and the
 offsets go into one WriteBatch, so the state is always the image of a committed prefix.
@@ -22,6 +24,11 @@ from streams.errors import StateError
 
 BALANCE = b"b"
 TRANSACTION = b"t"
+HOLDER = b"i"
+# The schemas of each family's keys and values: restore checks that every record decodes.
+FAMILY_SCHEMAS = {BALANCE: ("balance_key", "balance"),
+                  TRANSACTION: ("transaction_key", "transaction"),
+                  HOLDER: ("transaction_key", "transaction_id")}
 _META = b"m:meta"
 
 
@@ -77,19 +84,30 @@ class PartitionState:
 
     def get(self, family: bytes, key: bytes) -> bytes | None:
         """The stored value of ``key`` in ``family``, or None."""
-        value: bytes | None = self._db.get(family + key)
+        try:
+            value: bytes | None = self._db.get(family + key)
+        except Exception as exc:
+            raise StateError(f"the state of partition {self.identity.partition} in "
+                             f"{self.path} cannot be read ({exc})") from exc
         return value
 
     def write(self, items: Iterable[tuple[bytes, bytes]], next_offsets: dict[str, int]) -> None:
         """Write committed data and the offsets it brings the state to, atomically."""
         offsets = self._meta["next"]
         assert isinstance(offsets, dict)
+        for topic, offset in next_offsets.items():
+            assert offset >= offsets.get(topic, 0), (
+                f"{topic}: the state would go back from offset {offsets.get(topic)} to {offset}")
         offsets.update(next_offsets)
         batch = WriteBatch(raw_mode=True)
         for key, value in items:
             batch.put(key, value)
         batch.put(_META, json.dumps(self._meta).encode())
-        self._db.write(batch)
+        try:
+            self._db.write(batch)
+        except Exception as exc:
+            raise StateError(f"the state of partition {self.identity.partition} in "
+                             f"{self.path} cannot be written ({exc})") from exc
 
     def close(self) -> None:
         """Flush and release the database."""

@@ -90,6 +90,16 @@ class Topics:
         return self._name("results")
 
     @property
+    def transaction_ids(self) -> str:
+        """Which partition holds each transaction id, on the id's registry partition."""
+        return self._name("transaction-ids")
+
+    @property
+    def id_claims(self) -> str:
+        """Requests to the registry for an id, and its answers to the claimant."""
+        return self._name("id-claims")
+
+    @property
     def dead_letters(self) -> str:
         """Undecodable input with its raw bytes and origin."""
         return self._name("dead-letters")
@@ -106,6 +116,8 @@ class Topics:
             TopicSpec(self.transactions, n, False, "transactions; restores idempotency state"),
             TopicSpec(self.balances, n, True, "balances CDC; restores balance state"),
             TopicSpec(self.results, n, False, "results"),
+            TopicSpec(self.transaction_ids, n, True, "transaction id registry; restores it"),
+            TopicSpec(self.id_claims, n, False, "id claims and the registry's answers"),
             TopicSpec(self.dead_letters, 1, False, "dead letters"),
         ]
 
@@ -127,6 +139,13 @@ def ensure_topics(admin: AdminClient, topics: Topics, replication: int | None = 
     if existing:
         _check_layout(admin, metadata, list(existing.values()))
     return [spec.name for spec in missing]
+
+
+def record_bytes_max(admin: AdminClient, names: list[str]) -> dict[str, int]:
+    """The largest record each topic accepts (its ``max.message.bytes``)."""
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in names]
+    return {resource.name: int(future.result()["max.message.bytes"].value)
+            for resource, future in admin.describe_configs(resources).items()}
 
 
 # A create request that failed with one of these may not have reached the controller, or

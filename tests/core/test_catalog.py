@@ -108,3 +108,63 @@ def test_json_params_are_bounded_in_size() -> None:
     _value, reason = coerce_param(ParamType.JSON, list(range(JSON_VALUES_MAX + 1)))
     assert reason is not None and str(JSON_VALUES_MAX) in reason
     assert coerce_param(ParamType.JSON, list(range(10))) == (list(range(10)), None)
+
+
+def _account(**fields: Any) -> dict[str, Any]:
+    return {"accountId": str(uuid4()), "code": "NEW.ACCOUNT", "name": "New", **fields}
+
+
+@pytest.mark.parametrize("body, code, field", [
+    (_account(name="x\ud800y"), "text_not_valid_unicode", "name"),
+    (_account(code="EVIL\u202egnp"), "text_has_control_characters", "code"),
+    (_account(name="Ernie\x00"), "text_has_control_characters", "name"),
+    (_account(name="Ernie\x1b[2J"), "text_has_control_characters", "name"),
+    (_account(name="n" * 257), "text_too_long", "name"),
+    (_account(description="d" * 1025), "text_too_long", "description"),
+    (_account(metadata={"note": "m" * 4097}), "text_too_long", "metadata"),
+])
+def test_account_text_is_bounded(catalog: Catalog, body: dict[str, Any], code: str,
+                                 field: str) -> None:
+    """Account codes and names hold no control characters, and every text has a bound."""
+    decision = _rejected(catalog, CatalogKind.CREATE_ACCOUNT, body)
+    assert decision.code == code
+    assert decision.field == field
+    decision.message.encode("utf-8")
+    assert decision.value is None or len(decision.value) <= 200
+    (decision.value or "").encode("utf-8")
+
+
+def test_metadata_depth_is_bounded(catalog: Catalog) -> None:
+    """Metadata nested past JSON_DEPTH_MAX is refused as json_too_deep."""
+    nested: Any = 1
+    for _ in range(40):
+        nested = [nested]
+    decision = _rejected(catalog, CatalogKind.CREATE_ACCOUNT, _account(metadata={"n": nested}))
+    assert decision.code == "json_too_deep"
+
+
+@pytest.mark.parametrize("units", [
+    "(" * 200 + "1" + ")" * 200,
+    "(" * 100 + "1" + ")" * 100,
+    "+".join(["1"] * 20_000),
+    "+".join(["1"] * 500),
+    "1 + " * 1100 + "1",
+])
+def test_cel_size_and_nesting_are_bounded_before_parsing(catalog: Catalog, units: str) -> None:
+    """A CEL source too long, too deep or with too many terms is refused before any recursive
+    parser sees it, so creating the tran code cannot overflow the stack."""
+    body = {**tutorial.ACH_CREDIT_INPUT, "code": "DEEP", "tranCodeId": str(uuid4())}
+    body["entries"] = [{**body["entries"][0], "units": units}, *body["entries"][1:]]
+    decision = _rejected(catalog, CatalogKind.CREATE_TRAN_CODE, body)
+    assert decision.code == "cel_expression_too_complex"
+    assert decision.field == "entries.0.units"
+    assert decision.value is not None and len(decision.value) <= 200
+
+
+def test_cel_within_bounds_still_compiles(catalog: Catalog) -> None:
+    """The bounds admit expressions far larger than any tran code the project ships."""
+    body = {**tutorial.ACH_CREDIT_INPUT, "code": "WIDE", "tranCodeId": str(uuid4())}
+    units = "(" * 15 + "+".join(["params.amount"] * 60) + ")" * 15
+    body["entries"] = [{**entry, "units": units} for entry in body["entries"]]
+    decision = decide_catalog(catalog, CatalogKind.CREATE_TRAN_CODE, body)
+    assert isinstance(decision, TranCode), decision

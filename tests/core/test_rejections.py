@@ -97,10 +97,28 @@ LOCKED_CODE = TranCode.model_validate(
 )  # fmt: skip
 
 
+# Copies a free-text param into the transaction's description and picks the entry type.
+COPYING = TranCode.model_validate(
+    {
+        "tranCodeId": "a1000000-0000-4000-8000-000000000005",
+        "code": "COPYING",
+        "params": [{"name": "memo", "type": "STRING"},
+                   {"name": "kind", "type": "STRING", "default": "'COPY'"}],
+        "transaction": {"description": "params.memo + ' ' + params.memo"},
+        "entries": [
+            {"accountId": "uuid('78551b96-9c34-46f9-8d5f-c86e4459fcd7')", "units": "'1'",
+             "currency": "'USD'", "direction": "DEBIT", "entryType": "params.kind"},
+            {"accountId": "uuid('78551b96-9c34-46f9-8d5f-c86e4459fcd7')", "units": "'1'",
+             "currency": "'USD'", "direction": "CREDIT"},
+        ],
+    }
+)  # fmt: skip
+
+
 @pytest.fixture
 def ledger(tutorial_ledger: MemoryLedger) -> MemoryLedger:
     """The tutorial's ledger plus tran codes and accounts built to break rules."""
-    for tran_code in (TYPED, BROKEN_CEL, NOTHING_WRITTEN, LOCKED_CODE):
+    for tran_code in (TYPED, BROKEN_CEL, NOTHING_WRITTEN, LOCKED_CODE, COPYING):
         tutorial_ledger.add_tran_code(tran_code)
     tutorial_ledger.add_journal(OTHER_JOURNAL.model_copy(update={"status": Status.LOCKED}))
     return tutorial_ledger
@@ -126,6 +144,60 @@ def test_command_invalid(now: datetime) -> None:
     assert decision.field == "transactionId"
     assert "transactionId" in decision.message
     assert decision.value == "'not-a-uuid'"
+
+
+def _copying(memo: str, **params: str) -> dict[str, Any]:
+    return {"transactionId": str(UUID(int=77)), "tranCode": "COPYING",
+            "params": {"memo": memo, **params}}
+
+
+def test_text_not_valid_unicode() -> None:
+    """A param holding a lone surrogate is refused before anything copies it into a record."""
+    decision = parse_command(_copying("x\ud800y"))
+    assert isinstance(decision, Rejected)
+    assert decision.code is RejectionCode.TEXT_NOT_VALID_UNICODE
+    assert decision.field == "params"
+    assert "surrogate" in decision.message
+    decision.message.encode("utf-8")
+
+
+def test_text_has_control_characters(ledger: MemoryLedger, now: datetime) -> None:
+    """Codes may not hold control characters or bidi overrides, whether sent or computed."""
+    decision = parse_command({**_copying("memo"), "tranCode": "COPY\u202eING"})
+    assert isinstance(decision, Rejected)
+    assert decision.code is RejectionCode.TEXT_HAS_CONTROL_CHARACTERS
+    assert decision.field == "tranCode"
+    assert "U+202E" in decision.message
+    command = parse_command(_copying("memo", kind="RED\x1b[31mALERT"))
+    assert not isinstance(command, Rejected)
+    computed = _reject(ledger, command, now)
+    assert computed.code is RejectionCode.TEXT_HAS_CONTROL_CHARACTERS
+    assert computed.field == "entries[0].entryType"
+
+
+def test_text_too_long(ledger: MemoryLedger, now: datetime) -> None:
+    """A param past TEXT_LENGTH_MAX is refused, and so is a description CEL makes too long."""
+    sent = parse_command(_copying("x" * 5000))
+    assert isinstance(sent, Rejected)
+    assert sent.code is RejectionCode.TEXT_TOO_LONG
+    assert "4096" in sent.message
+    command = parse_command(_copying("x" * 600))
+    assert not isinstance(command, Rejected)
+    computed = _reject(ledger, command, now)
+    assert computed.code is RejectionCode.TEXT_TOO_LONG
+    assert computed.field == "transaction.description"
+    assert "1201 characters" in computed.message
+
+
+def test_json_too_deep() -> None:
+    """Params nested deeper than JSON_DEPTH_MAX are refused without walking them recursively."""
+    nested: Any = "leaf"
+    for _ in range(40):
+        nested = {"n": nested}
+    decision = parse_command(_copying("memo", deep=nested))
+    assert isinstance(decision, Rejected)
+    assert decision.code is RejectionCode.JSON_TOO_DEEP
+    assert "32" in decision.message
 
 
 def test_parse_command_reads_twisp_shaped_posting() -> None:
@@ -400,7 +472,7 @@ def test_precedence_follows_declaration_order(ledger: MemoryLedger, now: datetim
 
 def test_every_code_is_provoked_here() -> None:
     """This module has a test for every code a posting or void can be rejected with."""
-    # Codes declared after velocity_limit_exceeded belong to catalog changes, not to apply().
+    # Codes declared after velocity_limit_exceeded are the runtime's and the catalog's.
     codes = list(RejectionCode)
     decision_codes = codes[: codes.index(RejectionCode.VELOCITY_LIMIT_EXCEEDED) + 1]
     names = {name for name in globals() if name.startswith("test_")}

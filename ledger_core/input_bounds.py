@@ -1,0 +1,221 @@
+"""Bounds on untrusted input: text, JSON and CEL sources, each refused with the rule it breaks.
+
+Everything a client sends is eventually encoded into Avro records, shown to operators, and
+walked by recursive code (JSON decoders, the CEL parser). Each bound below exists because an
+input past it stopped or misled the ledger:
+
+- a lone surrogate (``"\\ud800"`` in JSON) is a Python ``str`` that UTF-8 cannot encode, so
+  the record that carries it can never be written;
+- control characters and bidi overrides in codes and names make an operator read something
+  other than what is stored (U+202E turns ``EVIL.gnp`` into ``EVIL.png``);
+- deep JSON and deep CEL overflow the recursion of the code that walks them;
+- long text multiplies into records larger than a topic accepts.
+
+Every check here walks its input without recursion, so the check itself cannot overflow.
+The API, the client and the processor apply the same bounds; the processor never trusts the
+others to have done so.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from ledger_core.rejections import RejectionCode
+
+__all__ = [
+    "CEL_NESTING_MAX",
+    "CEL_SOURCE_LENGTH_MAX",
+    "CEL_TOKENS_MAX",
+    "CODE_LENGTH_MAX",
+    "DESCRIPTION_LENGTH_MAX",
+    "JSON_DEPTH_MAX",
+    "JSON_TEXT_BYTES_MAX",
+    "NAME_LENGTH_MAX",
+    "TEXT_LENGTH_MAX",
+    "Problem",
+    "cel_source_problem",
+    "json_text_depth",
+    "json_value_problem",
+    "label_problem",
+    "shown",
+    "text_problem",
+]
+
+# Codes (account, journal and tran codes, param and var names) and external ids.
+CODE_LENGTH_MAX = 128
+# Names of accounts and journals.
+NAME_LENGTH_MAX = 256
+# Descriptions of every entity, transaction and entry.
+DESCRIPTION_LENGTH_MAX = 1024
+# Any other string: a STRING param, a string inside metadata or a JSON param.
+TEXT_LENGTH_MAX = 4096
+# Nesting of JSON objects and arrays (metadata, params, catalog bodies, request bodies).
+JSON_DEPTH_MAX = 32
+# The encoded size of one JSON document inside a record (metadata, params, a catalog body).
+JSON_TEXT_BYTES_MAX = 64 * 1024
+# CEL sources: their length, how deeply brackets nest, and how many tokens they hold. The
+# parsers of both engines recurse per nesting level and per binary operator.
+CEL_SOURCE_LENGTH_MAX = 4096
+CEL_NESTING_MAX = 16
+CEL_TOKENS_MAX = 200
+# What a rejection may echo of an offending value.
+SHOWN_LENGTH_MAX = 200
+
+# Bidirectional controls: embeddings, overrides and isolates, and the implicit marks.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+class Problem(NamedTuple):
+    """Why a value is refused: the rule's code and a reason naming the limit."""
+
+    code: RejectionCode
+    reason: str
+
+
+def text_problem(value: str, length_max: int = TEXT_LENGTH_MAX) -> Problem | None:
+    """A free text (a description, a param) must be valid Unicode and at most ``length_max``."""
+    if len(value) > length_max:
+        return Problem(RejectionCode.TEXT_TOO_LONG,
+                       f"{len(value)} characters, more than the {length_max} allowed")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            return Problem(RejectionCode.TEXT_NOT_VALID_UNICODE,
+                           f"character {error.start} is a lone surrogate "
+                           f"(U+{ord(value[error.start]):04X}), which no UTF-8 text can hold")
+    return None
+
+
+def label_problem(value: str, length_max: int = NAME_LENGTH_MAX) -> Problem | None:
+    """A code or a name is free text that must also show an operator exactly what it holds:
+    no control characters and no bidi controls."""
+    problem = text_problem(value, length_max)
+    if problem is not None:
+        return problem
+    for index, char in enumerate(value):
+        if _is_control(char):
+            return Problem(RejectionCode.TEXT_HAS_CONTROL_CHARACTERS,
+                           f"character {index} is the control character U+{ord(char):04X}, "
+                           "which codes and names may not hold")
+    return None
+
+
+def _is_control(char: str) -> bool:
+    return (char < " " or "\x7f" <= char <= "\x9f" or char in _BIDI_CONTROLS
+            or "\ud800" <= char <= "\udfff"
+            or (not char.isascii() and unicodedata.category(char) == "Cc"))
+
+
+def shown(value: object, length_max: int = SHOWN_LENGTH_MAX) -> str:
+    """``value`` as text a rejection may echo: clipped to ``length_max``, with control
+    characters, bidi controls and lone surrogates written as escapes."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > length_max:
+        text = text[:length_max - 3] + "..."
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(f"\\u{ord(char):04x}" if _is_control(char) else char for char in text)
+
+
+def json_value_problem(value: object, depth_max: int = JSON_DEPTH_MAX,
+                       text_length_max: int = TEXT_LENGTH_MAX) -> Problem | None:
+    """Decoded JSON (metadata, a params object) must nest at most ``depth_max`` levels, and
+    every key and string in it must be acceptable text."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            problem = text_problem(item, text_length_max)
+            if problem is not None:
+                return problem
+            continue
+        if not isinstance(item, Mapping | list | tuple):
+            continue
+        if depth > depth_max:
+            return Problem(RejectionCode.JSON_TOO_DEEP,
+                           f"objects and arrays nest more than {depth_max} levels")
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                pending.append((key, depth + 1))
+                pending.append((child, depth + 1))
+        else:
+            pending.extend((child, depth + 1) for child in item)
+    return None
+
+
+def json_text_depth(text: str | bytes) -> int:
+    """How deeply objects and arrays nest in JSON text, found without decoding it (brackets
+    inside strings do not count), so a decoder never meets a document too deep for it."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    brackets = data.count(b"[") + data.count(b"{")
+    if brackets <= 1:
+        return brackets
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+def cel_source_problem(source: str) -> Problem | None:
+    """A CEL source must be short, shallow and small enough for every engine to parse it
+    without deep recursion; counted by scanning, before any parser runs."""
+    if len(source) > CEL_SOURCE_LENGTH_MAX:
+        return Problem(RejectionCode.CEL_EXPRESSION_TOO_COMPLEX,
+                       f"{len(source)} characters, more than the {CEL_SOURCE_LENGTH_MAX} "
+                       "allowed")
+    problem = text_problem(source, CEL_SOURCE_LENGTH_MAX)
+    if problem is not None:
+        return problem
+    depth = deepest = tokens = 0
+    quote = ""
+    escaped = False
+    previous_word = False
+    for char in source:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+            continue
+        word = char.isalnum() or char in "_."
+        if char in "\"'":
+            quote = char
+            tokens += 1
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+            tokens += 1
+        elif char in ")]}":
+            depth -= 1
+        elif (word and not previous_word) or (not word and not char.isspace() and char not in ",:"):
+            tokens += 1
+        previous_word = word
+    if deepest > CEL_NESTING_MAX:
+        return Problem(RejectionCode.CEL_EXPRESSION_TOO_COMPLEX,
+                       f"brackets nest {deepest} levels, more than the {CEL_NESTING_MAX} "
+                       "allowed")
+    if tokens > CEL_TOKENS_MAX:
+        return Problem(RejectionCode.CEL_EXPRESSION_TOO_COMPLEX,
+                       f"{tokens} terms and operators, more than the {CEL_TOKENS_MAX} allowed")
+    return None

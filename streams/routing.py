@@ -1,0 +1,307 @@
+"""Deciding one input record of a batch: its handler, and the containment around it.
+
+Every record gets exactly one typed outcome inside the batch's transaction, whatever it
+holds. A handler's failure is contained to its record: the writes it staged are taken back,
+the record is answered (a REJECTED result for a command a client sent, a quarantine record
+on the dead-letters topic for a leg or registry message no client wrote), and the batch
+goes on. Only what says that this process cannot go on safely is let through: an error of
+the local state (``StateError``), of Kafka, or of the ledger's own configuration
+(``LedgerError``).
+
+A decision whose records are larger than their topic accepts is answered
+``record_too_large`` before anything is produced, so Kafka never refuses a batch for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from confluent_kafka import KafkaException, Message
+
+from ledger_core import (
+    Command,
+    Posted,
+    Rejected,
+    Rejection,
+    RejectionCode,
+    apply,
+    apply_remote_entries,
+    parse_command,
+)
+from schemas import mapping
+from schemas.codec import DecodeError, codec
+from streams.catalog import CatalogReader
+from streams.catalog_commands import CatalogDesk
+from streams.errors import LedgerError
+from streams.id_registry import IdRegistry
+from streams.outputs import (
+    Output,
+    Source,
+    dead_letter,
+    posted_outputs,
+    rejected_output,
+    result_record,
+)
+from streams.partition_task import PartitionTask
+from streams.topics import Topics
+
+log = logging.getLogger(__name__)
+
+# A decision that names a missing catalog entity is retried once after reading the catalog
+# to its end: the entity may have been created just before the command was sent.
+_CATALOG_MISSES = {RejectionCode.ACCOUNT_NOT_FOUND, RejectionCode.TRAN_CODE_NOT_FOUND,
+                   RejectionCode.TRAN_CODE_VERSION_NOT_FOUND, RejectionCode.JOURNAL_NOT_FOUND}
+# What a produced record costs beyond its key and value: record and batch headers.
+RECORD_OVERHEAD_BYTES = 256
+
+
+@dataclass
+class BatchMarks:
+    """What routing the batch's records left for the loop to do after the commit."""
+
+    # Commands partitions stopped at (transaction id, offset): the registry must answer.
+    blocked: dict[int, tuple[UUID, int]] = field(default_factory=dict)
+
+
+class Router:
+    """Routes each record of a batch to its handler and contains what goes wrong."""
+
+    def __init__(self, topics: Topics, tasks: dict[int, PartitionTask],
+                 catalog: CatalogReader, desk: CatalogDesk, registry: IdRegistry,
+                 record_bytes_max: dict[str, int]) -> None:
+        self.topics = topics
+        self.tasks = tasks
+        self.catalog = catalog
+        self.desk = desk
+        self.registry = registry
+        self.record_bytes_max = record_bytes_max
+        self.counts: Counter[str] = Counter()
+        self._handlers: dict[str, Callable[[Message, Source, datetime, BatchMarks],
+                                           list[Output]]] = {
+            topics.commands: self._command, topics.legs: self._leg,
+            topics.catalog_commands: self._catalog_command, topics.id_claims: self._id_claim,
+        }
+
+    def route(self, message: Message, now: datetime, marks: BatchMarks) -> list[Output]:
+        """The outputs of one record: its handler's, or the answer to its failure."""
+        source = Source(message.topic() or "", message.partition() or 0,
+                        message.offset() or 0)
+        savepoint = self._savepoint()
+        try:
+            outputs = self._handlers[source.topic](message, source, now, marks)
+            oversized = self._oversized(outputs)
+            if oversized is None:
+                return outputs
+            self._rollback(savepoint)
+            return self._refusal(message, source, now, RejectionCode.RECORD_TOO_LARGE,
+                                 oversized)
+        except (LedgerError, KafkaException):
+            raise
+        except Exception as exc:  # hostile input the rules missed, or a defect
+            self._rollback(savepoint)
+            log.exception("%s[%d]@%d: contained %s", source.topic, source.partition,
+                          source.offset, type(exc).__name__)
+            return self._refusal(message, source, now, RejectionCode.PROCESSING_FAILED,
+                                 f"the ledger failed on this record ({type(exc).__name__}: "
+                                 f"{exc}); it was not applied")
+
+    # Containment -----------------------------------------------------------------------
+
+    def _savepoint(self) -> tuple[dict[int, int], int]:
+        return ({p: task.savepoint() for p, task in self.tasks.items()},
+                self.desk.savepoint())
+
+    def _rollback(self, savepoint: tuple[dict[int, int], int]) -> None:
+        marks, desk_mark = savepoint
+        for partition, mark in marks.items():
+            self.tasks[partition].rollback(mark)
+        self.desk.rollback(desk_mark)
+
+    def _oversized(self, outputs: list[Output]) -> str | None:
+        for output in outputs:
+            size = len(output.key) + len(output.value) + RECORD_OVERHEAD_BYTES
+            limit = self.record_bytes_max[output.topic]
+            if size > limit:
+                return (f"a {output.topic} record of {size} bytes would be written, more than "
+                        f"the {limit} the topic accepts (max.message.bytes)")
+        return None
+
+    def _refusal(self, message: Message, source: Source, now: datetime, code: RejectionCode,
+                 text: str) -> list[Output]:
+        """The one answer to a record that could not be applied."""
+        self.counts[code.value] += 1
+        answer = None
+        if source.topic in (self.topics.commands, self.topics.catalog_commands):
+            answer = self._rejection(message, source, now, code, text)
+        if answer is None:
+            answer = dead_letter(self.topics, source, message.key(), message.value(), text, now,
+                                 code)
+        if self._oversized([answer]) is not None:
+            # The raw bytes themselves are too large to quote: keep where they are.
+            answer = dead_letter(self.topics, source, message.key(), None,
+                                 f"{text} (the value is not copied: see the source record)",
+                                 now, code)
+        return [answer]
+
+    def _rejection(self, message: Message, source: Source, now: datetime,
+                   code: RejectionCode, text: str) -> Output | None:
+        schema = "command" if source.topic == self.topics.commands else "catalog_command"
+        try:
+            record = codec().decode(schema, message.value())
+        except DecodeError:
+            return None
+        transaction_id = _uuid(record.get("transaction_id"))
+        rejection = Rejection(code=code, message=text)
+        output = rejected_output(self.topics, source.partition, record["command_id"],
+                                 Rejected.of(transaction_id, rejection), source, now)
+        if source.topic == self.topics.catalog_commands:
+            result = result_record(record["command_id"], "REJECTED", source, now,
+                                   rejection=rejection)
+            output = Output(self.topics.results, output.partition, output.key, result)
+        return output
+
+    # Handlers --------------------------------------------------------------------------
+
+    def _command(self, message: Message, source: Source, now: datetime,
+                 marks: BatchMarks) -> list[Output]:
+        task = self.tasks[source.partition]
+        try:
+            record = codec().decode("command", message.value())
+        except DecodeError as exc:
+            return [dead_letter(self.topics, source, message.key(), message.value(), str(exc),
+                                now)]
+        command_id = record["command_id"]
+        command = _parsed(record)
+        if isinstance(command, Rejected):
+            return [rejected_output(self.topics, source.partition, command_id, command,
+                                    source, now)]
+        blocked = marks.blocked.get(source.partition)
+        if blocked is not None:
+            # A later command of a stopped partition: ask ahead, decide after the answer.
+            return self._ask_ahead(task, command, command_id)
+        outputs: list[Output] = []
+        if task.posted(command.transaction_id) is None:
+            claim = self.registry.claim(command.transaction_id, task.partition, command_id,
+                                        now)
+            if claim.holder is None:
+                marks.blocked[source.partition] = (command.transaction_id, source.offset)
+                return self.registry.ask(command.transaction_id, task.partition, command_id)
+            if claim.holder != task.partition:
+                return [rejected_output(self.topics, source.partition, command_id,
+                                        _held_elsewhere(command.transaction_id, claim.holder),
+                                        source, now)]
+            outputs.extend(claim.outputs)
+        self.registry.decided(command.transaction_id)
+        decision = apply(task, command, now)
+        if isinstance(decision, Rejected) and decision.code in _CATALOG_MISSES:
+            self.catalog.catch_up()
+            decision = apply(task, command, now)
+        if isinstance(decision, Posted):
+            outputs.extend(posted_outputs(self.topics, task, command_id, decision, source, now))
+            return outputs
+        outputs.append(rejected_output(self.topics, source.partition, command_id, decision,
+                                       source, now))
+        return outputs
+
+    def _ask_ahead(self, task: PartitionTask, command: Command,
+                   command_id: str) -> list[Output]:
+        transaction_id = command.transaction_id
+        if task.posted(transaction_id) is not None or \
+                self.registry.registry_partition(transaction_id) in self.tasks or \
+                self.registry.answered(transaction_id):
+            return []
+        return self.registry.ask(transaction_id, task.partition, command_id)
+
+    def _leg(self, message: Message, source: Source, now: datetime,
+             marks: BatchMarks) -> list[Output]:
+        task = self.tasks[source.partition]
+        try:
+            entry = mapping.entry_from(codec().decode("entry", message.value()))
+        except DecodeError as exc:
+            return self._quarantine(message, source, now, RejectionCode.RECORD_NOT_DECODABLE,
+                                    str(exc))
+        except ValueError as exc:
+            return self._quarantine(message, source, now, RejectionCode.RECORD_NOT_VALID,
+                                    f"not an entry: {exc}")
+        if not task.owns(entry.account_id):
+            return self._quarantine(message, source, now, RejectionCode.LEG_ACCOUNT_NOT_OWNED,
+                                    f"the leg names account {entry.account_id}, which partition "
+                                    f"{source.partition} does not own")
+        if task.account(entry.account_id) is None:
+            self.catalog.catch_up()
+            if task.account(entry.account_id) is None:
+                return self._quarantine(message, source, now,
+                                        RejectionCode.LEG_ACCOUNT_NOT_FOUND,
+                                        f"the leg names account {entry.account_id}, which the "
+                                        "catalog does not hold")
+        outputs = []
+        for balance in apply_remote_entries(task, [entry]):
+            key, value = task.stage_balance(balance)
+            outputs.append(Output(self.topics.balances, source.partition, key, value, True))
+        return outputs
+
+    def _catalog_command(self, message: Message, source: Source, now: datetime,
+                         marks: BatchMarks) -> list[Output]:
+        return self.desk.handle(message, source, now)
+
+    def _id_claim(self, message: Message, source: Source, now: datetime,
+                  marks: BatchMarks) -> list[Output]:
+        try:
+            record = codec().decode("id_claim", message.value())
+        except DecodeError as exc:
+            return self._quarantine(message, source, now, RejectionCode.RECORD_NOT_DECODABLE,
+                                    str(exc))
+        problem = _claim_problem(record, self.topics.partitions)
+        if problem is not None:
+            return self._quarantine(message, source, now, RejectionCode.RECORD_NOT_VALID,
+                                    problem)
+        return self.registry.handle(record, source.partition, now)
+
+    def _quarantine(self, message: Message, source: Source, now: datetime,
+                    code: RejectionCode, error: str) -> list[Output]:
+        self.counts[code.value] += 1
+        log.warning("%s[%d]@%d quarantined (%s): %s", source.topic, source.partition,
+                    source.offset, code.value, error)
+        return [dead_letter(self.topics, source, message.key(), message.value(), error, now,
+                            code)]
+
+
+def _parsed(record: dict[str, Any]) -> Command | Rejected:
+    try:
+        payload = mapping.command_payload(record)
+    except mapping.JsonTooDeepError as exc:
+        return Rejected.trusted(transaction_id=_uuid(record.get("transaction_id")),
+                                code=RejectionCode.JSON_TOO_DEEP, message=f"params: {exc}",
+                                field="params", value=None)
+    return parse_command(payload)
+
+
+def _claim_problem(record: dict[str, Any], partitions: int) -> str | None:
+    if _uuid(record["transaction_id"]) is None:
+        return f"transaction_id {record['transaction_id']!r} is not a UUID"
+    for name in ("claimant", "holder"):
+        value = record[name]
+        if value is not None and not 0 <= value < partitions:
+            return f"{name} {value} is not a partition of the {partitions}"
+    return None
+
+
+def _held_elsewhere(transaction_id: UUID, holder: int) -> Rejected:
+    return Rejected.trusted(
+        transaction_id=transaction_id, code=RejectionCode.TRANSACTION_ID_DUPLICATE,
+        message=f"transactionId {transaction_id} was already used by another command "
+                f"(decided on partition {holder}); a transaction id posts at most once",
+        field="transactionId", value=str(transaction_id))
+
+
+def _uuid(text: object) -> UUID | None:
+    try:
+        return UUID(str(text)) if text is not None else None
+    except ValueError:
+        return None
