@@ -31,7 +31,7 @@ __all__ = [
     "CODE_LENGTH_MAX",
     "DESCRIPTION_LENGTH_MAX",
     "JSON_DEPTH_MAX",
-    "JSON_TEXT_BYTES_MAX",
+    "JSON_SIZE_MAX",
     "NAME_LENGTH_MAX",
     "TEXT_LENGTH_MAX",
     "Problem",
@@ -53,8 +53,9 @@ DESCRIPTION_LENGTH_MAX = 1024
 TEXT_LENGTH_MAX = 4096
 # Nesting of JSON objects and arrays (metadata, params, catalog bodies, request bodies).
 JSON_DEPTH_MAX = 32
-# The encoded size of one JSON document inside a record (metadata, params, a catalog body).
-JSON_TEXT_BYTES_MAX = 64 * 1024
+# The size of one JSON value inside a record (metadata, params): its strings' characters,
+# plus a few bytes for every other value.
+JSON_SIZE_MAX = 64 * 1024
 # CEL sources: their length, how deeply brackets nest, and how many tokens they hold. The
 # parsers of both engines recurse per nesting level and per binary operator.
 CEL_SOURCE_LENGTH_MAX = 4096
@@ -62,6 +63,9 @@ CEL_NESTING_MAX = 16
 CEL_TOKENS_MAX = 200
 # What a rejection may echo of an offending value.
 SHOWN_LENGTH_MAX = 200
+
+# What a JSON value other than a string counts towards JSON_SIZE_MAX.
+_SCALAR_SIZE = 8
 
 # Bidirectional controls: embeddings, overrides and isolates, and the implicit marks.
 _BIDI_CONTROLS = frozenset(
@@ -124,16 +128,20 @@ def shown(value: object, length_max: int = SHOWN_LENGTH_MAX) -> str:
 
 def json_value_problem(value: object, depth_max: int = JSON_DEPTH_MAX,
                        text_length_max: int = TEXT_LENGTH_MAX) -> Problem | None:
-    """Decoded JSON (metadata, a params object) must nest at most ``depth_max`` levels, and
-    every key and string in it must be acceptable text."""
+    """Decoded JSON (metadata, a params object) must nest at most ``depth_max`` levels, be
+    at most ``JSON_SIZE_MAX`` in size, and hold only acceptable text in its keys and strings."""
     pending: list[tuple[object, int]] = [(value, 1)]
+    size = 0
     while pending:
         item, depth = pending.pop()
         if isinstance(item, str):
             problem = text_problem(item, text_length_max)
             if problem is not None:
                 return problem
-            continue
+        size += len(item) if isinstance(item, str) else _SCALAR_SIZE
+        if size > JSON_SIZE_MAX:
+            return Problem(RejectionCode.JSON_TOO_LARGE,
+                           f"more than the {JSON_SIZE_MAX} bytes a JSON value may hold")
         if not isinstance(item, Mapping | list | tuple):
             continue
         if depth > depth_max:

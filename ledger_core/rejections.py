@@ -30,6 +30,7 @@ class RejectionCode(StrEnum):
     TEXT_HAS_CONTROL_CHARACTERS = "text_has_control_characters"
     TEXT_TOO_LONG = "text_too_long"
     JSON_TOO_DEEP = "json_too_deep"
+    JSON_TOO_LARGE = "json_too_large"
     # A re-sent command gets this answer whatever changed since: ids are idempotency keys.
     TRANSACTION_ID_DUPLICATE = "transaction_id_duplicate"
     TRAN_CODE_NOT_FOUND = "tran_code_not_found"

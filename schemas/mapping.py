@@ -14,7 +14,6 @@ from uuid import UUID
 
 from ledger_core import (
     Account,
-    AccountConfig,
     Balance,
     Direction,
     Entry,
@@ -23,7 +22,6 @@ from ledger_core import (
     LayerBalance,
     PostedTransaction,
     PostTransaction,
-    Status,
     TranCode,
     Transaction,
     VelocityLimit,
@@ -185,16 +183,14 @@ def account_record(account: Account) -> dict[str, Any]:
 
 
 def account_from(record: dict[str, Any]) -> Account:
-    """The Account of an ``account`` record (written by the catalog desk, so trusted)."""
-    return Account.model_construct(
-        account_id=UUID(record["account_id"]), code=record["code"], name=record["name"],
-        description=record["description"],
-        normal_balance_type=Direction(record["normal_balance_type"]),
-        status=Status(record["status"]), metadata=load_json(record["metadata_json"]),
-        external_id=record["external_id"],
-        config=AccountConfig.model_construct(
-            enable_concurrent_posting=record["enable_concurrent_posting"]),
-    )
+    """The Account of an ``account`` record, validated: a catalog record may be forged."""
+    return Account.model_validate({
+        "account_id": record["account_id"], "code": record["code"], "name": record["name"],
+        "description": record["description"],
+        "normal_balance_type": record["normal_balance_type"], "status": record["status"],
+        "metadata": load_json(record["metadata_json"]), "external_id": record["external_id"],
+        "config": {"enable_concurrent_posting": record["enable_concurrent_posting"]},
+    })
 
 
 def tran_code_record(tran_code: TranCode) -> dict[str, Any]:

@@ -200,6 +200,15 @@ def test_json_too_deep() -> None:
     assert "32" in decision.message
 
 
+def test_json_too_large() -> None:
+    """Params larger than JSON_SIZE_MAX in all are refused, however their strings split up."""
+    many = {f"k{i}": "v" * 4000 for i in range(20)}
+    decision = parse_command(_copying("memo", **many))
+    assert isinstance(decision, Rejected)
+    assert decision.code is RejectionCode.JSON_TOO_LARGE
+    assert "65536" in decision.message
+
+
 def test_parse_command_reads_twisp_shaped_posting() -> None:
     """A well-formed camelCase posting decodes into a PostTransaction."""
     command = parse_command({**tutorial.DEPOSIT.model_dump(by_alias=True, mode="json")})
