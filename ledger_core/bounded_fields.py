@@ -36,7 +36,8 @@ _BOUND_CODES = {code.value: code for code in (
 
 def _refuse(problem: Problem | None) -> None:
     if problem is not None:
-        raise PydanticCustomError(problem.code.value, "{reason}", {"reason": problem.reason})
+        reason = problem.reason if problem.path is None else f"{problem.path}: {problem.reason}"
+        raise PydanticCustomError(problem.code.value, "{reason}", {"reason": reason})
 
 
 def _code(value: str) -> str:

@@ -21,13 +21,13 @@ from ledger_core.decisions import Rejected
 from ledger_core.expansion import compile_tran_code
 from ledger_core.expression_cost import COMPREHENSION_DEPTH_MAX, comprehension_depth
 from ledger_core.expressions import FailingExpression
-from ledger_core.input_bounds import shown
+from ledger_core.input_bounds import JSON_SIZE_MAX, json_value_problem, shown
 from ledger_core.journals import DEFAULT_JOURNAL, Journal
 from ledger_core.limits import VelocityLimit
 from ledger_core.rejections import Rejection, RejectionCode
 from ledger_core.tran_codes import TranCode
 
-__all__ = ["Catalog", "CatalogEntity", "CatalogKind", "decide_catalog"]
+__all__ = ["Catalog", "CatalogEntity", "CatalogKind", "catalog_input_refusal", "decide_catalog"]
 
 CatalogEntity = Journal | Account | TranCode | VelocityLimit
 
@@ -106,27 +106,66 @@ def decide_catalog(
 
     ``body`` is the Twisp-shaped input document (camelCase or snake_case keys).
     """
+    created = _validated(kind, body)
+    if isinstance(created, Rejected):
+        return created
     try:
-        if kind is CatalogKind.CREATE_JOURNAL:
-            return _create_journal(catalog, Journal.model_validate(body))
-        if kind is CatalogKind.CREATE_ACCOUNT:
-            return _create_account(catalog, Account.model_validate(body))
+        if isinstance(created, Journal):
+            return _create_journal(catalog, created)
+        if isinstance(created, Account):
+            return _create_account(catalog, created)
+        if isinstance(created, TranCode):
+            return _create_tran_code(catalog, created)
+        if isinstance(created, VelocityLimit):
+            return _create_limit(catalog, created)
         if kind is CatalogKind.UPDATE_ACCOUNT:
             return _update_account(catalog, body)
-        if kind is CatalogKind.CREATE_TRAN_CODE:
-            return _create_tran_code(catalog, TranCode.model_validate({**body, "version": 1}))
-        if kind is CatalogKind.UPDATE_TRAN_CODE:
-            return _update_tran_code(catalog, body)
-        return _create_limit(catalog, VelocityLimit.model_validate(body))
+        return _update_tran_code(catalog, body)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        return _reject(
-            bound_code(first) or RejectionCode.CATALOG_COMMAND_INVALID,
-            f"{kind.value} input is invalid: {field}: {first['msg']}",
-            field,
-            first.get("input"),
-        )
+        return _invalid(kind, error)
+
+
+def catalog_input_refusal(kind: CatalogKind, body: Mapping[str, Any]) -> Rejected | None:
+    """What ``decide_catalog`` refuses in ``body`` before it reads the catalog: a body past
+    the input bounds, and a create that does not validate. Clients check it before sending."""
+    created = _validated(kind, body)
+    return created if isinstance(created, Rejected) else None
+
+
+_CREATED: dict[CatalogKind, type[CatalogEntity]] = {
+    CatalogKind.CREATE_JOURNAL: Journal, CatalogKind.CREATE_ACCOUNT: Account,
+    CatalogKind.CREATE_TRAN_CODE: TranCode, CatalogKind.CREATE_LIMIT: VelocityLimit,
+}
+
+
+def _validated(kind: CatalogKind, body: Mapping[str, Any]) -> CatalogEntity | Rejected | None:
+    """The entity a create names (None for an update), or why the body is refused.
+
+    The body as a whole is bounded in depth and size; each field's length is its own model's
+    rule, which names it more precisely (a CEL source is ``cel_expression_too_complex``)."""
+    problem = json_value_problem(body, text_length_max=JSON_SIZE_MAX)
+    if problem is not None:
+        return _reject(problem.code, f"{kind.value} input is invalid: {problem.path}: "
+                       f"{problem.reason}", problem.path, None)
+    model = _CREATED.get(kind)
+    if model is None:
+        return None
+    fields = {**body, "version": 1} if kind is CatalogKind.CREATE_TRAN_CODE else body
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        return _invalid(kind, error)
+
+
+def _invalid(kind: CatalogKind, error: ValidationError) -> Rejected:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    return _reject(
+        bound_code(first) or RejectionCode.CATALOG_COMMAND_INVALID,
+        f"{kind.value} input is invalid: {field}: {first['msg']}",
+        field,
+        first.get("input"),
+    )
 
 
 def _create_journal(catalog: Catalog, journal: Journal) -> CatalogEntity | Rejected:

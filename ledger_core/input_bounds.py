@@ -74,10 +74,12 @@ _BIDI_CONTROLS = frozenset(
 
 
 class Problem(NamedTuple):
-    """Why a value is refused: the rule's code and a reason naming the limit."""
+    """Why a value is refused: the rule's code, a reason naming the limit, and where in a
+    JSON value the offending member is."""
 
     code: RejectionCode
     reason: str
+    path: str | None = None
 
 
 def text_problem(value: str, length_max: int = TEXT_LENGTH_MAX) -> Problem | None:
@@ -129,15 +131,16 @@ def shown(value: object, length_max: int = SHOWN_LENGTH_MAX) -> str:
 def json_value_problem(value: object, depth_max: int = JSON_DEPTH_MAX,
                        text_length_max: int = TEXT_LENGTH_MAX) -> Problem | None:
     """Decoded JSON (metadata, a params object) must nest at most ``depth_max`` levels, be
-    at most ``JSON_SIZE_MAX`` in size, and hold only acceptable text in its keys and strings."""
-    pending: list[tuple[object, int]] = [(value, 1)]
+    at most ``JSON_SIZE_MAX`` in size, and hold only acceptable text in its keys and strings.
+    The problem's ``path`` names the offending member (``metadata.notes[2]``)."""
+    pending: list[tuple[object, int, str]] = [(value, 1, "")]
     size = 0
     while pending:
-        item, depth = pending.pop()
+        item, depth, path = pending.pop()
         if isinstance(item, str):
             problem = text_problem(item, text_length_max)
             if problem is not None:
-                return problem
+                return problem._replace(path=path or None)
         size += len(item) if isinstance(item, str) else _SCALAR_SIZE
         if size > JSON_SIZE_MAX:
             return Problem(RejectionCode.JSON_TOO_LARGE,
@@ -146,13 +149,16 @@ def json_value_problem(value: object, depth_max: int = JSON_DEPTH_MAX,
             continue
         if depth > depth_max:
             return Problem(RejectionCode.JSON_TOO_DEEP,
-                           f"objects and arrays nest more than {depth_max} levels")
+                           f"objects and arrays nest more than {depth_max} levels",
+                           path or None)
         if isinstance(item, Mapping):
             for key, child in item.items():
-                pending.append((key, depth + 1))
-                pending.append((child, depth + 1))
+                member = f"{path}.{key}" if path else str(key)
+                pending.append((key, depth + 1, member))
+                pending.append((child, depth + 1, member))
         else:
-            pending.extend((child, depth + 1) for child in item)
+            pending.extend((child, depth + 1, f"{path}[{index}]")
+                           for index, child in enumerate(item))
     return None
 
 

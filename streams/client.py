@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from ledger_core import (
     Account,
@@ -25,14 +25,18 @@ from ledger_core import (
     Journal,
     PostedTransaction,
     PostTransaction,
+    Rejected,
+    Rejection,
+    RejectionCode,
     TranCode,
     VelocityLimit,
     VoidTransaction,
+    parse_command,
 )
-from ledger_core.catalog import CatalogEntity, CatalogKind
+from ledger_core.catalog import CatalogEntity, CatalogKind, catalog_input_refusal
 from schemas import mapping
 from schemas.codec import codec
-from streams.errors import CommandTimeoutError, LedgerError
+from streams.errors import CommandRefusedError, CommandTimeoutError, LedgerError
 from streams.offsets import end_offset
 from streams.outputs import command_key
 from streams.partition_task import balance_key
@@ -148,9 +152,11 @@ class LedgerClient:
 
         ``command_id`` (default: a new UUID) lets a caller wait for the result before sending.
         """
-        command = PostTransaction(transaction_id=transaction_id, tran_code=tran_code,
-                                  tran_code_version=version, params=dict(params),
-                                  override_enforcement=override)
+        command = parse_command({"transaction_id": transaction_id, "tran_code": tran_code,
+                                 "tran_code_version": version, "params": dict(params),
+                                 "override_enforcement": override})
+        if isinstance(command, Rejected):
+            raise CommandRefusedError(command.rejection)
         return self._send_command(command, owner, command_id)
 
     def send_void(self, void_of: UUID, owner: UUID, transaction_id: UUID | None = None,
@@ -175,6 +181,9 @@ class LedgerClient:
     def send_catalog(self, kind: CatalogKind, body: Mapping[str, Any],
                      command_id: str | None = None) -> str:
         """Send a catalog command; return its command id."""
+        refusal = catalog_input_refusal(kind, body)
+        if refusal is not None:
+            raise CommandRefusedError(refusal.rejection)
         command_id = command_id or str(uuid.uuid4())
         record = {"command_id": command_id, "kind": kind.value,
                   "body_json": mapping.dump_json(dict(body)), "sent_at": datetime.now(UTC)}
@@ -194,6 +203,13 @@ class LedgerClient:
                 return
             except BufferError:
                 self._producer.poll(0.05)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise
+                raise CommandRefusedError(Rejection(
+                    code=RejectionCode.RECORD_TOO_LARGE,
+                    message=f"the {topic} record is {len(value)} bytes, more than Kafka "
+                            "accepts")) from exc
 
     def flush(self, timeout_s: float = 30.0) -> None:
         """Wait until every sent command is acknowledged by Kafka."""

@@ -9,8 +9,11 @@ the Kafka wrappers never see them.
      ├── LocalKafkaError      the local broker tooling could not do what was asked
      ├── TopicLayoutError     an existing topic has the wrong partition count or policy
      ├── StateError           the local state is corrupt or does not match Kafka
-     └── CommandTimeoutError       a result did not arrive in time (the command is not lost)
+     ├── CommandTimeoutError       a result did not arrive in time (the command is not lost)
+     └── CommandRefusedError       the client would not send a command the ledger would refuse
 """
+
+from ledger_core import Rejection
 
 
 class LedgerError(Exception):
@@ -31,3 +34,12 @@ class StateError(LedgerError):
 
 class CommandTimeoutError(LedgerError):
     """A command's result did not arrive in time; re-sending the same id is safe."""
+
+
+class CommandRefusedError(LedgerError):
+    """The client refused to send a command that breaks the input bounds or does not
+    validate: the processor would reject it with the same rule, so it is not sent."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(f"{rejection.code.value}: {rejection.message}")
+        self.rejection = rejection

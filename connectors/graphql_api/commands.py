@@ -19,6 +19,7 @@ from connectors.graphql_api.results import ResultWaiter
 from ledger_core import Enforcement
 from ledger_core.catalog import CatalogKind
 from streams.client import LedgerClient, Result
+from streams.errors import CommandRefusedError
 
 __all__ = ["CommandGateway"]
 
@@ -48,6 +49,10 @@ class CommandGateway:
     async def _settle(self, send: Callable[[], str]) -> Result:
         try:
             command_id = send()
+        except CommandRefusedError as refused:
+            rejection = refused.rejection
+            raise RejectionError(rejection.code.value, rejection.message, rejection.field,
+                                 rejection.value) from None
         except KafkaException as exc:
             raise KafkaUnavailableError(f"the command could not be sent to Kafka: {exc}") from exc
         result = await self.results.wait(command_id, self.timeout_s)
