@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bench.broker import BENCH_HOME, REPO, create_topics, delete_topics, fresh_prefix
+from bench.checkouts import checkout
 from bench.workload import JsonPostings, LedgerPostings, Posting, catalog, customers
 from ledger_cli.processor_process import ProcessorProcess
 from ledger_core import Account, Journal, TranCode
@@ -76,14 +77,16 @@ class LedgerSystem(System):
 
     def __init__(self, bootstrap: str, partitions: int = 6, processes: int = 1,
                  batch_max: int = 500, batch_timeout_ms: int = 10, accounts: int = 1000,
-                 house_share: float = 1.0) -> None:
+                 house_share: float = 1.0, commit: str | None = None) -> None:
         self.bootstrap = bootstrap
+        # The processor of another commit, checked out beside this one, when given.
+        self.source = None if commit is None else checkout(commit)
         self.partitions = partitions
         self.processes = processes
         self.batch = ("--batch-max", str(batch_max), "--batch-timeout-ms", str(batch_timeout_ms))
         self.accounts = customers(accounts)
         self.house_share = house_share
-        self.name = "ledger"
+        self.name = "ledger" if commit is None else f"ledger@{commit}"
         self.processors: list[ProcessorProcess] = []
         self._encoder: LedgerPostings | None = None
 
@@ -110,7 +113,7 @@ class LedgerSystem(System):
         instance = f"p{len(self.processors) + 1}"
         process = ProcessorProcess(self.bootstrap, self.prefix, instance,
                                    self.home / f"state-{instance}", self.home / f"{instance}.log",
-                                   self.partitions, self.batch)
+                                   self.partitions, self.batch, self.source)
         self.processors.append(process.start(wait))
         return process
 

@@ -5,7 +5,9 @@ Systems, on the same broker, with the same partitions, batch size and batch time
 * ``ledger``: the ledger processor (one process) posting the tutorial's ACH_CREDIT;
 * ``passthrough``: a plain exactly-once consume -> produce copy (the ceiling);
 * ``passthrough x7``: the same, writing 7 records per input as a posting does (informative);
-* ``faust`` and ``quixstreams``: the same balance fold written on each framework.
+* ``faust`` and ``quixstreams``: the same balance fold written on each framework;
+* ``ledger@<commit>``: the processor of an earlier commit (``--commits``), checked out
+  beside the working tree, so a change is measured against its starting point in one run.
 
 Each run starts every system on fresh topics, warms it up, sends a backlog of postings as
 fast as the producer takes them and times first send -> last output visible to a
@@ -30,13 +32,19 @@ def factories(bootstrap: str, args: argparse.Namespace) -> dict[str, Callable[[]
     """How to build each system with the run's settings."""
     common = {"partitions": args.partitions, "batch_max": args.batch_max,
               "batch_timeout_ms": args.batch_timeout_ms, "accounts": args.accounts}
+    earlier = {f"ledger@{commit}": _at(bootstrap, commit, common) for commit in args.commits}
     return {
+        **earlier,
         "ledger": lambda: LedgerSystem(bootstrap, **common),
         "passthrough": lambda: AppSystem(bootstrap, "passthrough", **common),
         "passthrough x7": lambda: AppSystem(bootstrap, "passthrough", fanout=7, **common),
         "faust": lambda: AppSystem(bootstrap, "faust", **common),
         "quixstreams": lambda: AppSystem(bootstrap, "quixstreams", **common),
     }
+
+
+def _at(bootstrap: str, commit: str, common: dict[str, int]) -> Callable[[], System]:
+    return lambda: LedgerSystem(bootstrap, commit=commit, **common)
 
 
 def postings_for(name: str, args: argparse.Namespace) -> int:
@@ -105,12 +113,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-timeout-ms", type=int, default=10)
     p.add_argument("--accounts", type=int, default=1000)
     p.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    p.add_argument("--commits", nargs="*", default=[],
+                   help="earlier commits whose processor runs beside the working tree's")
     return p
 
 
 def main(argv: list[str] | None = None) -> str:
     """Run, print and save."""
     args = parser().parse_args(argv)
+    args.systems = [*args.systems, *(f"ledger@{commit}" for commit in args.commits)]
     stop_on_sigterm()
     rates = run(args)
     text = report(args, rates)

@@ -20,7 +20,8 @@ class ProcessorProcess:
     """One processor child process and its log."""
 
     def __init__(self, bootstrap: str, topic_prefix: str, instance_id: str, state_dir: Path,
-                 log_file: Path, partitions: int = 6, extra_args: tuple[str, ...] = ()) -> None:
+                 log_file: Path, partitions: int = 6, extra_args: tuple[str, ...] = (),
+                 source: Path | None = None) -> None:
         self.bootstrap = bootstrap
         self.topic_prefix = topic_prefix
         self.instance_id = instance_id
@@ -28,6 +29,9 @@ class ProcessorProcess:
         self.log_file = log_file
         self.partitions = partitions
         self.extra_args = extra_args
+        # Another checkout of the project to run instead of this one (benchmarks compare
+        # commits side by side).
+        self.source = source
         self.pid: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -42,11 +46,17 @@ class ProcessorProcess:
                  "--instance-id", self.instance_id, "--state-dir", str(self.state_dir),
                  "--partitions", str(self.partitions), *self.extra_args],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                start_new_session=True, cwd=self.source, env=self._environment())
         self.pid = self._process.pid
         if wait:
             self.wait_assigned()
         return self
+
+    def _environment(self) -> dict[str, str]:
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.source is not None:
+            environment["PYTHONPATH"] = str(self.source)
+        return environment
 
     def wait_assigned(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         """Block until the process logs a partition assignment; fail if it exits first."""

@@ -103,6 +103,7 @@ class Processor:
         self._committed: dict[tuple[str, int], int] = {}
         self._cluster_id = ""
         self._quarantined: list[Quarantined] = []
+        self._reported: dict[str, int] = {}
         self.catalog: CatalogReader | None = None
         self.desk: CatalogDesk | None = None
         self.router: Router | None = None
@@ -284,6 +285,7 @@ class Processor:
         self._committed.update(positions)
         self._write_state()
         self._stop_blocked()
+        self._report_counts()
 
     def _commit(self) -> None:
         assert self.producer is not None
@@ -335,6 +337,15 @@ class Processor:
             self.consumer.pause([stopped])
             self.registry.wait(partition, transaction_id, offset)
 
+    def _report_counts(self) -> None:
+        """Log the records answered with a runtime code or quarantined, when they change."""
+        assert self.router is not None
+        counts = dict(self.router.counts)
+        if counts != self._reported:
+            self._reported = counts
+            log.warning("records refused or quarantined so far, by rule: %s",
+                        ", ".join(f"{code}={n}" for code, n in sorted(counts.items())))
+
     def _write_quarantined(self, now: datetime) -> None:
         """Records found outside a transaction (catalog, restore) go to dead-letters now;
         a catalog record only by the desk's owner, so one process reports it."""
@@ -344,9 +355,11 @@ class Processor:
         assert self.consumer is not None
         owns_desk = any(tp.topic == self.topics.catalog_commands
                         for tp in self.consumer.assignment())
+        assert self.router is not None
         for record in found:
             if record.source.topic == self.topics.catalog and not owns_desk:
                 continue
+            self.router.counts[record.code.value] += 1
             self._produce(dead_letter(self.topics, record.source, record.key, record.value,
                                       record.error, now, record.code))
 

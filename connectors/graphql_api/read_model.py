@@ -196,7 +196,9 @@ class ReadModel(ConsumerThread):
         key = codec().decode("transaction_key", message.key())
         partition = message.partition()
         assert partition is not None
-        self._transactions[key["transaction_id"]] = (partition, _value(message))
+        value = _value(message)
+        codec().decode("transaction", value)  # kept as bytes, but only if they can be read
+        self._transactions[key["transaction_id"]] = (partition, value)
 
     def _apply_entry(self, message: Message) -> None:
         value = _value(message)

@@ -6,9 +6,11 @@ run of the same seed.
 
 Faults, at instants drawn from the seed while the workload runs: SIGKILL of processor
 processes (each restarted with the same instance id), a restart of the single broker,
-SIGKILL and restart of one broker of a 3-node cluster, and scaling processors 1 -> 2 -> 1.
-At the end: `ledger audit` must find no violation (which includes: every command has exactly
-one result or dead letter) and the balances must equal the fault-free run's. The seed is
+SIGKILL and restart of one broker of a 3-node cluster, scaling processors 1 -> 2 -> 1, and
+poison: every class of hostile input (``tests/chaos/poison.py``), each of which must get its
+typed answer. At the end: `ledger audit` must find no violation (which includes: every
+command has exactly one result or dead letter) and the balances must equal the fault-free
+run's. The seed is
 printed first; the same seed replays the same workload and the same fault schedule.
 """
 
@@ -32,7 +34,8 @@ from streams.client import LedgerClient
 from streams.local_kafka import LocalCluster, start_cluster
 from streams.reading import read_committed
 from streams.topics import Topics
-from tests.chaos.workload import Workload, build
+from tests.chaos.poison import POISONS, Poisoner
+from tests.chaos.workload import Op, Workload, build
 
 PARTITIONS = 4
 
@@ -46,10 +49,13 @@ class Plan:
     processor_kills: int
     broker_restart: bool
     scale: bool
+    poisons: int
 
 
-FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, broker_restart=True, scale=True)
-SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, broker_restart=True, scale=True)
+FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, broker_restart=True, scale=True,
+            poisons=2 * len(POISONS))
+SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, broker_restart=True, scale=True,
+             poisons=len(POISONS))
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Outcome:
     statuses: dict[str, int]
     report: AuditReport
     faults: list[str] = field(default_factory=list)
+    poison_problems: list[str] = field(default_factory=list)
 
 
 class Run:
@@ -72,6 +79,8 @@ class Run:
         self.topics = Topics(prefix=f"chaos{uuid.uuid4().hex[:8]}", partitions=PARTITIONS)
         self.processors: dict[str, ProcessorProcess] = {}
         self.faults: list[str] = []
+        self.sent: list[tuple[Op, str]] = []
+        self.poisoner: Poisoner | None = None
 
     def processor(self, instance_id: str) -> ProcessorProcess:
         """Start (or restart) the processor ``instance_id``."""
@@ -98,15 +107,21 @@ class Run:
         done = threading.Event()
         injector = None
         if faults is not None:
+            self.poisoner = Poisoner(self, LedgerClient(self.cluster.bootstrap_servers,
+                                                        self.topics))
             injector = threading.Thread(target=faults, args=(self, done))
             injector.start()
-        sent = _send(client, self.workload, plan.rate_per_s)
+        _send(client, self, plan.rate_per_s)
         done.set()
         if injector is not None:
             injector.join()
-        results = _wait_all(client, sent, self)
+        results = _wait_all(client, [command_id for _op, command_id in self.sent], self)
         client.wait_converged(300)
         client.close()
+        poison_problems = []
+        if self.poisoner is not None:
+            poison_problems = self.poisoner.problems()
+            self.poisoner.client.close()
         for process in self.processors.values():
             process.stop()
         report = run_audit(self.cluster.bootstrap_servers, self.topics, PARTITIONS,
@@ -116,24 +131,23 @@ class Run:
             key = result.code or result.status
             statuses[key] = statuses.get(key, 0) + 1
         return Outcome(_balances(self.cluster.bootstrap_servers, self.topics), statuses,
-                       report, self.faults)
+                       report, self.faults, poison_problems)
 
 
-def _send(client: LedgerClient, workload: Workload, rate: float) -> list[str]:
-    sent = []
+def _send(client: LedgerClient, run: Run, rate: float) -> None:
     started = time.monotonic()
-    for i, op in enumerate(workload.ops):
+    for i, op in enumerate(run.workload.ops):
         if op.kind == "void":
             assert op.void_of is not None
-            sent.append(client.send_void(op.void_of, op.owner, op.transaction_id))
+            command_id = client.send_void(op.void_of, op.owner, op.transaction_id)
         else:
-            sent.append(client.send_post(op.transaction_id, op.tran_code, op.params_dict,
-                                         op.owner))
+            command_id = client.send_post(op.transaction_id, op.tran_code, op.params_dict,
+                                          op.owner)
+        run.sent.append((op, command_id))
         ahead = started + (i + 1) / rate - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
     client.flush(300)
-    return sent
 
 
 def _wait_all(client: LedgerClient, sent: list[str], run: Run) -> dict[str, Any]:
@@ -169,6 +183,13 @@ def fault_schedule(seed: int, plan: Plan, cluster_nodes: int
         events.append((rng.uniform(0.3, 0.6) * duration, "broker"))
     if plan.scale:
         events += [(0.2 * duration, "scale-up"), (0.7 * duration, "scale-down")]
+    classes: list[str] = []
+    while len(classes) < plan.poisons:
+        block = sorted(POISONS)
+        rng.shuffle(block)
+        classes += block
+    events += [(rng.uniform(0.1, 0.9) * duration, f"poison:{name}")
+               for name in classes[:plan.poisons]]
     events.sort()
 
     def inject(run: Run, done: threading.Event) -> None:
@@ -208,6 +229,9 @@ def _fault(run: Run, event: str, rng: random.Random, cluster_nodes: int) -> None
     elif event == "scale-down" and "p2" in run.processors:
         run.processors["p2"].stop()
         run.faults.append("scaled back to 1 processor")
+    elif event.startswith("poison:"):
+        assert run.poisoner is not None
+        run.faults.append(run.poisoner.inject(event.removeprefix("poison:"), rng))
 
 
 def chaos(seed: int, plan: Plan, nodes: int, home: Path, log: Callable[[str], None]
@@ -264,6 +288,7 @@ def check(faulty: Outcome, calm: Outcome) -> list[str]:
     problems = [f"audit: {v.rule} at {v.position}: {v.message}"
                 for v in faulty.report.violations]
     problems += [f"fault-free audit: {v.rule}: {v.message}" for v in calm.report.violations]
+    problems += faulty.poison_problems
     if faulty.statuses != calm.statuses:
         problems.append(f"results differ: {faulty.statuses} vs fault-free {calm.statuses}")
     if faulty.balances != calm.balances:
