@@ -43,12 +43,14 @@ from streams.id_registry import IdRegistry
 from streams.outputs import (
     Output,
     Source,
+    command_key,
     dead_letter,
     posted_outputs,
     rejected_output,
     result_record,
 )
 from streams.partition_task import PartitionTask
+from streams.partitioning import partition_for_key
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -151,20 +153,21 @@ class Router:
 
     def _rejection(self, message: Message, source: Source, now: datetime,
                    code: RejectionCode, text: str) -> Output | None:
-        schema = "command" if source.topic == self.topics.commands else "catalog_command"
+        catalog = source.topic == self.topics.catalog_commands
         try:
-            record = codec().decode(schema, message.value())
+            record = codec().decode("catalog_command" if catalog else "command",
+                                    message.value())
         except DecodeError:
             return None
-        transaction_id = _uuid(record.get("transaction_id"))
         rejection = Rejection(code=code, message=text)
-        output = rejected_output(self.topics, source.partition, record["command_id"],
-                                 Rejected.of(transaction_id, rejection), source, now)
-        if source.topic == self.topics.catalog_commands:
-            result = result_record(record["command_id"], "REJECTED", source, now,
-                                   rejection=rejection)
-            output = Output(self.topics.results, output.partition, output.key, result)
-        return output
+        if catalog:
+            key = command_key(record["command_id"])
+            return Output(self.topics.results, partition_for_key(key, self.topics.partitions),
+                          key, result_record(record["command_id"], "REJECTED", source, now,
+                                             rejection=rejection))
+        transaction_id = _uuid(record.get("transaction_id"))
+        return rejected_output(self.topics, source.partition, record["command_id"],
+                               Rejected.of(transaction_id, rejection), source, now)
 
     # Handlers --------------------------------------------------------------------------
 

@@ -194,10 +194,7 @@ def test_random_bytes_on_an_internal_topic_are_quarantined(
     hostile.next_posting_posts(f"random bytes on {topic_name}")
     if topic_name == "catalog":
         assert hostile.send_catalog(CatalogKind.CREATE_ACCOUNT, _account_body()).ok
-    deadline = time.monotonic() + 30
-    while not [d for d in hostile.dead_letters() if d["value"] == garbage]:
-        assert time.monotonic() < deadline, "no quarantine record"
-        time.sleep(0.2)
+    _quarantined(hostile, garbage)
     quarantined = [d for d in hostile.dead_letters() if d["value"] == garbage]
     assert {d["code"] for d in quarantined} == {"record_not_decodable"}
     assert quarantined[0]["topic"] == topic
@@ -225,23 +222,46 @@ def test_a_forged_leg_for_an_account_the_partition_does_not_own_is_quarantined(
     quarantined as leg_account_not_owned, and nothing moves."""
     before = hostile.client.balances(ERNIE)
     other = (ERNIE_PARTITION + 1) % PARTITIONS
-    forged = {"entry_id": str(uuid.uuid4()), "transaction_id": str(uuid.uuid4()),
-              "journal_id": str(tutorial.JOURNAL.journal_id), "account_id": str(ERNIE),
-              "sequence": 1, "units": "1000.00", "currency": "USD", "direction": "CREDIT",
-              "entry_type": "FORGED", "layer": "SETTLED", "description": None,
-              "metadata_json": None, "effective": datetime.now(UTC).date(),
-              "created": datetime.now(UTC)}
-    value = codec().encode("entry", forged)
+    value = codec().encode("entry", _entry(ERNIE, "1000.00"))
     hostile.client.send_raw(hostile.topics.legs, account_key(ERNIE), value, other)
     hostile.client.flush()
-    deadline = time.monotonic() + 30
-    while not [d for d in hostile.dead_letters() if d["value"] == value]:
-        assert time.monotonic() < deadline, "no quarantine record"
-        time.sleep(0.2)
-    letter = next(d for d in hostile.dead_letters() if d["value"] == value)
-    assert letter["code"] == "leg_account_not_owned"
+    assert _quarantined(hostile, value)["code"] == "leg_account_not_owned"
     assert hostile.client.balances(ERNIE) == before
     hostile.next_posting_posts("leg on the wrong partition", owner=ERNIE)
+
+
+def test_a_leg_the_fold_fails_on_is_contained(hostile: Hostile) -> None:
+    """A leg whose amount the exact decimal context cannot fold (1e99999 rounds) raises
+    while folding: the failure is contained to the leg, which is quarantined as
+    processing_failed with nothing staged, and the partition goes on."""
+    before = hostile.client.balances(ERNIE)
+    value = codec().encode("entry", _entry(ERNIE, "1e99999"))
+    hostile.client.send_raw(hostile.topics.legs, account_key(ERNIE), value, ERNIE_PARTITION)
+    hostile.client.flush()
+    letter = _quarantined(hostile, value)
+    assert letter["code"] == "processing_failed"
+    assert "Rounded" in letter["error"]
+    assert hostile.client.balances(ERNIE) == before
+    hostile.next_posting_posts("leg the fold fails on")
+
+
+def _entry(account: uuid.UUID, units: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {"entry_id": str(uuid.uuid4()), "transaction_id": str(uuid.uuid4()),
+            "journal_id": str(tutorial.JOURNAL.journal_id), "account_id": str(account),
+            "sequence": 1, "units": units, "currency": "USD", "direction": "CREDIT",
+            "entry_type": "FORGED", "layer": "SETTLED", "description": None,
+            "metadata_json": None, "effective": now.date(), "created": now}
+
+
+def _quarantined(hostile: Hostile, value: bytes) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        letters = [d for d in hostile.dead_letters() if d["value"] == value]
+        if letters:
+            return letters[0]
+        assert time.monotonic() < deadline, "no quarantine record"
+        time.sleep(0.2)
 
 
 def test_a_forged_catalog_record_that_is_not_a_valid_entity_is_quarantined(
@@ -260,12 +280,7 @@ def test_a_forged_catalog_record_that_is_not_a_valid_entity_is_quarantined(
     hostile.client.send_raw(hostile.topics.catalog, key, value, 0)
     hostile.client.flush()
     assert hostile.send_catalog(CatalogKind.CREATE_ACCOUNT, _account_body()).ok
-    deadline = time.monotonic() + 30
-    while not [d for d in hostile.dead_letters() if d["value"] == value]:
-        assert time.monotonic() < deadline, "no quarantine record"
-        time.sleep(0.2)
-    letter = next(d for d in hostile.dead_letters() if d["value"] == value)
-    assert letter["code"] == "record_not_valid"
+    assert _quarantined(hostile, value)["code"] == "record_not_valid"
     hostile.next_posting_posts("invalid catalog record")
 
 
