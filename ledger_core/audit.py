@@ -4,23 +4,38 @@ The shell reads the topics and feeds records here in log order; everything in th
 pure. Entries arrive as plain values rather than models because an audit replays millions of
 them. Each violation is named after the invariant it breaks and says where in the log the
 evidence is.
+
+Only processors write the internal topics, but a client that reaches the broker can write
+them too, so the audit trusts none of them on its own: limits are checked against the
+history of APPLIED catalog results (the results topic is kept forever; the catalog topic is
+compacted, so a forged record there replaces the genuine one), every catalog record must be
+the entity of its command's APPLIED result, every leg must be a copy of an entry of a
+transaction record, and a record that does not decode is reported rather than trusted.
+Records the processors quarantined (dead letters for legs and catalog records) are listed
+apart: a poisoned record that was not applied is no inconsistency of the ledger.
 """
 
 from __future__ import annotations
 
+import hashlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
+from uuid import UUID
 
 from ledger_core.enums import LAYER_RANK, Direction, Enforcement, Layer
 from ledger_core.limits import VelocityLimit
 
-__all__ = ["AuditEntry", "FoldedBalance", "LedgerAudit", "Position", "Violation"]
+__all__ = ["AuditEntry", "FoldedBalance", "LedgerAudit", "LimitHistory", "Position",
+           "Quarantined", "Violation", "leg_digest"]
 
 _ZERO = Decimal(0)
 _LAYERS = (Layer.SETTLED, Layer.PENDING, Layer.ENCUMBRANCE)
+# Before every timestamp a record carries: limits given without a history are always in force.
+_BEGINNING = -(1 << 63)
 
 
 class Position(NamedTuple):
@@ -44,8 +59,28 @@ class Violation:
     ids: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A record a processor did not apply and put on the dead-letters topic instead.
+
+    ``source`` is where the record sat (a leg, a catalog record), ``code`` the rule it broke
+    (``record_not_decodable`` unless the dead letter says otherwise), ``error`` the
+    processor's words and ``dead_letter`` the position of the dead letter itself.
+    """
+
+    source: Position
+    code: str
+    error: str
+    dead_letter: Position
+
+
 class AuditEntry(NamedTuple):
-    """The fields of an entry that the audit folds and checks (a tuple: replays are long)."""
+    """The fields of an entry that the audit folds and checks (a tuple: replays are long).
+
+    ``created`` is the entry's timestamp in microseconds since the epoch (the wall time of
+    the processor that decided it); the limits in force then are the ones it is checked
+    against.
+    """
 
     entry_id: str
     transaction_id: str
@@ -56,6 +91,17 @@ class AuditEntry(NamedTuple):
     direction: Direction
     units: Decimal
     position: Position
+    created: int = 0
+
+
+def leg_digest(entry_id: str, transaction_id: str, account_id: str, journal_id: str,
+               units: str, currency: str, direction: str, layer: str, partition: int) -> bytes:
+    """What a leg and the entry it copies must share, in 16 bytes: its id, transaction,
+    account, journal, units (as written), currency, direction, layer, and the partition it
+    is folded on (its account's owner partition)."""
+    text = "\x1f".join((entry_id, transaction_id, account_id, journal_id, units, currency,
+                        direction, layer, str(partition)))
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 @dataclass(slots=True)
@@ -73,9 +119,86 @@ class FoldedBalance:
         return cr - dr if normal is Direction.CREDIT else dr - cr
 
 
+def _checked(limit: VelocityLimit) -> bool:
+    """The audit re-checks REJECT limits without a condition (it does not evaluate CEL)."""
+    return limit.enforcement is Enforcement.REJECT and limit.condition is None
+
+
+class LimitHistory:
+    """Every version of every limit, in decision order, and which ones were in force when.
+
+    A version counts from the instant its APPLIED result was decided (``processed_at``):
+    a posting decided at a later instant (its entries' ``created``) must respect it; one
+    decided at the same instant, in the catalog desk's own batch, could not see it. Both
+    times come from the processors' wall clocks, so the check assumes they agree to within
+    the time between a catalog change and the postings it governs. Only limits the audit
+    re-checks are kept (REJECT, no condition): a version that becomes WARN or gains a
+    condition stops being checked.
+    """
+
+    def __init__(self, limits: Mapping[str, Sequence[VelocityLimit]] | None = None) -> None:
+        """``limits`` (by account id as text) are in force from the beginning of the log."""
+        self._initial = {account: list(versions) for account, versions in (limits or {}).items()}
+        self._decisions: list[tuple[int, int, VelocityLimit]] = []
+        self._built: dict[str, tuple[list[int], list[tuple[VelocityLimit, ...]]]] | None = None
+
+    def decided(self, limit: VelocityLimit, decided_at: int, order: int) -> None:
+        """One APPLIED version of a limit: decided at ``decided_at`` (µs since the epoch),
+        at place ``order`` in decision order (its catalog command's offset)."""
+        self._decisions.append((order, decided_at, limit))
+        self._built = None
+
+    def in_force(self, account_id: str, at: int) -> tuple[VelocityLimit, ...]:
+        """The re-checked limits of the account that a posting decided at ``at`` must hold."""
+        versions = self._versions().get(account_id)
+        if versions is None:
+            return ()
+        times, snapshots = versions
+        index = bisect_left(times, at) - 1
+        return snapshots[index] if index >= 0 else ()
+
+    @property
+    def accounts(self) -> frozenset[str]:
+        """The accounts with a re-checked limit at some instant."""
+        return frozenset(account for account, (_times, snapshots) in self._versions().items()
+                         if any(snapshots))
+
+    def _versions(self) -> dict[str, tuple[list[int], list[tuple[VelocityLimit, ...]]]]:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def _build(self) -> dict[str, tuple[list[int], list[tuple[VelocityLimit, ...]]]]:
+        current: dict[str, dict[UUID, VelocityLimit]] = {}
+        built: dict[str, tuple[list[int], list[tuple[VelocityLimit, ...]]]] = {}
+
+        def snapshot(account: str, at: int) -> None:
+            limits = tuple(limit for limit in current[account].values() if _checked(limit))
+            times, snapshots = built.setdefault(account, ([], []))
+            if times and times[-1] == at:
+                snapshots[-1] = limits
+            else:
+                times.append(at)
+                snapshots.append(limits)
+
+        for account, limits in self._initial.items():
+            current[account] = {limit.limit_id: limit for limit in limits}
+            snapshot(account, _BEGINNING)
+        # Decision order is the catalog desk's; a desk that took over with a clock behind
+        # its predecessor's must not make a version start before the one it replaced.
+        latest = _BEGINNING
+        for _order, decided_at, limit in sorted(self._decisions, key=lambda d: d[0]):
+            latest = max(latest, decided_at)
+            account = str(limit.account_id)
+            current.setdefault(account, {})[limit.limit_id] = limit
+            snapshot(account, latest)
+        return built
+
+
 @dataclass(slots=True)
 class _Open:
     transaction_id: str
+    limits: tuple[VelocityLimit, ...]
     before: dict[tuple[str, str, Layer], Decimal]
     position: Position
 
@@ -84,19 +207,24 @@ BalanceKey = tuple[str, str, str]
 
 
 class LedgerAudit:
-    """Folds entries in log order and collects violations of the ledger's invariants."""
+    """Folds entries in log order and collects violations of the ledger's invariants.
+
+    Feed the dead letters (``quarantine``) before the records they may name: a record at a
+    quarantined position is listed in ``quarantined`` and not checked.
+    """
 
     def __init__(self, normal_types: Mapping[str, Direction],
-                 limits: Mapping[str, Sequence[VelocityLimit]]) -> None:
-        """``normal_types`` and ``limits`` are keyed by account id (as text)."""
+                 limits: Mapping[str, Sequence[VelocityLimit]] | LimitHistory) -> None:
+        """``normal_types`` are keyed by account id (as text); ``limits`` are either the
+        limits in force for the whole log, by account id, or their history."""
         self.normal_types = normal_types
-        self.limits = {account: [limit for limit in account_limits
-                                 if limit.enforcement is Enforcement.REJECT
-                                 and limit.condition is None]
-                       for account, account_limits in limits.items()}
+        self.history = limits if isinstance(limits, LimitHistory) else LimitHistory(limits)
+        self._limited = self.history.accounts
         self.balances: dict[BalanceKey, FoldedBalance] = {}
         self._limited_keys: dict[str, list[BalanceKey]] = defaultdict(list)
         self.violations: list[Violation] = []
+        self.quarantined: list[Quarantined] = []
+        self._quarantined_at: set[Position] = set()
         self.entries_seen = 0
         self._entry_ids: dict[str, Position] = {}
         self._sums: dict[str, dict[str, Decimal]] = defaultdict(dict)
@@ -104,6 +232,40 @@ class LedgerAudit:
         self._first_entry: dict[str, Position] = {}
         self._open: dict[str, _Open] = {}
         self._warned: set[str] = set()
+        self._decided: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        self._catalog_records: list[tuple[str, str, str, Position]] = []
+        self._legs: dict[bytes, tuple[str, Position]] = {}
+
+    def spawn(self) -> LedgerAudit:
+        """An empty audit with this one's catalog, warnings and quarantines, to replay other
+        partitions in and ``absorb`` back."""
+        part = LedgerAudit(self.normal_types, self.history)
+        part._warned = set(self._warned)
+        part._quarantined_at = set(self._quarantined_at)
+        return part
+
+    # Records that are not what they claim ----------------------------------------------
+
+    def quarantine(self, record: Quarantined) -> None:
+        """A dead letter for a record that is no command (a leg, a catalog record): it was
+        not applied. Listed once per source position."""
+        if record.source in self._quarantined_at:
+            return
+        self._quarantined_at.add(record.source)
+        self.quarantined.append(record)
+
+    def is_quarantined(self, position: Position) -> bool:
+        """True when a dead letter names the record at ``position``."""
+        return position in self._quarantined_at
+
+    def undecodable(self, position: Position | None, error: str, **ids: str) -> None:
+        """A record that does not decode (or decodes to nonsense): reported, never trusted,
+        unless a processor quarantined it."""
+        if position is not None and position in self._quarantined_at:
+            return
+        where = "" if position is None else f" at {position}"
+        self._violate("record_must_decode", f"the record{where} does not decode: {error}",
+                      position, **ids)
 
     # Entries ----------------------------------------------------------------------------
 
@@ -123,13 +285,14 @@ class LedgerAudit:
         signed = entry.units if entry.direction is Direction.DEBIT else -entry.units
         sums = self._sums[entry.transaction_id]
         sums[entry.currency] = sums.get(entry.currency, _ZERO) + signed
-        if entry.account_id in self.limits:
+        limited = entry.account_id in self._limited
+        if limited:
             self._track_limits(entry)
         key = (entry.account_id, entry.journal_id, entry.currency)
         balance = self.balances.get(key)
         if balance is None:
             balance = self.balances[key] = FoldedBalance()
-            if entry.account_id in self.limits:
+            if limited:
                 self._limited_keys[entry.account_id].append(key)
         index = LAYER_RANK[entry.layer]
         if entry.direction is Direction.DEBIT:
@@ -139,28 +302,38 @@ class LedgerAudit:
         balance.version += 1
 
     def _track_limits(self, entry: AuditEntry) -> None:
-        opened = self._open.get(entry.account_id)
-        if opened is None or opened.transaction_id != entry.transaction_id:
-            if opened is not None:
-                self._close(entry.account_id, opened)
-            self._open[entry.account_id] = _Open(
-                entry.transaction_id, self._availability(entry.account_id), entry.position)
+        account_id = entry.account_id
+        opened = self._open.get(account_id)
+        if opened is not None and opened.transaction_id == entry.transaction_id:
+            return
+        if opened is not None:
+            self._close(account_id, opened)
+            del self._open[account_id]
+        if entry.transaction_id in self._warned:
+            return
+        limits = self.history.in_force(account_id, entry.created)
+        if limits:
+            self._open[account_id] = _Open(entry.transaction_id, limits,
+                                           self._availability(account_id, limits),
+                                           entry.position)
 
-    def _availability(self, account_id: str) -> dict[tuple[str, str, Layer], Decimal]:
-        normal = self.normal_types[account_id]
+    def _normal(self, account_id: str) -> Direction:
+        return self.normal_types.get(account_id, Direction.CREDIT)
+
+    def _availability(self, account_id: str, limits: tuple[VelocityLimit, ...]
+                      ) -> dict[tuple[str, str, Layer], Decimal]:
+        normal = self._normal(account_id)
         return {(journal, currency, limit.layer):
                 self.balances[(account_id, journal, currency)].available(limit.layer, normal)
                 for (_account, journal, currency) in self._limited_keys[account_id]
-                for limit in self.limits[account_id]}
+                for limit in limits}
 
     def _close(self, account_id: str, opened: _Open) -> None:
-        if opened.transaction_id in self._warned:
-            return
-        normal = self.normal_types[account_id]
+        normal = self._normal(account_id)
         for key in self._limited_keys[account_id]:
             _account, journal, currency = key
             balance = self.balances[key]
-            for limit in self.limits[account_id]:
+            for limit in opened.limits:
                 if not limit.applies_to_text(journal, currency):
                     continue
                 before = opened.before.get((journal, currency, limit.layer), _ZERO)
@@ -171,7 +344,8 @@ class LedgerAudit:
                         "limit_must_hold",
                         f"transaction {opened.transaction_id} moved available({limit.layer}) "
                         f"of account {account_id} from {before} to {after} {currency}, "
-                        f"{breach} of limit {limit.limit_id}",
+                        f"{breach} of limit {limit.limit_id} as it was when the "
+                        "transaction was decided",
                         opened.position, account_id=account_id,
                         transaction_id=opened.transaction_id, limit_id=str(limit.limit_id))
 
@@ -207,20 +381,91 @@ class LedgerAudit:
         for transaction_id, position in part._first_entry.items():
             self._first_entry.setdefault(transaction_id, position)
 
+    # The catalog ------------------------------------------------------------------------
+
+    def catalog_decided(self, command_id: str, key: str, written: str, order: int) -> None:
+        """An APPLIED result of a catalog command: the catalog record it wrote, as ``key``
+        and ``written`` (canonical text of the record's key and entity), at place ``order``
+        in decision order (the catalog command's offset)."""
+        self._decided[command_id].append((key, written, order))
+
+    def add_catalog_record(self, command_id: str, key: str, written: str,
+                           position: Position) -> None:
+        """A record of the catalog topic, in log order (``key`` and ``written`` in the same
+        canonical text as ``catalog_decided``'s)."""
+        if position not in self._quarantined_at:
+            self._catalog_records.append((command_id, key, written, position))
+
+    def _check_catalog(self) -> None:
+        latest: dict[str, tuple[int, str]] = {}
+        for command_id, key, written, position in self._catalog_records:
+            decisions = self._decided.get(command_id, [])
+            orders = [order for k, w, order in decisions if (k, w) == (key, written)]
+            if not orders:
+                why = ("is not the entity its APPLIED result carries" if decisions
+                       else "has no APPLIED result")
+                self._violate("catalog_record_must_match_its_result",
+                              f"the catalog record {key} of command {command_id} {why}",
+                              position, command_id=command_id, key=key)
+                continue
+            order = max(orders)
+            seen = latest.get(key)
+            if seen is not None and seen[0] > order:
+                self._violate("catalog_record_must_not_be_replayed",
+                              f"the catalog record {key} of command {command_id} comes after "
+                              f"the one of command {seen[1]}, which was decided later: an "
+                              "older version was written again", position,
+                              command_id=command_id, key=key)
+                continue
+            latest[key] = (order, command_id)
+
+    # Legs -------------------------------------------------------------------------------
+
+    def add_leg(self, entry_id: str, digest: bytes, position: Position) -> None:
+        """A record of the legs topic (``digest`` from ``leg_digest``). Call it for every
+        leg before ``leg_expected``."""
+        if position in self._quarantined_at:
+            return
+        first = self._legs.get(digest)
+        if first is not None:
+            self._violate("leg_must_be_unique",
+                          f"leg {entry_id} appears again (first at {first[1]}): its owner "
+                          "folds it twice", position, entry_id=entry_id)
+            return
+        self._legs[digest] = (entry_id, position)
+
+    def leg_expected(self, digest: bytes) -> None:
+        """An entry of a transaction record on an account another partition owns: the leg
+        its owner folds (``leg_digest`` with the account's owner partition)."""
+        self._legs.pop(digest, None)
+
+    def _check_legs(self) -> None:
+        for entry_id, position in self._legs.values():
+            self._violate("leg_must_match_a_posted_entry",
+                          f"leg {entry_id} is not an entry of any transaction record (same "
+                          "id, account, journal, units, currency, direction and layer, on "
+                          "its account's partition): its owner folded money nobody posted",
+                          position, entry_id=entry_id)
+        self._legs = {}
+
     # Transactions and results -------------------------------------------------------------
 
     def finish(self, transactions: Iterable[tuple[str, int, Position]],
                results: Iterable[tuple[str, str | None, str, Position]],
                inputs: Iterable[Position],
-               answered: Mapping[Position, int]) -> list[Violation]:
+               answered: Mapping[Position, int],
+               answers: Mapping[Position, Position] | None = None) -> list[Violation]:
         """Close the replay and check what needs the whole log; return every violation.
 
         ``transactions``: (transaction id, entry_count, position) of each transaction record.
         ``results``: (command id, transaction id, status, position) of each result.
         ``inputs``: the position of every command record; ``answered`` counts the results
-        and dead letters that name each input position as their source.
+        and dead letters that name each input position as their source, and ``answers``
+        gives the position of the first of them (for an answer that names no command).
         """
         self.end_of_entries()
+        self._check_catalog()
+        self._check_legs()
         for transaction_id, sums in self._sums.items():
             for currency, total in sums.items():
                 if total != 0:
@@ -230,12 +475,18 @@ class LedgerAudit:
                                   transaction_id=transaction_id, currency=currency)
         expected = self._check_transactions(transactions)
         self._check_results(results, expected)
+        commands = set()
         for position in inputs:
+            commands.add(position)
             count = answered.get(position, 0)
             if count != 1:
                 self._violate("command_must_have_one_answer",
                               f"the command at {position} has {count} results or dead letters",
                               position)
+        for source in sorted(answered.keys() - commands):
+            self._violate("answer_must_name_a_command",
+                          f"a result or dead letter answers {source}, which holds no command",
+                          (answers or {}).get(source), source=str(source))
         return self.violations
 
     def warned(self, transaction_id: str) -> None:

@@ -31,7 +31,7 @@ __all__ = ["CelSource", "Code", "Description", "JsonObject", "Name", "Text", "bo
 _BOUND_CODES = {code.value: code for code in (
     RejectionCode.TEXT_NOT_VALID_UNICODE, RejectionCode.TEXT_HAS_CONTROL_CHARACTERS,
     RejectionCode.TEXT_TOO_LONG, RejectionCode.JSON_TOO_DEEP, RejectionCode.JSON_TOO_LARGE,
-    RejectionCode.CEL_EXPRESSION_TOO_COMPLEX)}
+    RejectionCode.CEL_EXPRESSION_TOO_COMPLEX, RejectionCode.CEL_EVALUATION_FAILED)}
 
 
 def _refuse(problem: Problem | None) -> None:

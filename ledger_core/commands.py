@@ -16,7 +16,7 @@ from ledger_core.base import LedgerModel
 from ledger_core.bounded_fields import Code, JsonObject, bound_code
 from ledger_core.decisions import Rejected
 from ledger_core.enums import Enforcement
-from ledger_core.input_bounds import shown
+from ledger_core.input_bounds import JSON_SIZE_MAX, json_value_problem, shown
 from ledger_core.rejections import RejectionCode
 
 __all__ = [
@@ -70,6 +70,13 @@ def parse_command(payload: Mapping[str, Any]) -> Command | Rejected:
 
     A payload with ``voidOf`` is a void; anything else is a posting.
     """
+    bounded = json_value_problem(payload, text_length_max=JSON_SIZE_MAX)
+    if bounded is not None:
+        # Checked before pydantic, which cannot even report an error about a lone surrogate.
+        raw_id = payload.get("transactionId", payload.get("transaction_id"))
+        return Rejected(transaction_id=_uuid_or_none(raw_id), code=bounded.code,
+                        message=f"the command is invalid: {bounded.path}: {bounded.reason}",
+                        field=bounded.path, value=None)
     is_void = "voidOf" in payload or "void_of" in payload
     model: type[PostTransaction] | type[VoidTransaction] = (
         VoidTransaction if is_void else PostTransaction
@@ -80,17 +87,22 @@ def parse_command(payload: Mapping[str, Any]) -> Command | Rejected:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
         raw_id = payload.get("transactionId", payload.get("transaction_id"))
-        transaction_id: UUID | None = None
-        if isinstance(raw_id, str):
-            try:
-                transaction_id = UUID(raw_id)
-            except ValueError:
-                transaction_id = None
         value = first.get("input")
         return Rejected(
-            transaction_id=transaction_id,
+            transaction_id=_uuid_or_none(raw_id),
             code=bound_code(first) or RejectionCode.COMMAND_INVALID,
             message=f"{model.__name__} is invalid: {field}: {first['msg']}",
             field=field,
             value=None if isinstance(value, dict) else shown(repr(value)),
         )
+
+
+def _uuid_or_none(raw: object) -> UUID | None:
+    if isinstance(raw, UUID):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return UUID(raw)
+        except ValueError:
+            return None
+    return None

@@ -25,6 +25,7 @@ from typing import NamedTuple
 from ledger_core.rejections import RejectionCode
 
 __all__ = [
+    "CEL_LOGICAL_OPERATORS_MAX",
     "CEL_NESTING_MAX",
     "CEL_SOURCE_LENGTH_MAX",
     "CEL_TOKENS_MAX",
@@ -61,6 +62,9 @@ JSON_SIZE_MAX = 64 * 1024
 CEL_SOURCE_LENGTH_MAX = 4096
 CEL_NESTING_MAX = 16
 CEL_TOKENS_MAX = 200
+# cel-python nests the message of each failing operand of && and || inside the next, so a
+# chain of failing terms doubles its work with every operator (32 exhaust the memory).
+CEL_LOGICAL_OPERATORS_MAX = 12
 # What a rejection may echo of an offending value.
 SHOWN_LENGTH_MAX = 200
 
@@ -190,46 +194,96 @@ def json_text_depth(text: str | bytes) -> int:
 
 
 def cel_source_problem(source: str) -> Problem | None:
-    """A CEL source must be short, shallow and small enough for every engine to parse it
-    without deep recursion; counted by scanning, before any parser runs."""
+    """A CEL source must be short, shallow and small enough for every engine to parse and
+    evaluate it without deep recursion or exponential work; counted by scanning, before any
+    parser runs."""
     if len(source) > CEL_SOURCE_LENGTH_MAX:
-        return Problem(RejectionCode.CEL_EXPRESSION_TOO_COMPLEX,
-                       f"{len(source)} characters, more than the {CEL_SOURCE_LENGTH_MAX} "
-                       "allowed")
+        return _too_complex(f"{len(source)} characters, more than the {CEL_SOURCE_LENGTH_MAX} "
+                            "allowed")
     problem = text_problem(source, CEL_SOURCE_LENGTH_MAX)
     if problem is not None:
         return problem
-    depth = deepest = tokens = 0
-    quote = ""
-    escaped = False
+    counts = _scan_cel(source)
+    if counts is None:
+        # The CEL grammar's string rule backtracks exponentially over an unterminated
+        # literal full of backslashes (40 of them take minutes), so it never sees one.
+        return Problem(RejectionCode.CEL_EVALUATION_FAILED,
+                       "a string literal is not terminated")
+    deepest, tokens, logical = counts
+    if deepest > CEL_NESTING_MAX:
+        return _too_complex(f"brackets nest {deepest} levels, more than the {CEL_NESTING_MAX} "
+                            "allowed")
+    if tokens > CEL_TOKENS_MAX:
+        return _too_complex(f"{tokens} terms and operators, more than the {CEL_TOKENS_MAX} "
+                            "allowed")
+    if logical > CEL_LOGICAL_OPERATORS_MAX:
+        return _too_complex(f"{logical} && and || operators, more than the "
+                            f"{CEL_LOGICAL_OPERATORS_MAX} allowed")
+    return None
+
+
+def _too_complex(reason: str) -> Problem:
+    return Problem(RejectionCode.CEL_EXPRESSION_TOO_COMPLEX, reason)
+
+
+def _scan_cel(source: str) -> tuple[int, int, int] | None:
+    """(deepest bracket nesting, tokens, logical operators) of ``source``, or None when a
+    string literal (quoted, triple-quoted or raw) does not end."""
+    depth = deepest = tokens = logical = 0
+    index, length = 0, len(source)
     previous_word = False
-    for char in source:
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
+    while index < length:
+        char = source[index]
+        if char in "\"'":
+            raw = index > 0 and source[index - 1] in "rR"
+            end = _string_end(source, index, raw)
+            if end is None:
+                return None
+            index, previous_word = end, False
+            tokens += 1
             continue
         word = char.isalnum() or char in "_."
-        if char in "\"'":
-            quote = char
-            tokens += 1
-        elif char in "([{":
+        if char in "([{":
             depth += 1
             deepest = max(deepest, depth)
             tokens += 1
         elif char in ")]}":
             depth -= 1
-        elif (word and not previous_word) or (not word and not char.isspace() and char not in ",:"):
+        elif word and not previous_word:
             tokens += 1
+        elif not word and not char.isspace() and char not in ",:":
+            tokens += 1
+            if char in "&|" and source[index + 1:index + 2] == char:
+                logical += 1
         previous_word = word
-    if deepest > CEL_NESTING_MAX:
-        return Problem(RejectionCode.CEL_EXPRESSION_TOO_COMPLEX,
-                       f"brackets nest {deepest} levels, more than the {CEL_NESTING_MAX} "
-                       "allowed")
-    if tokens > CEL_TOKENS_MAX:
-        return Problem(RejectionCode.CEL_EXPRESSION_TOO_COMPLEX,
-                       f"{tokens} terms and operators, more than the {CEL_TOKENS_MAX} allowed")
+        index += 1
+    return deepest, tokens, logical
+
+
+def _string_end(source: str, start: int, raw: bool) -> int | None:
+    """The index just past the string literal opening at ``start``, or None."""
+    quote = source[start]
+    if source.startswith(quote * 3, start):
+        end = source.find(quote * 3, start + 3)
+        while end != -1 and not raw and _escaped(source, end):
+            end = source.find(quote * 3, end + 1)
+        return None if end == -1 else end + 3
+    index = start + 1
+    while index < len(source):
+        char = source[index]
+        if char == "\\" and not raw:
+            index += 2
+            continue
+        if char == quote:
+            return index + 1
+        if char == "\n":
+            return None
+        index += 1
     return None
+
+
+def _escaped(source: str, index: int) -> bool:
+    backslashes = 0
+    while index - backslashes - 1 >= 0 and source[index - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1

@@ -36,6 +36,7 @@ _TIMESTAMP_TEXT = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
 )
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_DIGITS = len(str(_INT64_MAX))
 
 
 def coerce_param(param_type: ParamType, value: object) -> tuple[object, str | None]:
@@ -55,8 +56,12 @@ def _integer(value: object) -> tuple[object, str | None]:
         return None, "expected an integer, got a boolean"
     if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
         value = int(value.strip())
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        value = int(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        if value.adjusted() > _INT64_DIGITS:
+            # int() of 1E+999999999 would build a billion-digit number first
+            return None, "integer out of the 64-bit range"
+        if value == value.to_integral_value():
+            value = int(value)
     if not isinstance(value, int):
         return None, "expected an integer"
     if not _INT64_MIN <= value <= _INT64_MAX:

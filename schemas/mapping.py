@@ -7,6 +7,7 @@ float. Records read back from the ledger's own topics are trusted and rebuilt wi
 """
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from uuid import UUID
 from ledger_core import (
     Account,
     Balance,
+    Command,
     Direction,
     Entry,
     Journal,
@@ -22,22 +24,29 @@ from ledger_core import (
     LayerBalance,
     PostedTransaction,
     PostTransaction,
+    Rejected,
+    RejectionCode,
     TranCode,
     Transaction,
     VelocityLimit,
     VoidTransaction,
+    parse_command,
 )
-from ledger_core.input_bounds import JSON_DEPTH_MAX, json_text_depth
+from ledger_core.input_bounds import JSON_DEPTH_MAX, json_text_depth, shown
 
 
 def dump_json(value: Any) -> str | None:
-    """JSON text of ``value`` (None stays None); Decimals are written as strings.
+    """JSON text of ``value`` (None stays None); a Decimal is written as the JSON number of
+    its exact text, so it reads back as the same Decimal (``load_json``).
 
     Keys keep their order: a tran code's ``vars`` are evaluated in declaration order.
     """
     if value is None:
         return None
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    text = json.dumps(value, default=_json_default, separators=(",", ":"))
+    if _NUMBER_MARK in text:
+        text = _MARKED_NUMBER.sub(r"\1", text)
+    return text
 
 
 class JsonTooDeepError(ValueError):
@@ -58,7 +67,15 @@ def load_json(text: str | None) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
+# json cannot write a Decimal as a number; it writes the number's text between two lone
+# surrogates instead, which no text the ledger accepts can hold, and the quotes go after.
+_NUMBER_MARK = "\\ud800"
+_MARKED_NUMBER = re.compile(r'"\\ud800([-+.0-9eE]+)\\ud800"')
+
+
 def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal) and value.is_finite():
+        return f"\ud800{value}\ud800"
     if isinstance(value, Decimal | UUID | datetime):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -249,3 +266,24 @@ def command_payload(record: dict[str, Any]) -> dict[str, Any]:
     if record["tran_code_version"] is not None:
         payload["tran_code_version"] = record["tran_code_version"]
     return payload
+
+
+def command_from(record: dict[str, Any]) -> Command | Rejected:
+    """The command of a decoded ``command`` record, or why it is refused: params that are
+    not JSON, or too deep to read, and everything ``parse_command`` refuses."""
+    try:
+        payload = command_payload(record)
+    except ValueError as exc:
+        code = (RejectionCode.JSON_TOO_DEEP if isinstance(exc, JsonTooDeepError)
+                else RejectionCode.COMMAND_INVALID)
+        return Rejected.trusted(transaction_id=_uuid_or_none(record["transaction_id"]),
+                                code=code, message=f"params_json: {shown(str(exc))}",
+                                field="params", value=None)
+    return parse_command(payload)
+
+
+def _uuid_or_none(text: str | None) -> UUID | None:
+    try:
+        return None if text is None else UUID(text)
+    except ValueError:
+        return None

@@ -32,7 +32,6 @@ from ledger_core import (
     RejectionCode,
     apply,
     apply_remote_entries,
-    parse_command,
 )
 from schemas import mapping
 from schemas.codec import DecodeError, codec
@@ -180,7 +179,7 @@ class Router:
             return [dead_letter(self.topics, source, message.key(), message.value(), str(exc),
                                 now)]
         command_id = record["command_id"]
-        command = _parsed(record)
+        command = mapping.command_from(record)
         if isinstance(command, Rejected):
             return [rejected_output(self.topics, source.partition, command_id, command,
                                     source, now)]
@@ -273,16 +272,6 @@ class Router:
                     source.offset, code.value, error)
         return [dead_letter(self.topics, source, message.key(), message.value(), error, now,
                             code)]
-
-
-def _parsed(record: dict[str, Any]) -> Command | Rejected:
-    try:
-        payload = mapping.command_payload(record)
-    except mapping.JsonTooDeepError as exc:
-        return Rejected.trusted(transaction_id=_uuid(record.get("transaction_id")),
-                                code=RejectionCode.JSON_TOO_DEEP, message=f"params: {exc}",
-                                field="params", value=None)
-    return parse_command(payload)
 
 
 def _claim_problem(record: dict[str, Any], partitions: int) -> str | None:

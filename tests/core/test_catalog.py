@@ -161,6 +161,23 @@ def test_cel_size_and_nesting_are_bounded_before_parsing(catalog: Catalog, units
     assert decision.value is not None and len(decision.value) <= 200
 
 
+@pytest.mark.parametrize("source, code", [
+    ("'" + "\\\\" * 20 + "4", "cel_evaluation_failed"),
+    ('"unterminated', "cel_evaluation_failed"),
+    (" || ".join(["params.nope"] * 14), "cel_expression_too_complex"),
+])
+def test_cel_the_parsers_would_choke_on_is_refused(catalog: Catalog, source: str,
+                                                   code: str) -> None:
+    """An unterminated string literal (the CEL grammar backtracks exponentially over one of
+    backslashes) and a long chain of && / || (cel-python's error messages double with each
+    failing operand) are refused by scanning, before any engine sees them."""
+    body = {**tutorial.ACH_CREDIT_INPUT, "code": "CHOKE", "tranCodeId": str(uuid4())}
+    body["entries"] = [{**body["entries"][0], "condition": source}, *body["entries"][1:]]
+    decision = _rejected(catalog, CatalogKind.CREATE_TRAN_CODE, body)
+    assert decision.code == code
+    assert decision.field == "entries.0.condition"
+
+
 def test_cel_within_bounds_still_compiles(catalog: Catalog) -> None:
     """The bounds admit expressions far larger than any tran code the project ships."""
     body = {**tutorial.ACH_CREDIT_INPUT, "code": "WIDE", "tranCodeId": str(uuid4())}

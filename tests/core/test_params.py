@@ -44,6 +44,7 @@ def test_valid_values_are_coerced(param_type: ParamType, value: object, expected
         (ParamType.INTEGER, "4.2"),
         (ParamType.INTEGER, True),
         (ParamType.INTEGER, str(2**63)),
+        (ParamType.INTEGER, Decimal("1E+999999999")),
         (ParamType.DECIMAL, 0.1),
         (ParamType.DECIMAL, "Infinity"),
         (ParamType.DECIMAL, "1,5"),

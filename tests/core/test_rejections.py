@@ -156,8 +156,11 @@ def test_text_not_valid_unicode() -> None:
     decision = parse_command(_copying("x\ud800y"))
     assert isinstance(decision, Rejected)
     assert decision.code is RejectionCode.TEXT_NOT_VALID_UNICODE
-    assert decision.field == "params"
+    assert decision.field == "params.memo"
     assert "surrogate" in decision.message
+    named = parse_command({**_copying("memo"), "params": {"memo": "m", "\ud800": 1}})
+    assert isinstance(named, Rejected)
+    assert named.code is RejectionCode.TEXT_NOT_VALID_UNICODE
     decision.message.encode("utf-8")
 
 

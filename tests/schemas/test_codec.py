@@ -1,13 +1,14 @@
 """The Avro contracts: every record round-trips, old versions still decode, bad bytes fail."""
 
 import json
+from decimal import Decimal
 from datetime import UTC, datetime
 from pathlib import Path
 
 import fastavro.utils
 import pytest
 
-from ledger_core import MemoryLedger, Posted, PostedTransaction, tutorial
+from ledger_core import MemoryLedger, Posted, PostedTransaction, Rejected, tutorial
 from schemas import mapping
 from schemas.codec import DecodeError, codec
 from streams.catalog import catalog_value, entity_from
@@ -107,3 +108,29 @@ def test_murmur2_matches_kafkas_default_partitioner() -> None:
                b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
                b"": 275646681}
     assert {key: murmur2(key) for key in vectors} == vectors
+
+
+def test_json_numbers_read_back_as_the_same_decimals() -> None:
+    """Metadata and params keep their numbers as numbers through a record: a Decimal is
+    written as its exact JSON number and read back as the same Decimal, never a string."""
+    value = {"fee": Decimal("1.50"), "limits": [Decimal("-2E+3"), Decimal("0.000001")],
+             "label": "1.50", "count": 3}
+    text = mapping.dump_json(value)
+    assert text == '{"fee":1.50,"limits":[-2E+3,0.000001],"label":"1.50","count":3}'
+    assert mapping.load_json(text) == value
+    assert isinstance(mapping.load_json(text)["label"], str)
+
+
+@pytest.mark.parametrize("params_json, code", [
+    ("{not json", "command_invalid"),
+    ("[" * 5000 + "]" * 5000, "json_too_deep"),
+])
+def test_params_that_cannot_be_read_are_refused(params_json: str, code: str) -> None:
+    """A command record whose params are not JSON, or nest too deep to read, is a typed
+    rejection, not an exception."""
+    record = {**mapping.command_record(tutorial.DEPOSIT, "cmd-1", NOW),
+              "params_json": params_json}
+    refused = mapping.command_from(record)
+    assert isinstance(refused, Rejected)
+    assert refused.code == code
+    assert refused.transaction_id == tutorial.DEPOSIT.transaction_id
