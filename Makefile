@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap test lint demo stop bench chaos
+.PHONY: bootstrap test lint demo stop bench chaos fuzz
 
 bootstrap: $(STAMP) $(VENV)/.jars
 
@@ -39,6 +39,15 @@ stop: bootstrap
 # The full seeded chaos run (1-node and 3-node clusters); SEED=n replays a run.
 chaos: bootstrap
 	$(BIN)/python -m tests.chaos.harness $(if $(SEED),--seed $(SEED),)
+
+# Coverage-guided fuzzing (docs/fuzzing.md): every target for FUZZ_SECONDS each, growing a
+# corpus in var/fuzz/ (ignored by git); findings go to var/fuzz/campaign/<target>/.
+# FUZZ_TARGETS="cel command" picks targets. `make test` runs a short seeded run of each.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run campaign --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Benchmarks: `make bench` runs them all (about an hour on 2 cores: 3-5 runs of each) on a
 # broker of their own and prints tables; BENCH_ARGS passes options, e.g.

@@ -1,8 +1,8 @@
 """The Avro contracts: every record round-trips, old versions still decode, bad bytes fail."""
 
 import json
-from decimal import Decimal
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import fastavro.utils
