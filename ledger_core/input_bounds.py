@@ -18,8 +18,10 @@ others to have done so.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import NamedTuple
 
 from ledger_core.rejections import RejectionCode
@@ -166,31 +168,19 @@ def json_value_problem(value: object, depth_max: int = JSON_DEPTH_MAX,
     return None
 
 
-def json_text_depth(text: str | bytes) -> int:
+# A JSON string, escapes included; one that is not closed runs to the end of the text. The
+# possessive quantifiers never backtrack, so the scan is linear whatever the text.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.?)*+(?:"|\Z)', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]++")
+_BRACKET_STEPS = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_text_depth(text: str) -> int:
     """How deeply objects and arrays nest in JSON text, found without decoding it (brackets
-    inside strings do not count), so a decoder never meets a document too deep for it."""
-    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    brackets = data.count(b"[") + data.count(b"{")
-    if brackets <= 1:
-        return brackets
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return deepest
+    inside strings do not count), so a decoder never meets a document too deep for it.
+    Malformed text gets a depth too (unclosed brackets count); the decoder refuses it after."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_BRACKET_STEPS.__getitem__, brackets)), default=0)
 
 
 def cel_source_problem(source: str) -> Problem | None:

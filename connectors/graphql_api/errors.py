@@ -10,10 +10,16 @@ sending the same request again may succeed; re-sending a posting with the same
      ├── RejectionError          the ledger refused the command (code = the rejection code)
      ├── ResultTimeoutError           no result arrived in time; the command is not lost
      ├── ReadModelTimeoutError         the read model did not catch up in time
-     └── KafkaUnavailableError         Kafka could not be reached
+     ├── KafkaUnavailableError         Kafka could not be reached
+     ├── DocumentLimitError            the document asks for more than the API serves
+     │                                 (too large, too deep, too many aliases or fields,
+     │                                 too costly), refused before it is validated
+     └── QueryTimeoutError             the document ran out of its execution budget
 
 Requests that fail before any resolver runs get ``bad_request`` (not a GraphQL request),
-``graphql_parse_failed`` or ``graphql_validation_failed``; a bug gets ``internal_error``.
+``json_too_deep`` (a body nested deeper than the API decodes), ``graphql_parse_failed``,
+one of the document limits' codes, or ``graphql_validation_failed``; a bug gets
+``internal_error``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,13 @@ BAD_REQUEST = "bad_request"
 GRAPHQL_PARSE_FAILED = "graphql_parse_failed"
 GRAPHQL_VALIDATION_FAILED = "graphql_validation_failed"
 INTERNAL_ERROR = "internal_error"
+JSON_TOO_DEEP = "json_too_deep"
+QUERY_TOO_LARGE = "query_too_large"
+QUERY_TOO_DEEP = "query_too_deep"
+QUERY_HAS_TOO_MANY_FIELDS = "query_has_too_many_fields"
+QUERY_HAS_TOO_MANY_ALIASES = "query_has_too_many_aliases"
+QUERY_TOO_COSTLY = "query_too_costly"
+QUERY_TIMEOUT = "query_timeout"
 
 
 class ApiError(GraphQLError):
@@ -69,3 +82,25 @@ class KafkaUnavailableError(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(KAFKA_UNAVAILABLE, message, retriable=True)
+
+
+class DocumentLimitError(ApiError):
+    """The document is over one of the API's limits; it was refused before it ran.
+
+    ``extensions.limit`` is the limit and ``extensions.measured`` what the document
+    measured; sending the same document again is refused again.
+    """
+
+    def __init__(self, code: str, message: str, *, limit: int, measured: int) -> None:
+        super().__init__(code, message, limit=limit, measured=measured)
+
+
+class QueryTimeoutError(ApiError):
+    """The document ran out of its execution budget and was cancelled.
+
+    Writes it had already sent are not lost (they are in Kafka and will be decided), so
+    re-sending it is safe: a posting's transactionId is its idempotency key.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(QUERY_TIMEOUT, message, retriable=True)

@@ -14,13 +14,14 @@ from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.field import StrawberryField
 
 import ledger_core as core
 from connectors.graphql_api import writes
+from connectors.graphql_api.document_limits import DOCUMENTS_CACHED_MAX, DocumentLimits
 from connectors.graphql_api.enums import EntryIndex
 from connectors.graphql_api.errors import ApiError
 from connectors.graphql_api.inputs import (
@@ -51,6 +52,7 @@ from connectors.graphql_api.objects import (
     transaction_or_none,
 )
 from connectors.graphql_api.scalars import SCALARS, CurrencyCode
+from connectors.graphql_api.turns import YieldToLoop
 
 __all__ = ["Mutation", "Query", "build_schema"]
 
@@ -194,14 +196,17 @@ class LedgerSchema(strawberry.Schema):
                 log.error("unexpected error in %s", error.path, exc_info=original)
 
 
-# Clients send the same few documents over and over: parsing and validating each once is
-# most of the CPU a request would otherwise cost.
-DOCUMENTS_CACHED_MAX = 512
-
-
 def build_schema() -> LedgerSchema:
-    """The API's schema."""
+    """The API's schema.
+
+    Clients send the same few documents over and over: parsing and validating each once is
+    most of the CPU a request would otherwise cost, so both are cached by the document
+    (DOCUMENTS_CACHED_MAX of them). ``DocumentLimits`` parses, in place of strawberry's
+    ParserCache, and refuses a document over a limit before it is validated; ``YieldToLoop``
+    makes each request's resolvers take turns with the other requests.
+    """
     config: Any = StrawberryConfig(scalar_map=SCALARS)
     return LedgerSchema(query=Query, mutation=Mutation, config=config, extensions=[
-        lambda: ParserCache(maxsize=DOCUMENTS_CACHED_MAX),
-        lambda: ValidationCache(maxsize=DOCUMENTS_CACHED_MAX)])
+        DocumentLimits,
+        lambda: ValidationCache(maxsize=DOCUMENTS_CACHED_MAX),
+        YieldToLoop])

@@ -55,7 +55,9 @@ class ApiServer:
                                  watermarks=watermarks,
                                  ends=SharedEnds(watermarks, self.read_model.parts()),
                                  gateway=self.gateway, read_timeout_s=read_timeout_s)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, so that asyncio sets TCP_NODELAY on the connections it accepts: without
+        # it every response on a kept-alive connection waits for the client's delayed ACK.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
