@@ -106,6 +106,8 @@ def text_problem(value: str, length_max: int = TEXT_LENGTH_MAX) -> Problem | Non
 def label_problem(value: str, length_max: int = NAME_LENGTH_MAX) -> Problem | None:
     """A code or a name is free text that must also show an operator exactly what it holds:
     no control characters and no bidi controls."""
+    if len(value) <= length_max and value.isascii() and value.isprintable():
+        return None  # the usual label, checked in C: printable ASCII holds no control
     problem = text_problem(value, length_max)
     if problem is not None:
         return problem
@@ -139,15 +141,27 @@ def json_value_problem(value: object, depth_max: int = JSON_DEPTH_MAX,
     """Decoded JSON (metadata, a params object) must nest at most ``depth_max`` levels, be
     at most ``JSON_SIZE_MAX`` in size, and hold only acceptable text in its keys and strings.
     The problem's ``path`` names the offending member (``metadata.notes[2]``)."""
+    # The usual value passes one walk without paths; only a refused one is walked again,
+    # naming where it goes wrong.
+    if _json_walk(value, depth_max, text_length_max, named=False) is None:
+        return None
+    return _json_walk(value, depth_max, text_length_max, named=True)
+
+
+def _json_walk(value: object, depth_max: int, text_length_max: int,
+               named: bool) -> Problem | None:
     pending: list[tuple[object, int, str]] = [(value, 1, "")]
     size = 0
     while pending:
         item, depth, path = pending.pop()
-        if isinstance(item, str):
-            problem = text_problem(item, text_length_max)
-            if problem is not None:
-                return problem._replace(path=path or None)
-        size += len(item) if isinstance(item, str) else _SCALAR_SIZE
+        if type(item) is str:
+            size += len(item)
+            if len(item) > text_length_max or not item.isascii():
+                problem = text_problem(item, text_length_max)
+                if problem is not None:
+                    return problem._replace(path=path or None)
+        else:
+            size += _SCALAR_SIZE
         if size > JSON_SIZE_MAX:
             return Problem(RejectionCode.JSON_TOO_LARGE,
                            f"more than the {JSON_SIZE_MAX} bytes a JSON value may hold")
@@ -159,11 +173,11 @@ def json_value_problem(value: object, depth_max: int = JSON_DEPTH_MAX,
                            path or None)
         if isinstance(item, Mapping):
             for key, child in item.items():
-                member = f"{path}.{key}" if path else str(key)
+                member = (f"{path}.{key}" if path else str(key)) if named else ""
                 pending.append((key, depth + 1, member))
                 pending.append((child, depth + 1, member))
         else:
-            pending.extend((child, depth + 1, f"{path}[{index}]")
+            pending.extend((child, depth + 1, f"{path}[{index}]" if named else "")
                            for index, child in enumerate(item))
     return None
 
