@@ -3,18 +3,22 @@
 import argparse
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from ledger_cli.common import add_kafka_options, client, topics
-from ledger_cli.read_commands import account_id_of
 from ledger_cli.rendering import render_table
 from ledger_core import Direction, Layer
-from streams.audit_log import AuditReport, balance_as_of, run_audit
-from streams.catalog import CatalogReader
+from ledger_core.audit import Position
+from ledger_core.catalog import Catalog
+from streams.audit_log import AuditReport, balance_as_of, read_catalog, run_audit
 from streams.errors import LedgerError
 from streams.settings import resolve_bootstrap
+
+QUARANTINE_HINT = ("quarantined records were not applied and are no violation; "
+                   'docs/streams.md ("Resolving a quarantined record") says how to resolve them')
 
 
 def register(commands: Any) -> None:
@@ -51,45 +55,77 @@ def _audit(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _summary(report: AuditReport) -> dict[str, Any]:
-    return {
+    summary: dict[str, Any] = {
         "entries": report.entries, "transactions": report.transactions,
-        "results": report.results, "balances": report.balances,
+        "results": report.results, "balances": report.balances, "legs": report.legs,
+        "catalogRecords": report.catalog_records,
         "replaySeconds": round(report.replay_seconds, 3),
         "entriesPerSecond": round(report.entries_per_second),
         "violations": [{"rule": v.rule, "message": v.message,
                         "position": None if v.position is None else str(v.position),
                         "ids": dict(v.ids)} for v in report.violations],
+        "quarantined": [{"source": str(q.source), "code": q.code, "error": q.error,
+                         "deadLetter": str(q.dead_letter)} for q in report.quarantined],
     }
+    if report.quarantined:
+        summary["quarantineHint"] = QUARANTINE_HINT
+    return summary
 
 
 def _render(report: AuditReport) -> str:
     lines = [f"replayed {report.entries:,} entries of {report.transactions:,} transactions "
              f"in {report.replay_seconds:.2f}s ({report.entries_per_second:,.0f} entries/s); "
-             f"{report.results:,} results, {report.balances:,} balances"]
+             f"{report.results:,} results, {report.balances:,} balances, {report.legs:,} legs, "
+             f"{report.catalog_records:,} catalog records"]
     if not report.violations:
         lines.append("no violations: every transaction balances, nothing is duplicated, every "
-                     "command has one answer, CDC equals the replay, no limit was crossed")
+                     "command has one answer, CDC equals the replay, no limit was crossed, "
+                     "every leg and catalog record matches a decision, every record decodes")
     for violation in report.violations:
         where = f" at {violation.position}" if violation.position else ""
         lines.append(f"VIOLATION {violation.rule}{where}: {violation.message}")
+    if report.quarantined:
+        lines.append(f"QUARANTINED: {len(report.quarantined):,} record(s) the processors did "
+                     f"not apply ({QUARANTINE_HINT})")
+    for record in report.quarantined:
+        lines.append(f"QUARANTINED {record.code} at {record.source}: {record.error} "
+                     f"(dead letter {record.dead_letter})")
     return "\n".join(lines)
 
 
+def _account_id(table: Catalog, account: str) -> UUID:
+    """The account named by ``--account``: an id, or a code looked up in the catalog."""
+    try:
+        return UUID(account)
+    except ValueError:
+        pass
+    account_id = table.account_codes.get(account)
+    if account_id is None:
+        raise LedgerError(f"no account has id or code {account!r}")
+    return account_id
+
+
 def _balance_as_of(args: argparse.Namespace) -> dict[str, Any]:
-    account_id = account_id_of(args)
     ledger = client(args, watch_results=False)
     partitions, bootstrap = ledger.partitions, ledger.bootstrap
     ledger.close()
-    reader = CatalogReader(resolve_bootstrap(args.bootstrap_servers), topics(args).catalog)
-    try:
-        reader.catch_up()
-        account = reader.table.account(account_id)
-    finally:
-        reader.close()
+    # A reader that skips records it cannot decode: a forged catalog record must not stop
+    # the answer (it is `ledger audit` that reports it).
+    table, _skipped = read_catalog(resolve_bootstrap(args.bootstrap_servers),
+                                   topics(args).catalog)
+    account_id = _account_id(table, args.account)
+    account = table.account(account_id)
     if account is None:
         raise LedgerError(f"account {account_id} does not exist")
+    at = args.as_of
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    undecodable: list[Position] = []
     folded = balance_as_of(bootstrap, topics(args), partitions, account_id,
-                           args.as_of_offset, args.as_of)
+                           args.as_of_offset, at, undecodable)
+    if undecodable:
+        print(f"skipped {len(undecodable)} undecodable record(s) of the entries partition "
+              f"(first at {undecodable[0]}); `ledger audit` reports them", file=sys.stderr)
     normal = account.normal_balance_type
     balances = []
     for (journal, currency), balance in sorted(folded.items()):
@@ -104,7 +140,7 @@ def _balance_as_of(args: argparse.Namespace) -> dict[str, Any]:
                          "available": {layer.value: str(balance.available(layer, normal))
                                        for layer in Layer}})
     return {"accountId": str(account_id), "asOfOffset": args.as_of_offset,
-            "asOf": None if args.as_of is None else args.as_of.isoformat(),
+            "asOf": None if at is None else at.isoformat(),
             "balances": balances}
 
 
