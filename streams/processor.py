@@ -173,6 +173,7 @@ class Processor:
         self._quarantined.extend(self.catalog.take_quarantined())
         ready = self.registry.ready()
         if ready:
+            log.info("partitions %s go on after the id registry answered", ready)
             self.consumer.resume([TopicPartition(self.topics.commands, p) for p in ready])
         messages = self.consumer.consume(self.config.batch_max, self.config.batch_timeout_s)
         messages = [m for m in messages if not self._is_event(m)]
@@ -225,6 +226,9 @@ class Processor:
         for tp in partitions:
             if tp.topic == self.topics.commands and tp.partition not in self.tasks:
                 self.tasks[tp.partition] = self._open_task(tp.partition)
+        # A partition paused for the registry before a rebalance starts over from its
+        # committed offset, and asks again if it must: it is never left paused.
+        consumer.resume(partitions)
         log.info("assigned %s", sorted((tp.topic, tp.partition) for tp in partitions))
 
     def _open_task(self, partition: int) -> PartitionTask:
@@ -336,6 +340,8 @@ class Processor:
             self.consumer.seek(stopped)
             self.consumer.pause([stopped])
             self.registry.wait(partition, transaction_id, offset)
+            log.info("partition %d waits at offset %d for the id registry to answer for %s",
+                     partition, offset, transaction_id)
 
     def _report_counts(self) -> None:
         """Log the records answered with a runtime code or quarantined, when they change."""

@@ -15,7 +15,8 @@ from uuid import UUID
 import pytest
 
 from ledger_core import Account, Layer, Status, TranCode, VelocityLimit, tutorial
-from ledger_core.catalog import CatalogKind
+from ledger_core.catalog import CatalogKind, catalog_input_refusal
+from schemas import mapping
 from schemas.codec import codec
 from streams.client import LedgerClient, Result
 from streams.partitioning import account_key, owner_partition
@@ -205,10 +206,18 @@ def test_posting_rejection_reaches_the_results_topic(
 def test_catalog_rejection_reaches_the_results_topic(
     rules: tuple[KafkaLedger, LedgerClient], code: str
 ) -> None:
-    """A catalog command breaking the rule gets one REJECTED result with the rule's code."""
+    """A catalog command breaking the rule gets one REJECTED result with the rule's code,
+    also when it is sent past the client, which refuses what it can check with the same
+    code."""
     _ledger, client = rules
     kind, body, named = CATALOG_CASES[code]
-    result = client.catalog(kind, body)
+    refused_early = catalog_input_refusal(kind, body)
+    assert refused_early is None or refused_early.code == code, refused_early
+    command_id = str(uuid.uuid4())
+    client.send_raw(client.topics.catalog_commands, None, codec().encode("catalog_command", {
+        "command_id": command_id, "kind": kind.value, "body_json": mapping.dump_json(body),
+        "sent_at": datetime.now(UTC)}), 0)
+    result = client.wait([command_id])[command_id]
     assert (result.status, result.code) == ("REJECTED", code), result
     assert named in (result.message or ""), result.message
 
