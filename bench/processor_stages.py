@@ -77,7 +77,7 @@ def _stages(tasks: dict[int, PartitionTask], topics: Topics, postings: list[Post
                         posted_outputs, topics, task, record["command_id"], decision, source,
                         now)
         transaction = codec().encode("transaction", mapping.transaction_record(
-            PostedTransaction.model_construct(transaction=decision.transaction,
+            PostedTransaction(transaction=decision.transaction,
                                               entries=decision.entries)))
         timed("  of which: the result record (it embeds the encoded transaction)", result_record,
               record["command_id"], "POSTED", source, now,

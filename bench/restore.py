@@ -90,7 +90,7 @@ class Templates:
         self.house_balance = next(b for b in decision.balances
                                   if b.account_id != balance.account_id)
         self.balance = codec().encode("balance", mapping.balance_record(balance))
-        posted = PostedTransaction.model_construct(transaction=decision.transaction,
+        posted = PostedTransaction(transaction=decision.transaction,
                                                    entries=decision.entries)
         self.transaction = codec().encode("transaction", mapping.transaction_record(posted))
         self.entry_ids = [str(e.entry_id).encode() for e in decision.entries]

@@ -12,9 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import Field
-
-from ledger_core.base import LedgerModel
+from ledger_core.base import Record
 from ledger_core.enums import Direction, Layer
 from ledger_core.money import MONEY_CONTEXT
 from ledger_core.transactions import Entry
@@ -24,15 +22,15 @@ __all__ = ["Balance", "LayerBalance", "fold_entry", "normal_delta"]
 _ZERO = Decimal(0)
 
 
-class LayerBalance(LedgerModel):
+class LayerBalance(Record, frozen=True, kw_only=True):
     """Debit and credit totals of one layer, and the normal balance derived from them."""
 
-    dr: Decimal = Field(default=_ZERO, alias="drBalance")
-    cr: Decimal = Field(default=_ZERO, alias="crBalance")
+    dr: Decimal = _ZERO
+    cr: Decimal = _ZERO
     normal_balance: Decimal = _ZERO
 
 
-_EMPTY_LAYER = LayerBalance.trusted(dr=_ZERO, cr=_ZERO, normal_balance=_ZERO)
+_EMPTY_LAYER = LayerBalance(dr=_ZERO, cr=_ZERO, normal_balance=_ZERO)
 
 
 def _layer(dr: Decimal, cr: Decimal, normal_balance_type: Direction) -> LayerBalance:
@@ -40,10 +38,10 @@ def _layer(dr: Decimal, cr: Decimal, normal_balance_type: Direction) -> LayerBal
         normal = MONEY_CONTEXT.subtract(cr, dr)
     else:
         normal = MONEY_CONTEXT.subtract(dr, cr)
-    return LayerBalance.trusted(dr=dr, cr=cr, normal_balance=normal)
+    return LayerBalance(dr=dr, cr=cr, normal_balance=normal)
 
 
-class Balance(LedgerModel):
+class Balance(Record, frozen=True, kw_only=True):
     """The balance of one account in one journal and currency, at ``version`` entries."""
 
     account_id: UUID
@@ -119,7 +117,7 @@ def fold_entry(balance: Balance | None, entry: Entry, normal_balance_type: Direc
         pending = updated
     else:
         encumbrance = updated
-    return Balance.trusted(
+    return Balance(
         account_id=entry.account_id,
         journal_id=entry.journal_id,
         currency=entry.currency,

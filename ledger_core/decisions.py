@@ -5,14 +5,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from ledger_core.balances import Balance
-from ledger_core.base import LedgerModel
+from ledger_core.base import Record
 from ledger_core.rejections import Rejection, RejectionCode
 from ledger_core.transactions import Entry, Transaction
 
 __all__ = ["Decision", "Posted", "Rejected"]
 
 
-class Posted(LedgerModel):
+class Posted(Record, frozen=True, kw_only=True):
     """An accepted command and everything the runtime must write for it.
 
     ``entries`` holds every entry of the transaction in sequence order; ``remote_entries``
@@ -29,7 +29,7 @@ class Posted(LedgerModel):
     voided: Transaction | None = None
 
 
-class Rejected(LedgerModel):
+class Rejected(Record, frozen=True, kw_only=True):
     """A refused command: the first rule it broke, in precedence order."""
 
     transaction_id: UUID | None
@@ -41,7 +41,7 @@ class Rejected(LedgerModel):
     @classmethod
     def of(cls, transaction_id: UUID | None, rejection: Rejection) -> Rejected:
         """Build the answer for ``transaction_id`` from a broken rule."""
-        return cls.trusted(
+        return cls(
             transaction_id=transaction_id,
             code=rejection.code,
             message=rejection.message,

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from uuid import UUID
 
+import msgspec
+
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance
 from ledger_core.catalog import Catalog
@@ -83,13 +85,13 @@ class MemoryLedger(Catalog):
         """Write an accepted decision: the transaction, its entries and owned balances."""
         transaction = decision.transaction
         assert transaction.transaction_id not in self.transactions, "decision committed twice"
-        self.transactions[transaction.transaction_id] = PostedTransaction.trusted(
+        self.transactions[transaction.transaction_id] = PostedTransaction(
             transaction=transaction, entries=decision.entries
         )
         if decision.voided is not None:
             original = self.transactions[decision.voided.transaction_id]
-            self.transactions[decision.voided.transaction_id] = original.model_copy(
-                update={"transaction": decision.voided}
+            self.transactions[decision.voided.transaction_id] = msgspec.structs.replace(
+                original, transaction=decision.voided
             )
         if decision.remote_entries:
             remote = {e.entry_id for e in decision.remote_entries}

@@ -147,7 +147,7 @@ def _tran_code_missing(view: LedgerView, command: PostTransaction) -> Rejected:
 def _rejected(
     transaction_id: UUID, code: RejectionCode, message: str, field: str, value: str
 ) -> Rejected:
-    return Rejected.trusted(
+    return Rejected(
         transaction_id=transaction_id, code=code, message=message, field=field, value=value
     )
 
@@ -204,7 +204,7 @@ def decide_legs(
         if isinstance(outcome, Rejection):
             return Rejected.of(transaction_id, outcome)
         warnings = outcome
-    return Posted.trusted(
+    return Posted(
         transaction=transaction,
         entries=entries,
         balances=tuple(after.values()),
@@ -306,7 +306,7 @@ def _judge_amounts(legs: Sequence[Leg]) -> list[Decimal] | Rejection:
 def _records(
     header: Header, legs: Sequence[Leg], amounts: Sequence[Decimal], now: datetime
 ) -> tuple[Transaction, tuple[Entry, ...]]:
-    transaction = Transaction.trusted(
+    transaction = Transaction(
         transaction_id=header.transaction_id,
         tran_code_id=header.tran_code_id,
         tran_code=header.tran_code,
@@ -323,7 +323,7 @@ def _records(
         voided_by=None,
     )
     entries = tuple(
-        Entry.trusted(
+        Entry(
             entry_id=entry_id_for(header.transaction_id, sequence),
             transaction_id=header.transaction_id,
             journal_id=header.journal_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ledger_core.base import LedgerModel
+from ledger_core.base import Record
 
 __all__ = ["Rejection", "RejectionCode"]
 
@@ -75,7 +75,7 @@ class RejectionCode(StrEnum):
     LIMIT_ID_DUPLICATE = "limit_id_duplicate"
 
 
-class Rejection(LedgerModel):
+class Rejection(Record, frozen=True, kw_only=True):
     """One broken rule: its code, a readable message, and the offending field and value."""
 
     code: RejectionCode

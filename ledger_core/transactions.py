@@ -12,7 +12,7 @@ from hashlib import sha1
 from typing import Any
 from uuid import UUID
 
-from ledger_core.base import LedgerModel
+from ledger_core.base import Record
 from ledger_core.enums import Direction, Layer
 
 __all__ = ["Entry", "PostedTransaction", "Transaction", "entry_id_for"]
@@ -27,7 +27,7 @@ def entry_id_for(transaction_id: UUID, sequence: int) -> UUID:
     return UUID(bytes=digest[:16], version=5)
 
 
-class Transaction(LedgerModel):
+class Transaction(Record, frozen=True, kw_only=True):
     """A posted transaction. ``entry_count`` lets a reader prove it has seen every leg."""
 
     transaction_id: UUID
@@ -46,7 +46,7 @@ class Transaction(LedgerModel):
     voided_by: UUID | None = None
 
 
-class Entry(LedgerModel):
+class Entry(Record, frozen=True, kw_only=True):
     """One signed leg of a transaction on one account, layer and currency."""
 
     entry_id: UUID
@@ -65,7 +65,7 @@ class Entry(LedgerModel):
     created: datetime
 
 
-class PostedTransaction(LedgerModel):
+class PostedTransaction(Record, frozen=True, kw_only=True):
     """A transaction with all of its entries in sequence order, as the state view returns it."""
 
     transaction: Transaction

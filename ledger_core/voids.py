@@ -20,6 +20,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+import msgspec
+
 from ledger_core.commands import VoidTransaction
 from ledger_core.decisions import Posted, Rejected
 from ledger_core.posting import Header, Leg, decide_legs
@@ -91,13 +93,13 @@ def apply_void(view: LedgerView, command: VoidTransaction, now: datetime) -> Pos
         )
         for entry in original.entries
     ]
-    voided = target.model_copy(update={"voided_by": void_id})
+    voided = msgspec.structs.replace(target, voided_by=void_id)
     return decide_legs(
         view, header, legs, now, override=command.override_enforcement, params={}, voided=voided
     )
 
 
 def _rejected(void_id: UUID, code: RejectionCode, message: str, value: UUID) -> Rejected:
-    return Rejected.trusted(
+    return Rejected(
         transaction_id=void_id, code=code, message=message, field="voidOf", value=str(value)
     )

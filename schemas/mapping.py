@@ -98,7 +98,7 @@ def entry_record(entry: Entry) -> dict[str, Any]:
 
 def entry_from(record: dict[str, Any]) -> Entry:
     """The Entry of an ``entry`` record."""
-    return Entry.model_construct(
+    return Entry(
         entry_id=UUID(record["entry_id"]), transaction_id=UUID(record["transaction_id"]),
         journal_id=UUID(record["journal_id"]), account_id=UUID(record["account_id"]),
         sequence=record["sequence"], units=Decimal(record["units"]),
@@ -129,7 +129,7 @@ def transaction_record(posted: PostedTransaction,
 
 def posted_from(record: dict[str, Any]) -> PostedTransaction:
     """The transaction with its entries of a ``transaction`` record."""
-    transaction = Transaction.model_construct(
+    transaction = Transaction(
         transaction_id=UUID(record["transaction_id"]),
         tran_code_id=UUID(record["tran_code_id"]), tran_code=record["tran_code"],
         tran_code_version=record["tran_code_version"], journal_id=UUID(record["journal_id"]),
@@ -140,7 +140,7 @@ def posted_from(record: dict[str, Any]) -> PostedTransaction:
         voided_by=_uuid(record["voided_by"]),
     )
     entries = tuple(entry_from(entry) for entry in record["entries"])
-    return PostedTransaction.model_construct(transaction=transaction, entries=entries)
+    return PostedTransaction(transaction=transaction, entries=entries)
 
 
 def balance_record(balance: Balance) -> dict[str, Any]:
@@ -157,7 +157,7 @@ def balance_record(balance: Balance) -> dict[str, Any]:
 
 def balance_from(record: dict[str, Any]) -> Balance:
     """The Balance of a ``balance`` record."""
-    return Balance.model_construct(
+    return Balance(
         account_id=UUID(record["account_id"]), journal_id=UUID(record["journal_id"]),
         currency=record["currency"],
         normal_balance_type=Direction(record["normal_balance_type"]),
@@ -174,7 +174,7 @@ def _layer_record(layer: LayerBalance) -> dict[str, str]:
 
 
 def _layer_from(record: dict[str, str]) -> LayerBalance:
-    return LayerBalance.model_construct(
+    return LayerBalance(
         dr=Decimal(record["dr_balance"]), cr=Decimal(record["cr_balance"]),
         normal_balance=Decimal(record["normal_balance"]),
     )
@@ -276,7 +276,7 @@ def command_from(record: dict[str, Any]) -> Command | Rejected:
     except ValueError as exc:
         code = (RejectionCode.JSON_TOO_DEEP if isinstance(exc, JsonTooDeepError)
                 else RejectionCode.COMMAND_INVALID)
-        return Rejected.trusted(transaction_id=_uuid_or_none(record["transaction_id"]),
+        return Rejected(transaction_id=_uuid_or_none(record["transaction_id"]),
                                 code=code, message=f"params_json: {shown(str(exc))}",
                                 field="params", value=None)
     return parse_command(payload)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from ledger_core import (
@@ -81,8 +82,7 @@ class Result:
             body.update(code=self.code, message=self.message, field=self.field,
                         value=self.value)
         if self.transaction is not None:
-            body["transaction"] = json.loads(
-                self.transaction.model_dump_json(by_alias=True))
+            body["transaction"] = json.loads(msgspec.json.encode(self.transaction))
         if self.warnings:
             body["warnings"] = list(self.warnings)
         if self.entity is not None:

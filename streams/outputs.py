@@ -80,7 +80,7 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
     for balance in decision.balances:
         key, value = task.stage_balance(balance)
         outputs.append(Output(topics.balances, task.partition, key, value, changelog=True))
-    posted = PostedTransaction.model_construct(transaction=decision.transaction,
+    posted = PostedTransaction(transaction=decision.transaction,
                                                entries=decision.entries)
     key, transaction = task.stage_transaction(
         posted, mapping.transaction_record(posted, entry_records))
@@ -89,7 +89,7 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
     if decision.voided is not None:
         original = task.posted(decision.voided.transaction_id)
         assert original is not None, "a void was decided without its original"
-        updated = PostedTransaction.model_construct(transaction=decision.voided,
+        updated = PostedTransaction(transaction=decision.voided,
                                                     entries=original.entries)
         key, value = task.stage_transaction(updated)
         outputs.append(Output(topics.transactions, task.partition, key, value, changelog=True))

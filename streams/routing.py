@@ -285,7 +285,7 @@ def _claim_problem(record: dict[str, Any], partitions: int) -> str | None:
 
 
 def _held_elsewhere(transaction_id: UUID, holder: int) -> Rejected:
-    return Rejected.trusted(
+    return Rejected(
         transaction_id=transaction_id, code=RejectionCode.TRANSACTION_ID_DUPLICATE,
         message=f"transactionId {transaction_id} was already used by another command "
                 f"(decided on partition {holder}); a transaction id posts at most once",
