@@ -11,12 +11,11 @@ from datetime import datetime
 from uuid import UUID
 
 from ledger_core.balances import Balance, fold_entry
-from ledger_core.commands import Command, VoidTransaction
+from ledger_core.batch import decide_batch
+from ledger_core.commands import Command
 from ledger_core.decisions import Posted, Rejected
-from ledger_core.posting import apply_post
 from ledger_core.transactions import Entry
 from ledger_core.views import LedgerView
-from ledger_core.voids import apply_void
 
 __all__ = ["apply", "apply_remote_entries"]
 
@@ -27,9 +26,8 @@ def apply(view: LedgerView, command: Command, now: datetime) -> Posted | Rejecte
     Bad input is answered with ``Rejected`` (the first broken rule in RejectionCode order),
     never raised. "Today", the default effective date, is ``now``'s UTC date.
     """
-    if isinstance(command, VoidTransaction):
-        return apply_void(view, command, now)
-    return apply_post(view, command, now)
+    [decision] = decide_batch(view, [command], now)
+    return decision
 
 
 def apply_remote_entries(view: LedgerView, entries: Iterable[Entry]) -> tuple[Balance, ...]:

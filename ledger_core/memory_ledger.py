@@ -6,7 +6,7 @@ partitions of one ledger that share a catalog, to exercise legs on remote accoun
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -14,19 +14,18 @@ import msgspec
 
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance
+from ledger_core.batch import decide_batch
 from ledger_core.catalog import Catalog
 from ledger_core.commands import Command
-from ledger_core.decisions import Posted, Rejected
+from ledger_core.decisions import Decision, Posted, Rejected
 from ledger_core.journals import Journal
-from ledger_core.ledger import apply, apply_remote_entries
+from ledger_core.ledger import apply_remote_entries
 from ledger_core.limits import VelocityLimit
 from ledger_core.tran_codes import TranCode
 from ledger_core.transactions import Entry, PostedTransaction
+from ledger_core.views import BalanceKey
 
 __all__ = ["MemoryLedger"]
-
-BalanceKey = tuple[UUID, UUID, str]
-
 
 class MemoryLedger(Catalog):
     """A catalog plus balances and posted transactions held in dicts; implements LedgerView."""
@@ -79,6 +78,10 @@ class MemoryLedger(Catalog):
         """True when this ledger keeps the account's balances."""
         return True if self._owns is None else self._owns(account_id)
 
+    def prefetch(self, transaction_ids: Sequence[UUID],
+                 balance_keys: Sequence[BalanceKey]) -> None:
+        """Nothing to read ahead: everything is in memory."""
+
     # -- writing ----------------------------------------------------------------------------
 
     def commit(self, decision: Posted) -> None:
@@ -112,7 +115,13 @@ class MemoryLedger(Catalog):
 
     def post(self, command: Command, now: datetime) -> Posted | Rejected:
         """Decide ``command`` and commit it when accepted; returns the decision."""
-        decision = apply(self, command, now)
-        if isinstance(decision, Posted):
-            self.commit(decision)
+        [decision] = self.post_batch([command], now)
         return decision
+
+    def post_batch(self, commands: Sequence[Command], now: datetime) -> list[Decision]:
+        """Decide ``commands`` as one batch, then commit the accepted ones in order."""
+        decisions = decide_batch(self, commands, now)
+        for decision in decisions:
+            if isinstance(decision, Posted):
+                self.commit(decision)
+        return decisions

@@ -28,7 +28,16 @@ from ledger_core.rejections import Rejection, RejectionCode
 from ledger_core.transactions import Entry, Transaction, entry_id_for
 from ledger_core.views import LedgerView
 
-__all__ = ["Header", "Leg", "apply_post", "decide_legs"]
+__all__ = [
+    "Expansion",
+    "Header",
+    "Leg",
+    "apply_post",
+    "decide_legs",
+    "duplicate_of",
+    "expand_post",
+    "judge_post",
+]
 
 _ZERO = Decimal(0)
 
@@ -65,17 +74,45 @@ class Leg:
     metadata: dict[str, Any] | None
 
 
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """A posting's tran code evaluated: the transaction header, the legs to judge, and the
+    bound params (limit conditions read them). It depends on the catalog alone."""
+
+    header: Header
+    legs: list[Leg]
+    params: Mapping[str, object]
+
+
 def apply_post(view: LedgerView, command: PostTransaction, now: datetime) -> Posted | Rejected:
     """Decide a PostTransaction against ``view`` at wall time ``now``."""
+    duplicate = duplicate_of(view, command.transaction_id)
+    if duplicate is not None:
+        return duplicate
+    expansion = expand_post(view, command, now)
+    if isinstance(expansion, Rejected):
+        return expansion
+    return judge_post(view, command, expansion, now)
+
+
+def duplicate_of(view: LedgerView, transaction_id: UUID) -> Rejected | None:
+    """The rejection of a posting whose id was used before, or None."""
+    if view.posted(transaction_id) is None:
+        return None
+    return _rejected(
+        transaction_id,
+        RejectionCode.TRANSACTION_ID_DUPLICATE,
+        f"transactionId {transaction_id} was already used",
+        "transactionId",
+        str(transaction_id),
+    )
+
+
+def expand_post(view: LedgerView, command: PostTransaction,
+                now: datetime) -> Expansion | Rejected:
+    """Evaluate the posting's tran code (params, vars, templates), or the first rule it
+    breaks on the way; reads the catalog only, so a batch can expand before it decides."""
     transaction_id = command.transaction_id
-    if view.posted(transaction_id) is not None:
-        return _rejected(
-            transaction_id,
-            RejectionCode.TRANSACTION_ID_DUPLICATE,
-            f"transactionId {transaction_id} was already used",
-            "transactionId",
-            str(transaction_id),
-        )
     tran_code = view.tran_code(command.tran_code, command.tran_code_version)
     if tran_code is None:
         return _tran_code_missing(view, command)
@@ -121,9 +158,14 @@ def apply_post(view: LedgerView, command: PostTransaction, now: datetime) -> Pos
         )
         for d in drafts
     ]
-    return decide_legs(
-        view, header, legs, now, override=command.override_enforcement, params=params
-    )
+    return Expansion(header, legs, params)
+
+
+def judge_post(view: LedgerView, command: PostTransaction, expansion: Expansion,
+               now: datetime) -> Posted | Rejected:
+    """Judge an expanded posting's legs against the state and fold its balances."""
+    return decide_legs(view, expansion.header, expansion.legs, now,
+                       override=command.override_enforcement, params=expansion.params)
 
 
 def _tran_code_missing(view: LedgerView, command: PostTransaction) -> Rejected:

@@ -17,7 +17,10 @@ from ledger_core.limits import VelocityLimit
 from ledger_core.tran_codes import TranCode
 from ledger_core.transactions import PostedTransaction
 
-__all__ = ["LedgerView"]
+__all__ = ["BalanceKey", "LedgerView"]
+
+# (account id, journal id, currency): the key of one balance.
+BalanceKey = tuple[UUID, UUID, str]
 
 
 class LedgerView(Protocol):
@@ -49,4 +52,10 @@ class LedgerView(Protocol):
 
     def owns(self, account_id: UUID) -> bool:
         """True when this partition owns the account's balances."""
+        ...
+
+    def prefetch(self, transaction_ids: Sequence[UUID],
+                 balance_keys: Sequence[BalanceKey]) -> None:
+        """A hint that these will be read next, so a store can read them in one go; a view
+        held in memory ignores it."""
         ...

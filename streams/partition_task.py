@@ -19,6 +19,7 @@ from ledger_core import (
     VelocityLimit,
 )
 from ledger_core.catalog import Catalog
+from ledger_core.views import BalanceKey
 from schemas import mapping
 from schemas.codec import codec
 from streams.partitioning import owner_partition
@@ -58,6 +59,8 @@ class PartitionTask:
         # Decoded committed state, so a hot account is not read and decoded from RocksDB
         # for every posting; filled on reads and with each committed batch.
         self._committed: dict[bytes, Balance | PostedTransaction] = {}
+        # What the batch's prefetch read from RocksDB (None: absent), until the batch ends.
+        self._read: dict[bytes, bytes | None] = {}
 
     # LedgerView -----------------------------------------------------------------------
 
@@ -88,7 +91,7 @@ class PartitionTask:
         if cached is not None:
             assert isinstance(cached, Balance)
             return cached
-        raw = self.store.get(BALANCE, key[1:])
+        raw = self._stored(key)
         if raw is None:
             return None
         balance = mapping.balance_from(codec().decode("balance", raw))
@@ -102,10 +105,26 @@ class PartitionTask:
         if pending is not None:
             assert isinstance(pending[1], PostedTransaction)
             return pending[1]
-        raw = self.store.get(TRANSACTION, key[1:])
+        raw = self._stored(key)
         if raw is None:
             return None
         return mapping.posted_from(codec().decode("transaction", raw))
+
+    def _stored(self, key: bytes) -> bytes | None:
+        if key in self._read:
+            return self._read[key]
+        return self.store.get(key[:1], key[1:])
+
+    def prefetch(self, transaction_ids: Sequence[UUID],
+                 balance_keys: Sequence[BalanceKey]) -> None:
+        """Read, in one RocksDB multi-get, what the batch will look up and has neither
+        staged nor cached: the posted transactions of these ids and these balances."""
+        keys = [TRANSACTION + transaction_key(t) for t in transaction_ids]
+        keys += [BALANCE + balance_key(*k) for k in balance_keys]
+        wanted = [k for k in dict.fromkeys(keys)
+                  if k not in self._pending and k not in self._committed and k not in self._read]
+        if wanted:
+            self._read.update(zip(wanted, self.store.get_many(wanted), strict=True))
 
     def owns(self, account_id: UUID) -> bool:
         """True when this partition owns the account."""
@@ -174,6 +193,7 @@ class PartitionTask:
                 self._remember(key, model)
         self._pending.clear()
         self._undo.clear()
+        self._read.clear()
         return items
 
     def _remember(self, key: bytes, balance: Balance) -> None:
@@ -188,3 +208,4 @@ class PartitionTask:
         """Forget the staged writes of an aborted batch."""
         self._pending.clear()
         self._undo.clear()
+        self._read.clear()

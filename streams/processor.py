@@ -268,10 +268,7 @@ class Processor:
         try:
             self.producer.begin_transaction()
             self._write_quarantined(now)
-            # Registry answers first: a command in this batch may be waiting for one.
-            claims = self.topics.id_claims
-            for message in sorted(messages, key=lambda m: m.topic() != claims):
-                self._route(message, now)
+            self._route(messages, now)
             # Delivery reports carry the changelog offsets and any delivery failure.
             self.producer.flush(60)
             if self._batch.delivery_error is not None:
@@ -371,10 +368,25 @@ class Processor:
 
     # Routing -------------------------------------------------------------------------
 
-    def _route(self, message: Message, now: datetime) -> None:
+    def _route(self, messages: list[Message], now: datetime) -> None:
+        """Registry messages first (a command of the batch may be waiting for an answer),
+        then catalog commands and legs, then each partition's commands as one batch."""
         assert self.router is not None
-        for output in self.router.route(message, now, self._batch.marks):
-            self._produce(output)
+        commands: dict[int, list[Message]] = {}
+        others: list[Message] = []
+        for message in messages:
+            if message.topic() == self.topics.commands:
+                commands.setdefault(message.partition() or 0, []).append(message)
+            else:
+                others.append(message)
+        claims = self.topics.id_claims
+        for message in sorted(others, key=lambda m: m.topic() != claims):
+            for output in self.router.route(message, now, self._batch.marks):
+                self._produce(output)
+        for partition_commands in commands.values():
+            for output in self.router.route_commands(partition_commands, now,
+                                                     self._batch.marks):
+                self._produce(output)
 
     def _produce(self, output: Output) -> None:
         assert self.producer is not None

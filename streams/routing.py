@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -26,13 +27,14 @@ from confluent_kafka import KafkaException, Message
 
 from ledger_core import (
     Command,
+    Decision,
     Posted,
     Rejected,
     Rejection,
     RejectionCode,
-    apply,
     apply_remote_entries,
 )
+from ledger_core.batch import decide_batch
 from schemas import mapping
 from schemas.codec import DecodeError, codec
 from streams.catalog import CatalogReader
@@ -62,6 +64,16 @@ _CATALOG_MISSES = {RejectionCode.ACCOUNT_NOT_FOUND, RejectionCode.TRAN_CODE_NOT_
 RECORD_OVERHEAD_BYTES = 256
 
 
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A command whose id is claimed, waiting to be decided with its partition's batch."""
+
+    message: Message
+    source: Source
+    command_id: str
+    command: Command
+
+
 @dataclass
 class BatchMarks:
     """What routing the batch's records left for the loop to do after the commit."""
@@ -85,23 +97,51 @@ class Router:
         self.counts: Counter[str] = Counter()
         self._handlers: dict[str, Callable[[Message, Source, datetime, BatchMarks],
                                            list[Output]]] = {
-            topics.commands: self._command, topics.legs: self._leg,
-            topics.catalog_commands: self._catalog_command, topics.id_claims: self._id_claim,
+            topics.legs: self._leg, topics.catalog_commands: self._catalog_command,
+            topics.id_claims: self._id_claim,
         }
 
     def route(self, message: Message, now: datetime, marks: BatchMarks) -> list[Output]:
-        """The outputs of one record: its handler's, or the answer to its failure."""
+        """The outputs of one leg, catalog command or id claim: its handler's, or the
+        answer to its failure."""
+        handler = self._handlers[message.topic() or ""]
+        outputs, _applied = self._contained(
+            message, now, lambda source: handler(message, source, now, marks))
+        return outputs
+
+    def route_commands(self, messages: Sequence[Message], now: datetime,
+                       marks: BatchMarks) -> list[Output]:
+        """The outputs of one partition's commands, in their order, decided as one batch
+        (``ledger_core.decide_batch``)."""
+        outputs: list[Output] = []
+        admitted: list[_Admitted] = []
+        for message in messages:
+            answered, _applied = self._contained(
+                message, now, partial(self._admit, message, now=now, marks=marks,
+                                      admitted=admitted))
+            outputs += answered
+        if admitted:
+            outputs += self._decide(admitted, now)
+        return outputs
+
+    # Containment -----------------------------------------------------------------------
+
+    def _contained(self, message: Message, now: datetime,
+                   handle: Callable[[Source], list[Output]]) -> tuple[list[Output], bool]:
+        """``handle``'s outputs for the record, and True; or, when it fails or its records
+        are too large, the record's one answer with its staged writes taken back, and
+        False."""
         source = Source(message.topic() or "", message.partition() or 0,
                         message.offset() or 0)
         savepoint = self._savepoint()
         try:
-            outputs = self._handlers[source.topic](message, source, now, marks)
+            outputs = handle(source)
             oversized = self._oversized(outputs)
             if oversized is None:
-                return outputs
+                return outputs, True
             self._rollback(savepoint)
             return self._refusal(message, source, now, RejectionCode.RECORD_TOO_LARGE,
-                                 oversized)
+                                 oversized), False
         except (LedgerError, KafkaException):
             raise
         except Exception as exc:  # hostile input the rules missed, or a defect
@@ -110,9 +150,7 @@ class Router:
                           source.offset, type(exc).__name__)
             return self._refusal(message, source, now, RejectionCode.PROCESSING_FAILED,
                                  f"the ledger failed on this record ({type(exc).__name__}: "
-                                 f"{exc}); it was not applied")
-
-    # Containment -----------------------------------------------------------------------
+                                 f"{exc}); it was not applied"), False
 
     def _savepoint(self) -> tuple[dict[int, int], int]:
         return ({p: task.savepoint() for p, task in self.tasks.items()},
@@ -170,8 +208,10 @@ class Router:
 
     # Handlers --------------------------------------------------------------------------
 
-    def _command(self, message: Message, source: Source, now: datetime,
-                 marks: BatchMarks) -> list[Output]:
+    def _admit(self, message: Message, source: Source, *, now: datetime, marks: BatchMarks,
+               admitted: list[_Admitted]) -> list[Output]:
+        """Decode a command and claim its id; an admitted command joins ``admitted`` to be
+        decided with the others, any other gets its answer here."""
         task = self.tasks[source.partition]
         try:
             record = codec().decode("command", message.value())
@@ -183,8 +223,7 @@ class Router:
         if isinstance(command, Rejected):
             return [rejected_output(self.topics, source.partition, command_id, command,
                                     source, now)]
-        blocked = marks.blocked.get(source.partition)
-        if blocked is not None:
+        if source.partition in marks.blocked:
             # A later command of a stopped partition: ask ahead, decide after the answer.
             return self._ask_ahead(task, command, command_id)
         outputs: list[Output] = []
@@ -198,18 +237,68 @@ class Router:
                 return [rejected_output(self.topics, source.partition, command_id,
                                         _held_elsewhere(command.transaction_id, claim.holder),
                                         source, now)]
+            # The binding stands whatever the command's decision: its record goes out now.
             outputs.extend(claim.outputs)
         self.registry.decided(command.transaction_id)
-        decision = apply(task, command, now)
-        if isinstance(decision, Rejected) and decision.code in _CATALOG_MISSES:
-            self.catalog.catch_up()
-            decision = apply(task, command, now)
-        if isinstance(decision, Posted):
-            outputs.extend(posted_outputs(self.topics, task, command_id, decision, source, now))
-            return outputs
-        outputs.append(rejected_output(self.topics, source.partition, command_id, decision,
-                                       source, now))
+        admitted.append(_Admitted(message, source, command_id, command))
         return outputs
+
+    def _decide(self, admitted: list[_Admitted], now: datetime) -> list[Output]:
+        """Decide the admitted commands as one batch and write each decision; a decision
+        that cannot be written (too large, or a failure) is answered alone, and the ones
+        after it, which assumed it, are decided again without it."""
+        task = self.tasks[admitted[0].source.partition]
+        outputs: list[Output] = []
+        start = 0
+        while start < len(admitted):
+            pending = admitted[start:]
+            try:
+                decisions = self._decisions(task, [item.command for item in pending], now)
+            except (LedgerError, KafkaException):
+                raise
+            except Exception:
+                # One of them trips a defect: decide each alone, each contained.
+                log.exception("deciding a batch of %d commands failed; deciding them one at "
+                              "a time", len(pending))
+                for item in pending:
+                    answered, _applied = self._contained(
+                        item.message, now, partial(self._decide_alone, task, item, now))
+                    outputs += answered
+                return outputs
+            start = len(admitted)
+            for index, (item, decision) in enumerate(zip(pending, decisions, strict=True)):
+                written, applied = self._contained(
+                    item.message, now, partial(self._write, task, item, decision, now))
+                outputs += written
+                if not applied:
+                    start = len(admitted) - len(pending) + index + 1
+                    break
+        return outputs
+
+    def _decisions(self, task: PartitionTask, commands: list[Command],
+                   now: datetime) -> list[Decision]:
+        decisions = decide_batch(task, commands, now)
+        if any(isinstance(d, Rejected) and d.code in _CATALOG_MISSES for d in decisions):
+            # An entity created just before its command was sent: read the catalog to its
+            # end, and decide again if that brought anything.
+            before = self.catalog.position
+            self.catalog.catch_up()
+            if self.catalog.position != before:
+                decisions = decide_batch(task, commands, now)
+        return decisions
+
+    def _decide_alone(self, task: PartitionTask, item: _Admitted, now: datetime,
+                      source: Source) -> list[Output]:
+        [decision] = self._decisions(task, [item.command], now)
+        return self._write(task, item, decision, now, source)
+
+    def _write(self, task: PartitionTask, item: _Admitted, decision: Decision,
+               now: datetime, source: Source) -> list[Output]:
+        if isinstance(decision, Posted):
+            return posted_outputs(self.topics, task, item.command_id, decision, item.source,
+                                  now)
+        return [rejected_output(self.topics, item.source.partition, item.command_id,
+                                decision, item.source, now)]
 
     def _ask_ahead(self, task: PartitionTask, command: Command,
                    command_id: str) -> list[Output]:

@@ -91,6 +91,16 @@ class PartitionState:
                              f"{self.path} cannot be read ({exc})") from exc
         return value
 
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        """The stored values of full keys (family included), in one multi-get."""
+        try:
+            found = self._db.get(list[str | int | float | bytes | bool](keys))
+        except Exception as exc:
+            raise StateError(f"the state of partition {self.identity.partition} in "
+                             f"{self.path} cannot be read ({exc})") from exc
+        assert isinstance(found, list) and len(found) == len(keys)
+        return found
+
     def write(self, items: Iterable[tuple[bytes, bytes]], next_offsets: dict[str, int]) -> None:
         """Write committed data and the offsets it brings the state to, atomically."""
         offsets = self._meta["next"]
