@@ -22,7 +22,7 @@ from bench.broker import BENCH_HOME, broker, stop_on_sigterm
 from bench.figures import save, table
 from bench.measure import Watcher, blast, producer, warm_up
 from bench.systems import LedgerSystem
-from streams.processor import Processor, ProcessorConfig
+from streams.processor import ProcessorConfig, open_processor
 from streams.topics import Topics
 
 # The loop's stages, by (file fragment, function name); cumulative time, so they nest.
@@ -31,12 +31,13 @@ STAGES = [
     ("consume a batch", "~", "<method 'consume' of 'cimpl.Consumer' objects>"),
     ("catalog refresh", "streams/catalog.py", "refresh"),
     ("route every record", "streams/processor.py", "_route"),
-    ("  decide a command (_handle_command)", "streams/processor.py", "_handle_command"),
+    ("  admit a command (decode, parse, claim its id)", "streams/routing.py", "_admit"),
     ("    parse_command (pydantic)", "ledger_core/commands.py", "parse_command"),
-    ("    ledger_core.apply", "ledger_core/ledger.py", "apply"),
-    ("    posted_outputs (records to write)", "streams/outputs.py", "posted_outputs"),
-    ("  apply a leg (_handle_leg)", "streams/processor.py", "_handle_leg"),
-    ("  produce (Producer.produce)", "streams/processor.py", "_produce"),
+    ("  decide a partition's commands (decide_batch)", "ledger_core/batch.py",
+     "decide_batch"),
+    ("  write the decisions (posted_outputs)", "streams/outputs.py", "posted_outputs"),
+    ("  apply a leg", "streams/routing.py", "_leg"),
+    ("  produce (Producer.produce)", "streams/checkpoint.py", "produce"),
     ("Avro encode, everywhere", "schemas/codec.py", "encode"),
     ("Avro decode, everywhere (commands, legs, state reads)", "schemas/codec.py", "decode"),
     ("RocksDB reads (Rdict.get)", "~", "<method 'get' of 'builtins.Rdict' objects>"),
@@ -47,7 +48,7 @@ STAGES = [
      "<method 'send_offsets_to_transaction' of 'cimpl.Producer' objects>"),
     ("commit_transaction", "~", "<method 'commit_transaction' of 'cimpl.Producer' objects>"),
     ("begin_transaction", "~", "<method 'begin_transaction' of 'cimpl.Producer' objects>"),
-    ("write state to RocksDB (_write_state)", "streams/processor.py", "_write_state"),
+    ("write state to RocksDB (_write_state)", "streams/checkpoint.py", "_write_state"),
 ]
 
 
@@ -64,11 +65,10 @@ def profile(bootstrap: str, args: argparse.Namespace) -> tuple[pstats.Stats, flo
         [process] = system.processors
         process.stop()
         blast(out, system.commands, system.postings(args.postings))
-        processor = Processor(ProcessorConfig(
+        processor = open_processor(ProcessorConfig(
             bootstrap=bootstrap, topics=Topics(system.prefix, system.partitions),
             state_dir=process.state_dir, instance_id=process.instance_id,
             batch_max=args.batch_max, batch_timeout_s=args.batch_timeout_ms / 1000))
-        processor.start()
         expected = system.expected(args.postings)
         profiler = cProfile.Profile()
         started = time.monotonic()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger_cli.common import add_kafka_options, topics
-from streams.processor import Processor, ProcessorConfig
+from streams.processor import ProcessorConfig, open_processor
 from streams.settings import resolve_bootstrap, state_root
 
 
@@ -38,6 +38,6 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         topics=topics(args, args.partitions), state_dir=state_dir,
         instance_id=args.instance_id, batch_max=args.batch_max,
         batch_timeout_s=args.batch_timeout_ms / 1000, replication=args.replication_factor)
-    processor = Processor(config)
+    processor = open_processor(config)
     processor.run()
     return {"stopped": args.instance_id, "restored": processor.restored}
