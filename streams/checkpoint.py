@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 RETRY_FOR_S = 120.0
 # How long a transactional call may wait on Kafka, and how much longer before the watchdog
 # ends the process.
-CALL_TIMEOUT_S = 60.0
-WATCHDOG_GRACE_S = 30.0
+CALL_TIMEOUT_S = 30.0
+WATCHDOG_GRACE_S = 15.0
 # The exit status of a process the watchdog ended.
 WATCHDOG_EXIT = 75
 

@@ -9,6 +9,7 @@ workload's commands must all be answered: every partition kept moving.
 import json
 import os
 import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ OVERSIZED = TranCode.model_validate({
         for i in range(20)
     ],
 })
+
+
+# How long the end check waits for the quarantine records of the last poison.
+DEAD_LETTERS_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -211,10 +216,16 @@ class Poisoner:
             if (result.status, result.code) != ("REJECTED", injected.code):
                 problems.append(f"poison {injected.name}: {result.status} {result.code}, "
                                 f"expected REJECTED {injected.code}")
-        letters = {(letter["value"], letter["code"]) for letter in _dead_letters(self.run)}
-        for injected in self.injected:
-            if injected.raw is not None and (injected.raw, injected.code) not in letters:
-                problems.append(f"poison {injected.name}: no dead letter with {injected.code}")
+        expected = {(i.raw, i.code): i.name for i in self.injected if i.raw is not None}
+        # Nothing waits for a record no client wrote: the dead letters may still be on
+        # their way when the workload is done.
+        deadline = time.monotonic() + DEAD_LETTERS_WAIT_S
+        missing = set(expected)
+        while missing and time.monotonic() < deadline:
+            missing -= {(letter["value"], letter["code"]) for letter in _dead_letters(self.run)}
+            time.sleep(0.5)
+        problems += [f"poison {expected[key]}: no dead letter with {key[1]}"
+                     for key in sorted(missing, key=str)]
         return problems
 
 

@@ -181,10 +181,10 @@ def test_a_long_param_is_refused_and_an_oversized_decision_is_record_too_large(
     hostile.next_posting_posts("oversized posting")
 
 
-@pytest.mark.parametrize("topic_name", ["legs", "catalog"])
+@pytest.mark.parametrize("topic_name", ["legs", "catalog", "id_claims"])
 def test_random_bytes_on_an_internal_topic_are_quarantined(
         hostile: Hostile, topic_name: str) -> None:
-    """Case 5: 512 random bytes on legs or catalog become a quarantine record; the
+    """Case 5: 512 random bytes on legs, catalog or id-claims become a quarantine record; the
     processor survives them, also across a restart, which reads them again."""
     garbage = os.urandom(512)
     topic = getattr(hostile.topics, topic_name)
