@@ -17,6 +17,8 @@ from typing import Any
 
 import fastavro
 
+from schemas.avro_writer import compile_writer
+
 MAGIC = 0x4C
 _HEADER = struct.Struct(">BH")
 _HERE = Path(__file__).resolve().parent
@@ -35,15 +37,11 @@ class Codec:
         for path in sorted(directory.glob("*.v*.avsc")):
             name, version = _split(path.name)
             self._versions.setdefault(name, {})[version] = self._parse(f"{name}.v{version}")
-        # (version, schema) new records are written with, per name: encode is the hot path
-        self._writers = {name: (max(v), v[max(v)]) for name, v in self._versions.items()}
+        # New records are written with the newest version, by writers compiled from it:
+        # encode is the hot path.
+        self._writers = {name: compile_writer(v[max(v)], _HEADER.pack(MAGIC, max(v)))
+                         for name, v in self._versions.items()}
         self._plain: dict[tuple[str, int], Any] = {}
-        # Keys are records of one string field; their Avro form is just the string's length
-        # and bytes, written here without fastavro's per-call overhead.
-        self._string_keys: dict[str, tuple[bytes, str]] = {
-            name: (_HEADER.pack(MAGIC, version), schema["fields"][0]["name"])
-            for name, (version, schema) in self._writers.items()
-            if [f["type"] for f in schema["fields"]] == ["string"]}
 
     def _parse(self, stem: str, named: dict[str, Any] | None = None) -> Any:
         raw = json.loads((self._directory / f"{stem}.avsc").read_text())
@@ -63,7 +61,7 @@ class Codec:
 
     def latest(self, name: str) -> int:
         """The newest version of schema ``name``: the one new records are written with."""
-        return int(self._writers[name][0])
+        return max(self._versions[name])
 
     def schema(self, name: str, version: int) -> Any:
         """The parsed schema of ``name`` at ``version``."""
@@ -80,20 +78,20 @@ class Codec:
         return plain
 
     def encode(self, name: str, record: dict[str, Any], version: int | None = None) -> bytes:
-        """Frame and encode ``record`` with the newest (or the given) version of ``name``."""
+        """Frame and encode ``record`` with the newest (or the given) version of ``name``.
+
+        With the newest version, an array of records may hold bytes in place of a record:
+        the body (without the frame) of one this codec encoded (``avro_writer``)."""
         if version is None:
-            string_key = self._string_keys.get(name)
-            if string_key is not None:
-                header, field = string_key
-                text = str(record[field]).encode()
-                return header + _varint(len(text) << 1) + text
-            version, schema = self._writers[name]
-        else:
-            schema = self._versions[name][version]
+            return self._writers[name](record)
         buffer = io.BytesIO()
         buffer.write(_HEADER.pack(MAGIC, version))
-        fastavro.schemaless_writer(buffer, schema, record)
+        fastavro.schemaless_writer(buffer, self._versions[name][version], record)
         return buffer.getvalue()
+
+    def body(self, framed: bytes) -> bytes:
+        """The Avro body of a framed record: what an array of records may embed."""
+        return framed[_HEADER.size:]
 
     def decode(self, name: str, data: bytes | None) -> dict[str, Any]:
         """Decode a framed record of ``name`` into the shape of its newest version."""
@@ -127,15 +125,6 @@ def _without_logical_types(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_without_logical_types(item) for item in schema]
     return schema
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def _split(filename: str) -> tuple[str, int]:

@@ -110,9 +110,10 @@ def entry_from(record: dict[str, Any]) -> Entry:
 
 
 def transaction_record(posted: PostedTransaction,
-                       entry_records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The ``transaction`` record of a transaction with its entries (whose records may be
-    given when the caller has already mapped them)."""
+                       entries: list[dict[str, Any]] | list[bytes] | None = None
+                       ) -> dict[str, Any]:
+    """The ``transaction`` record of a transaction with its entries; ``entries`` may give
+    them already mapped, or already encoded (each entry's body: ``Codec.body``)."""
     tx = posted.transaction
     return {
         "transaction_id": str(tx.transaction_id), "tran_code_id": str(tx.tran_code_id),
@@ -122,7 +123,7 @@ def transaction_record(posted: PostedTransaction,
         "description": tx.description, "metadata_json": dump_json(tx.metadata),
         "entry_count": tx.entry_count, "void_of": _str(tx.void_of),
         "voided_by": _str(tx.voided_by),
-        "entries": entry_records if entry_records is not None
+        "entries": entries if entries is not None
         else [entry_record(entry) for entry in posted.entries],
     }
 

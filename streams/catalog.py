@@ -82,18 +82,21 @@ class CatalogReader:
         """Apply what has already arrived, without waiting; return how many records."""
         return self._apply(self._consumer.consume(1000, timeout=0))
 
-    def catch_up(self, stall_s: float = CATCH_UP_STALL_S) -> None:
-        """Read to the topic's current committed end; give up only if reading stalls."""
+    def catch_up(self, stall_s: float = CATCH_UP_STALL_S) -> int:
+        """Read to the topic's current committed end; give up only if reading stalls.
+        Return how many entities it applied."""
         end = end_offset(self._consumer, self._topic, 0)
         progressed = time.monotonic()
+        applied = 0
         while self.position < end:
             if time.monotonic() - progressed > stall_s:
                 raise LedgerError(f"reading the catalog stalled at offset {self.position} of "
                                   f"{end} for {stall_s:.0f}s")
-            self._apply(self._consumer.consume(10_000, timeout=0.05))
+            applied += self._apply(self._consumer.consume(10_000, timeout=0.05))
             position = self._consumer.position([TopicPartition(self._topic, 0)])[0].offset
             if position > self.position:
                 self.position, progressed = position, time.monotonic()
+        return applied
 
     def _apply(self, messages: list[Any]) -> int:
         count = 0

@@ -70,9 +70,12 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
     """Everything a posting writes: entries, legs, balances, the transaction and its result."""
     n = task.partitions
     outputs = []
-    entry_records = [mapping.entry_record(entry) for entry in decision.entries]
-    for entry, entry_record in zip(decision.entries, entry_records, strict=True):
-        record = codec().encode("entry", entry_record)
+    bodies = []
+    for entry in decision.entries:
+        # Each entry is encoded once: the entries topic, a leg and the transaction record
+        # carry the same bytes.
+        record = codec().encode("entry", mapping.entry_record(entry))
+        bodies.append(codec().body(record))
         owner = owner_partition(entry.account_id, n)
         outputs.append(Output(topics.entries, owner, account_key(entry.account_id), record))
         if owner != task.partition:
@@ -80,17 +83,14 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
     for balance in decision.balances:
         key, value = task.stage_balance(balance)
         outputs.append(Output(topics.balances, task.partition, key, value, changelog=True))
-    posted = PostedTransaction(transaction=decision.transaction,
-                                               entries=decision.entries)
-    key, transaction = task.stage_transaction(
-        posted, mapping.transaction_record(posted, entry_records))
+    posted = PostedTransaction(transaction=decision.transaction, entries=decision.entries)
+    key, transaction = task.stage_transaction(posted, mapping.transaction_record(posted, bodies))
     outputs.append(Output(topics.transactions, task.partition, key, transaction,
                           changelog=True))
     if decision.voided is not None:
         original = task.posted(decision.voided.transaction_id)
         assert original is not None, "a void was decided without its original"
-        updated = PostedTransaction(transaction=decision.voided,
-                                                    entries=original.entries)
+        updated = PostedTransaction(transaction=decision.voided, entries=original.entries)
         key, value = task.stage_transaction(updated)
         outputs.append(Output(topics.transactions, task.partition, key, value, changelog=True))
     result = result_record(command_id, "POSTED", source, now,

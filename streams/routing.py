@@ -281,9 +281,7 @@ class Router:
         if any(isinstance(d, Rejected) and d.code in _CATALOG_MISSES for d in decisions):
             # An entity created just before its command was sent: read the catalog to its
             # end, and decide again if that brought anything.
-            before = self.catalog.position
-            self.catalog.catch_up()
-            if self.catalog.position != before:
+            if self.catalog.catch_up():
                 decisions = decide_batch(task, commands, now)
         return decisions
 

@@ -71,8 +71,9 @@ class StandInReader:
     def __init__(self, table: Catalog) -> None:
         self.table = table
 
-    def catch_up(self, stall_s: float = 0.0) -> None:
+    def catch_up(self, stall_s: float = 0.0) -> int:
         """The topic has nothing past the preloaded table."""
+        return 0
 
     def refresh(self) -> int:
         """Nothing has arrived."""
@@ -157,10 +158,15 @@ class Ledger:
 
     def route(self, message: FuzzMessage, now: datetime,
               marks: BatchMarks | None = None) -> list[Output]:
-        """``Router.route`` for one record; a failure it contained is raised again."""
+        """``Router.route`` for one record (``route_commands`` for a command); a failure it
+        contained is raised again."""
         counted = self.router.counts[RejectionCode.PROCESSING_FAILED.value]
+        routed = cast(Message, message)
         with _watching_containment() as contained:
-            outputs = self.router.route(cast(Message, message), now, marks or BatchMarks())
+            if message.topic() == self.topics.commands:
+                outputs = self.router.route_commands([routed], now, marks or BatchMarks())
+            else:
+                outputs = self.router.route(routed, now, marks or BatchMarks())
         if contained.errors:
             error = contained.errors[-1]
             error.add_note(f"Router.route contained this {type(error).__name__} and answered "
