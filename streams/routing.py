@@ -213,19 +213,23 @@ class Router:
         """Decode a command and claim its id; an admitted command joins ``admitted`` to be
         decided with the others, any other gets its answer here."""
         task = self.tasks[source.partition]
+        # A command after the one a stopped partition waits at is read again once the
+        # registry answers: it gets no answer now (it would get a second one then), its id
+        # is only asked for ahead.
+        blocked = source.partition in marks.blocked
         try:
             record = codec().decode("command", message.value())
         except DecodeError as exc:
-            return [dead_letter(self.topics, source, message.key(), message.value(), str(exc),
-                                now)]
+            return [] if blocked else [dead_letter(self.topics, source, message.key(),
+                                                   message.value(), str(exc), now)]
         command_id = record["command_id"]
         command = mapping.command_from(record)
+        if blocked:
+            return [] if isinstance(command, Rejected) else self._ask_ahead(task, command,
+                                                                            command_id)
         if isinstance(command, Rejected):
             return [rejected_output(self.topics, source.partition, command_id, command,
                                     source, now)]
-        if source.partition in marks.blocked:
-            # A later command of a stopped partition: ask ahead, decide after the answer.
-            return self._ask_ahead(task, command, command_id)
         outputs: list[Output] = []
         if task.posted(command.transaction_id) is None:
             claim = self.registry.claim(command.transaction_id, task.partition, command_id,
@@ -278,11 +282,11 @@ class Router:
     def _decisions(self, task: PartitionTask, commands: list[Command],
                    now: datetime) -> list[Decision]:
         decisions = decide_batch(task, commands, now)
-        if any(isinstance(d, Rejected) and d.code in _CATALOG_MISSES for d in decisions):
-            # An entity created just before its command was sent: read the catalog to its
-            # end, and decide again if that brought anything.
-            if self.catalog.catch_up():
-                decisions = decide_batch(task, commands, now)
+        # An entity created just before its command was sent: read the catalog to its end,
+        # and decide again if that brought anything.
+        if any(isinstance(d, Rejected) and d.code in _CATALOG_MISSES for d in decisions) \
+                and self.catalog.catch_up():
+            decisions = decide_batch(task, commands, now)
         return decisions
 
     def _decide_alone(self, task: PartitionTask, item: _Admitted, now: datetime,

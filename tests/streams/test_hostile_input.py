@@ -313,6 +313,54 @@ def test_one_transaction_id_posts_once_whatever_its_owner(kafka_bootstrap: str,
         ledger.close()
 
 
+def test_poison_behind_a_command_waiting_for_the_registry_is_answered_once(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    """Commands read after one that waits for a registry in another process are read again
+    once it answers: poison among them gets its answer once, not once per reading."""
+    ledger = KafkaLedger(kafka_bootstrap, Topics(f"w{uuid.uuid4().hex[:10]}", 4), tmp_path)
+    try:
+        ledger.add_processor()
+        client = ledger.client()
+        customers = _customers(client, 4)
+        ledger.add_processor()
+        for processor in ledger.processors:
+            processor.wait_assigned()
+        answers: list[str] = []
+        for owner in customers.values():
+            for registry in range(4):
+                transaction_id = _id_on_registry(registry, 4)
+                answers.append(_post(client, transaction_id, owner))
+                client.send_raw(client.topics.commands, account_key(owner), os.urandom(64),
+                                owner_partition(owner, 4))
+                answers.append(_raw_surrogate_posting(client, owner))
+        client.wait(answers)
+        client.wait_converged(60)
+        for processor in ledger.processors:
+            processor.stop()
+        report = run_audit(kafka_bootstrap, ledger.topics, 4)
+        assert report.violations == [], report.violations
+    finally:
+        ledger.close()
+
+
+def _id_on_registry(partition: int, partitions: int) -> uuid.UUID:
+    while True:
+        transaction_id = uuid.uuid4()
+        if transaction_id.int % partitions == partition:
+            return transaction_id
+
+
+def _raw_surrogate_posting(client: LedgerClient, owner: uuid.UUID) -> str:
+    command_id = str(uuid.uuid4())
+    record = {"command_id": command_id, "kind": "POST", "transaction_id": str(uuid.uuid4()),
+              "tran_code": "ACH_CREDIT", "tran_code_version": None,
+              "params_json": json.dumps({"account": str(owner), "memo": "x\ud800"}),
+              "void_of": None, "sent_at": datetime.now(UTC), "override_enforcement": None}
+    client.send_raw(client.topics.commands, account_key(owner),
+                    codec().encode("command", record), owner_partition(owner, 4))
+    return command_id
+
+
 def _customers(client: LedgerClient, partitions: int) -> dict[int, uuid.UUID]:
     for entity in (tutorial.JOURNAL, tutorial.ASSETS, *tutorial.TRAN_CODES):
         assert client.create(entity).ok
