@@ -16,7 +16,13 @@ from ledger_core.base import LedgerModel
 from ledger_core.bounded_fields import Code, JsonObject, bound_code
 from ledger_core.decisions import Rejected
 from ledger_core.enums import Enforcement
-from ledger_core.input_bounds import JSON_SIZE_MAX, json_value_problem, shown
+from ledger_core.input_bounds import (
+    CODE_LENGTH_MAX,
+    JSON_SIZE_MAX,
+    json_value_problem,
+    label_problem,
+    shown,
+)
 from ledger_core.rejections import RejectionCode
 
 __all__ = [
@@ -68,8 +74,13 @@ Command = PostTransaction | VoidTransaction
 def parse_command(payload: Mapping[str, Any]) -> Command | Rejected:
     """Validate a decoded command (snake_case or camelCase keys) or reject it as invalid.
 
-    A payload with ``voidOf`` is a void; anything else is a posting.
+    A payload with ``voidOf`` is a void; anything else is a posting. The usual payload (the
+    processor's: snake_case, canonical ids) is checked field by field without pydantic;
+    any other, or one a check refuses, is validated by the models, which name the error.
     """
+    checked = _checked_command(payload)
+    if checked is not None:
+        return checked
     bounded = json_value_problem(payload, text_length_max=JSON_SIZE_MAX)
     if bounded is not None:
         # Checked before pydantic, which cannot even report an error about a lone surrogate.
@@ -106,3 +117,51 @@ def _uuid_or_none(raw: object) -> UUID | None:
         except ValueError:
             return None
     return None
+
+
+_POST_FIELDS = frozenset({"transaction_id", "tran_code", "tran_code_version", "params",
+                          "override_enforcement"})
+_VOID_FIELDS = frozenset({"void_of", "transaction_id", "override_enforcement"})
+_ENFORCEMENTS = {e.value: e for e in Enforcement}
+
+
+def _checked_command(payload: Mapping[str, Any]) -> Command | None:
+    """The command, when every field passes a check at least as strict as the models';
+    None sends the payload to the models."""
+    override = payload.get("override_enforcement")
+    if override is not None and override not in _ENFORCEMENTS:
+        return None
+    enforcement = None if override is None else _ENFORCEMENTS[override]
+    if "void_of" in payload:
+        void_of = _canonical_uuid(payload["void_of"])
+        given = "transaction_id" in payload
+        transaction_id = _canonical_uuid(payload["transaction_id"]) if given else None
+        if not payload.keys() <= _VOID_FIELDS or void_of is None or (
+                given and transaction_id is None):
+            return None
+        return VoidTransaction.model_construct(
+            void_of=void_of, transaction_id=transaction_id or void_transaction_id(void_of),
+            override_enforcement=enforcement)
+    transaction_id = _canonical_uuid(payload.get("transaction_id"))
+    tran_code, version = payload.get("tran_code"), payload.get("tran_code_version")
+    params = payload.get("params", {})
+    if (not payload.keys() <= _POST_FIELDS or transaction_id is None
+            or type(tran_code) is not str or label_problem(tran_code, CODE_LENGTH_MAX)
+            or not (version is None or (type(version) is int and version >= 1))
+            or type(params) is not dict or any(type(key) is not str for key in params)
+            or json_value_problem(params) is not None):
+        return None
+    return PostTransaction.model_construct(
+        transaction_id=transaction_id, tran_code=tran_code, tran_code_version=version,
+        params=params, override_enforcement=enforcement)
+
+
+def _canonical_uuid(raw: object) -> UUID | None:
+    """A UUID written in its canonical form (36 characters), else None."""
+    if type(raw) is not str or len(raw) != 36 or raw[8] != "-" or raw[13] != "-" \
+            or raw[18] != "-" or raw[23] != "-":
+        return None
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None

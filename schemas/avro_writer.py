@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["compile_writer", "varint"]
@@ -61,7 +62,9 @@ def _date(value: date | int) -> bytes:
     return _int(value if isinstance(value, int) else value.toordinal() - _EPOCH_DATE)
 
 
+@lru_cache(maxsize=256)
 def _micros(value: datetime | int) -> bytes:
+    # Cached: every record of a batch carries the batch's one wall time, several times.
     if isinstance(value, int):
         return _int(value)
     delta = value - _EPOCH

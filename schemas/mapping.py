@@ -10,6 +10,7 @@ import json
 import re
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -86,8 +87,8 @@ def _json_default(value: Any) -> str:
 def entry_record(entry: Entry) -> dict[str, Any]:
     """The ``entry`` record of an Entry."""
     return {
-        "entry_id": str(entry.entry_id), "transaction_id": str(entry.transaction_id),
-        "journal_id": str(entry.journal_id), "account_id": str(entry.account_id),
+        "entry_id": _text(entry.entry_id), "transaction_id": _text(entry.transaction_id),
+        "journal_id": _text(entry.journal_id), "account_id": _text(entry.account_id),
         "sequence": entry.sequence, "units": str(entry.units), "currency": entry.currency,
         "direction": entry.direction.value, "entry_type": entry.entry_type,
         "layer": entry.layer.value, "description": entry.description,
@@ -116,9 +117,9 @@ def transaction_record(posted: PostedTransaction,
     them already mapped, or already encoded (each entry's body: ``Codec.body``)."""
     tx = posted.transaction
     return {
-        "transaction_id": str(tx.transaction_id), "tran_code_id": str(tx.tran_code_id),
+        "transaction_id": _text(tx.transaction_id), "tran_code_id": _text(tx.tran_code_id),
         "tran_code": tx.tran_code, "tran_code_version": tx.tran_code_version,
-        "journal_id": str(tx.journal_id), "correlation_id": tx.correlation_id,
+        "journal_id": _text(tx.journal_id), "correlation_id": tx.correlation_id,
         "external_id": tx.external_id, "effective": tx.effective, "created": tx.created,
         "description": tx.description, "metadata_json": dump_json(tx.metadata),
         "entry_count": tx.entry_count, "void_of": _str(tx.void_of),
@@ -147,7 +148,7 @@ def posted_from(record: dict[str, Any]) -> PostedTransaction:
 def balance_record(balance: Balance) -> dict[str, Any]:
     """The ``balance`` record of a Balance."""
     return {
-        "account_id": str(balance.account_id), "journal_id": str(balance.journal_id),
+        "account_id": _text(balance.account_id), "journal_id": _text(balance.journal_id),
         "currency": balance.currency, "normal_balance_type": balance.normal_balance_type.value,
         "settled": _layer_record(balance.settled), "pending": _layer_record(balance.pending),
         "encumbrance": _layer_record(balance.encumbrance), "version": balance.version,
@@ -229,7 +230,12 @@ def limit_record(limit: VelocityLimit) -> dict[str, Any]:
 
 
 def _str(value: UUID | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else _text(value)
+
+
+# The text of an id: the same account and journal ids are written in every record, and a
+# transaction's id in several; UUID.__str__ costs more than a cache lookup.
+_text = lru_cache(maxsize=1 << 16)(UUID.__str__)
 
 
 def _uuid(value: str | None) -> UUID | None:

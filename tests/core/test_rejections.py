@@ -7,6 +7,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger_core import (
     Account,
@@ -26,6 +28,7 @@ from ledger_core import (
     parse_command,
     tutorial,
 )
+from ledger_core.commands import _checked_command
 
 ERNIE = str(tutorial.ERNIE.account_id)
 MISSING_ACCOUNT = "0d6f1c62-3c39-4d7f-9a4b-58bd0cb4f0aa"
@@ -498,3 +501,42 @@ def test_account_model_refuses_unknown_fields() -> None:
         Account.model_validate(
             {"accountId": ERNIE, "code": "X", "name": "X", "normalBalanceTyp": "DEBIT"}
         )
+
+
+_ANY_TEXT = st.one_of(st.sampled_from(["ACH_CREDIT", "ACH\u202eCREDIT", "", "x" * 200]),
+                      st.text(max_size=12))
+_IDS = st.one_of(st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
+                 st.uuids().map(lambda u: u.hex), st.sampled_from(["not-a-uuid", ""]),
+                 st.integers(), st.none())
+_PARAM_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), _ANY_TEXT,
+                                       st.decimals(allow_nan=False, allow_infinity=False)),
+                             lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                     st.dictionaries(_ANY_TEXT, inner,
+                                                                     max_size=3)),
+                             max_leaves=8)
+_PAYLOADS = st.one_of(
+    st.fixed_dictionaries(
+        {"transaction_id": _IDS, "tran_code": st.one_of(_ANY_TEXT, st.integers())},
+        optional={"tran_code_version": st.one_of(st.none(), st.integers(-2, 3),
+                                                 st.just("2"), st.booleans()),
+                  "params": st.one_of(st.dictionaries(_ANY_TEXT, _PARAM_VALUES, max_size=4),
+                                      st.lists(st.integers(), max_size=2)),
+                  "override_enforcement": st.sampled_from([None, "WARN", "REJECT", "warn"]),
+                  "extra": st.integers()}),
+    st.fixed_dictionaries({"void_of": _IDS},
+                          optional={"transaction_id": _IDS,
+                                    "override_enforcement": st.sampled_from([None, "WARN"])}),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PAYLOADS)
+def test_the_quick_check_of_a_command_accepts_only_what_the_models_accept(
+        payload: dict[str, Any]) -> None:
+    """parse_command's field-by-field path gives exactly the command the pydantic models
+    give, and leaves everything else to them."""
+    quick = _checked_command(payload)
+    if quick is None:
+        return
+    model = VoidTransaction if "void_of" in payload else PostTransaction
+    assert quick == model.model_validate(payload)
