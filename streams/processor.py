@@ -138,7 +138,12 @@ class Processor:
         self._stopping = False
         self._marks = BatchMarks()
         self._committed: dict[tuple[str, int], int] = {}
+        # Records restore left out (written by the next batch), and catalog records the
+        # reader skipped (written by the owner of the catalog desk, which keeps them until
+        # it is that owner: a restarted process reads them again before it holds the desk).
         self._quarantined: list[Quarantined] = []
+        self._catalog_quarantine: list[Quarantined] = []
+        self._writing: list[Quarantined] = []
         self._reported: dict[str, int] = {}
         self.consumer.subscribe(
             [self.topics.commands, self.topics.legs, self.topics.catalog_commands,
@@ -163,14 +168,14 @@ class Processor:
     def step(self) -> int:
         """Consume and process one batch in one transaction; return how many records."""
         self.catalog.refresh()
-        self._quarantined.extend(self.catalog.take_quarantined())
+        self._catalog_quarantine.extend(self.catalog.take_quarantined())
         ready = self.registry.ready()
         if ready:
             log.info("partitions %s go on after the id registry answered", ready)
             self.consumer.resume([TopicPartition(self.topics.commands, p) for p in ready])
         messages = self.consumer.consume(self.config.batch_max, self.config.batch_timeout_s)
         messages = [m for m in messages if not self._is_event(m)]
-        if messages or self._quarantined:
+        if messages or self._quarantined or (self._catalog_quarantine and self._owns_desk()):
             self._process(messages)
         elif self._positions_moved():
             # Skipped transaction markers and aborted records move the position without a
@@ -248,6 +253,7 @@ class Processor:
             self._fail_batch(checkpoint, exc)
             return
         self._committed.update(positions)
+        self._writing = []
         self._stop_blocked()
         self._report_counts()
 
@@ -288,6 +294,7 @@ class Processor:
         """Abort and re-read the batch; only a fatal error (fenced, unrecoverable) stops us."""
         error: KafkaError = exc.args[0]
         self.registry.discard_pending()
+        self._quarantined, self._writing = self._writing + self._quarantined, []
         if error.fatal():
             raise LedgerError(f"fatal Kafka error, the processor stops: {error}") from exc
         log.warning("aborting the batch after %s; rewinding to the committed offsets", error)
@@ -324,19 +331,23 @@ class Processor:
                         ", ".join(f"{code}={n}" for code, n in sorted(counts.items())))
 
     def _write_quarantined(self, checkpoint: Checkpoint, now: datetime) -> None:
-        """Records found outside a transaction (catalog, restore) go to dead-letters now;
-        a catalog record only by the desk's owner, so one process reports it."""
+        """Records found outside a transaction go to dead-letters in this one: what restore
+        left out at once, the catalog records the reader skipped once this process holds
+        the catalog desk (so that one process reports them)."""
         found, self._quarantined = self._quarantined, []
-        if not found:
-            return
-        owns_desk = any(tp.topic == self.topics.catalog_commands
-                        for tp in self.consumer.assignment())
+        if self._catalog_quarantine and self._owns_desk():
+            found += self._catalog_quarantine
+            self._catalog_quarantine = []
+        # Kept until the batch commits: an aborted batch writes them again.
+        self._writing = found
         for record in found:
-            if record.source.topic == self.topics.catalog and not owns_desk:
-                continue
             self.router.counts[record.code.value] += 1
             checkpoint.produce(dead_letter(self.topics, record.source, record.key,
                                            record.value, record.error, now, record.code))
+
+    def _owns_desk(self) -> bool:
+        return any(tp.topic == self.topics.catalog_commands
+                   for tp in self.consumer.assignment())
 
     def _is_event(self, message: Message) -> bool:
         error = message.error()

@@ -204,6 +204,19 @@ def test_random_bytes_on_an_internal_topic_are_quarantined(
     hostile.next_posting_posts(f"random bytes on {topic_name}, restarted")
 
 
+def test_a_catalog_record_read_at_start_up_is_quarantined(hostile: Hostile) -> None:
+    """A bad catalog record written while the processor was down is read before the
+    processor holds any partition, and still quarantined once it holds the catalog desk."""
+    processor = hostile.ledger.processors[0]
+    processor.stop()
+    garbage = os.urandom(512)
+    hostile.client.send_raw(hostile.topics.catalog, b"forged", garbage, 0)
+    hostile.client.flush()
+    processor.start()
+    assert _quarantined(hostile, garbage)["code"] == "record_not_decodable"
+    hostile.next_posting_posts("catalog record read at start-up")
+
+
 def test_control_characters_in_codes_and_names_are_refused(hostile: Hostile) -> None:
     """Case 11: NUL, ESC and U+202E in account codes and names."""
     for field, text in (("name", "Ernie\x00"), ("name", "Ernie\x1b[2J"),
