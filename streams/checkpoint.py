@@ -28,7 +28,7 @@ from streams.catalog_commands import CatalogDesk
 from streams.outputs import Output
 from streams.partition_task import PartitionTask
 
-__all__ = ["Checkpoint", "guarded", "retrying"]
+__all__ = ["Checkpoint", "exit_for_restart", "guarded", "retrying"]
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +138,16 @@ def guarded(name: str, call: Callable[..., T], *args: Any,
 
 
 def _hung(name: str, timeout_s: float) -> None:
-    log.critical("%s did not return within %.0f s of its %.0f s timeout: librdkafka is "
-                 "waiting on a coordinator that will not answer; the process exits so that "
-                 "its restart fences the open transaction", name, WATCHDOG_GRACE_S, timeout_s)
+    exit_for_restart(f"{name} did not return within {WATCHDOG_GRACE_S:.0f} s of its "
+                     f"{timeout_s:.0f} s timeout: librdkafka is waiting on a coordinator that "
+                     "will not answer")
+
+
+def exit_for_restart(reason: str) -> None:
+    """End the process at once for its supervisor to restart it: the restart fences any
+    open transaction and reads from the committed offsets, so nothing is lost or doubled."""
+    log.critical("%s; the process exits (status %d) so that a restart recovers", reason,
+                 WATCHDOG_EXIT)
     logging.shutdown()
     os._exit(WATCHDOG_EXIT)
 

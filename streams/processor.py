@@ -34,7 +34,7 @@ from confluent_kafka.admin import AdminClient
 
 from streams.catalog import CatalogReader
 from streams.catalog_commands import CatalogDesk
-from streams.checkpoint import Checkpoint, guarded, retrying
+from streams.checkpoint import Checkpoint, exit_for_restart, guarded, retrying
 from streams.errors import LedgerError
 from streams.id_registry import IdRegistry
 from streams.outputs import Quarantined, dead_letter
@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 
 # librdkafka's default message.max.bytes: no record may be larger, whatever the topic takes.
 PRODUCER_MESSAGE_BYTES_MAX = 1_000_000
+# How long assigned partitions may go without a known position (their committed offsets
+# not fetched): librdkafka's consumer, like its producer, can wait on a group coordinator
+# forever after a broker restart (seen here: eleven minutes).
+POSITIONS_UNKNOWN_S_MAX = 60.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class Processor:
         self.router = Router(self.topics, self.tasks, self.catalog, self.desk, self.registry,
                              clients.record_bytes_max)
         self._stopping = False
+        self._positions_unknown_since: float | None = None
         self._marks = BatchMarks()
         self._committed: dict[tuple[str, int], int] = {}
         # Records restore left out (written by the next batch), and catalog records the
@@ -175,6 +180,8 @@ class Processor:
             self.consumer.resume([TopicPartition(self.topics.commands, p) for p in ready])
         messages = self.consumer.consume(self.config.batch_max, self.config.batch_timeout_s)
         messages = [m for m in messages if not self._is_event(m)]
+        if not messages:
+            self._check_positions_known()
         if messages or self._quarantined or (self._catalog_quarantine and self._owns_desk()):
             self._process(messages)
         elif self._positions_moved():
@@ -182,6 +189,20 @@ class Processor:
             # record to process; committing it keeps the group's lag an honest zero.
             self._process([])
         return len(messages)
+
+    def _check_positions_known(self) -> None:
+        unknown = [tp for tp in self.consumer.position(self.consumer.assignment())
+                   if tp.offset < 0]
+        if not unknown:
+            self._positions_unknown_since = None
+            return
+        now = time.monotonic()
+        if self._positions_unknown_since is None:
+            self._positions_unknown_since = now
+        elif now - self._positions_unknown_since > POSITIONS_UNKNOWN_S_MAX:
+            exit_for_restart(f"{len(unknown)} assigned partitions have had no position for "
+                             f"{POSITIONS_UNKNOWN_S_MAX:.0f} s (their committed offsets were "
+                             "never fetched)")
 
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True

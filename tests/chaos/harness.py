@@ -116,7 +116,7 @@ class Run:
         if injector is not None:
             injector.join()
         results = _wait_all(client, [command_id for _op, command_id in self.sent], self)
-        client.wait_converged(300)
+        _converge(client, self)
         client.close()
         poison_problems = []
         if self.poisoner is not None:
@@ -156,6 +156,19 @@ def _wait_all(client: LedgerClient, sent: list[str], run: Run) -> dict[str, Any]
         run.revive()
         try:
             return client.wait(sent, timeout_s=20)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+
+
+def _converge(client: LedgerClient, run: Run) -> None:
+    """Wait for every leg to be applied, restarting processors that exit meanwhile."""
+    deadline = time.monotonic() + 300
+    while True:
+        run.revive()
+        try:
+            client.wait_converged(20)
+            return
         except Exception:
             if time.monotonic() > deadline:
                 raise
