@@ -16,33 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ledger_core import TranCode
 from ledger_core.catalog import CatalogKind
 from schemas.codec import codec
 from streams.client import LedgerClient
 from streams.partitioning import account_key, owner_partition
 from streams.reading import read_committed
 from tests.chaos.workload import HOUSE
+from tests.oversized import BLOB, oversized_tran_code
 
 if TYPE_CHECKING:
     from tests.chaos.harness import Run
     from tests.chaos.workload import Op
 
-_HOUSE = f"uuid('{HOUSE.account_id}')"
-# Copies a JSON param into the transaction and twenty entries: within every bound, larger
-# than any topic takes once encoded.
-OVERSIZED = TranCode.model_validate({
-    "tranCodeId": str(uuid.uuid5(HOUSE.account_id, "CHAOS_OVERSIZED")),
-    "code": "CHAOS_OVERSIZED",
-    "params": [{"name": "account", "type": "UUID"}, {"name": "blob", "type": "JSON"}],
-    "transaction": {"metadata": "params.blob"},
-    "entries": [
-        {"accountId": _HOUSE if i % 2 == 0 else "params.account", "units": "'0.01'",
-         "currency": "'USD'", "direction": "DEBIT" if i % 2 == 0 else "CREDIT",
-         "metadata": "params.blob"}
-        for i in range(20)
-    ],
-})
+OVERSIZED = oversized_tran_code("CHAOS_OVERSIZED", f"uuid('{HOUSE.account_id}')")
 
 
 # How long the end check waits for the quarantine records of the last poison.
@@ -133,9 +119,8 @@ class Poisoner:
         if not self._oversized_created:
             assert self.client.create(OVERSIZED, timeout_s=120).ok
             self._oversized_created = True
-        blob = {f"part{i}": "y" * 4000 for i in range(15)}
         return self._command("oversized posting", "record_too_large", "CHAOS_OVERSIZED",
-                             {"blob": blob}, rng)
+                             {"blob": BLOB}, rng)
 
     def other_owner(self, rng: random.Random) -> Injected | None:
         """A posted transaction id sent again for a customer on another partition."""

@@ -22,6 +22,7 @@ from streams.catalog import catalog_key, catalog_value
 from streams.client import LedgerClient, Result
 from streams.partitioning import account_key, owner_partition
 from streams.topics import Topics
+from tests.oversized import BLOB, oversized_tran_code
 from tests.streams.conftest import KafkaLedger
 
 PARTITIONS = 3
@@ -40,19 +41,7 @@ MEMO = TranCode.model_validate({
          "direction": "CREDIT"},
     ],
 })
-# Copies a JSON param into the metadata of the transaction and of twenty entries: each copy
-# is within the bounds, together they make a transaction record larger than a topic takes.
-BIG = TranCode.model_validate({
-    "tranCodeId": "b1000000-0000-4000-8000-000000000002", "code": "BIG",
-    "params": [{"name": "account", "type": "UUID"}, {"name": "blob", "type": "JSON"}],
-    "transaction": {"metadata": "params.blob"},
-    "entries": [
-        {"accountId": HOUSE_EXPR if i % 2 == 0 else "params.account", "units": "'0.01'",
-         "currency": "'USD'", "direction": "DEBIT" if i % 2 == 0 else "CREDIT",
-         "metadata": "params.blob"}
-        for i in range(20)
-    ],
-})
+BIG = oversized_tran_code("BIG", HOUSE_EXPR)
 
 
 class Hostile:
@@ -173,8 +162,7 @@ def test_a_long_param_is_refused_and_an_oversized_decision_is_record_too_large(
     long_param = json.dumps({"account": str(ERNIE), "memo": "x" * 400_000})
     result = hostile.send_command(long_param)
     assert (result.status, result.code) == ("REJECTED", "text_too_long")
-    blob = {f"part{i}": "y" * 4000 for i in range(15)}
-    result = hostile.send_command(json.dumps({"account": str(ERNIE), "blob": blob}), "BIG")
+    result = hostile.send_command(json.dumps({"account": str(ERNIE), "blob": BLOB}), "BIG")
     assert result.status == "REJECTED"
     assert result.code == "record_too_large"
     assert "max.message.bytes" in (result.message or "")

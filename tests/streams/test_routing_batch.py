@@ -10,27 +10,19 @@ from typing import Any, cast
 
 from confluent_kafka import Message
 
-from ledger_core import PostTransaction, TranCode, card_lifecycle
+from ledger_core import PostTransaction, card_lifecycle
 from schemas import mapping
 from schemas.codec import codec
 from streams.routing import BatchMarks
 from streams.topics import Topics
 from tests.fuzz.targets._processor import FuzzMessage, Ledger, ledger
+from tests.oversized import BLOB, oversized_tran_code
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 TOPICS = Topics("batch", 1)
 CUSTOMER = str(card_lifecycle.CUSTOMER.account_id)
 CASH = f"uuid('{card_lifecycle.CASH.account_id}')"
-# Within every input bound, but twenty copies of a 60 KB metadata make a transaction record
-# larger than any topic takes.
-OVERSIZED = TranCode.model_validate({
-    "tranCodeId": str(uuid.uuid4()), "code": "OVERSIZED_DEPOSIT",
-    "params": [{"name": "account", "type": "UUID"}, {"name": "blob", "type": "JSON"}],
-    "entries": [{"accountId": CASH if i % 2 == 0 else "params.account", "units": "'10.00'",
-                 "currency": "'USD'", "direction": "DEBIT" if i % 2 == 0 else "CREDIT",
-                 "metadata": "params.blob"} for i in range(20)],
-})
-BLOB = {f"part{i}": "y" * 4000 for i in range(15)}
+OVERSIZED = oversized_tran_code("OVERSIZED_DEPOSIT", CASH, units="'10.00'")
 
 
 def _ledger() -> Ledger:
