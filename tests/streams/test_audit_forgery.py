@@ -124,7 +124,7 @@ def test_forged_and_replayed_legs_are_named(kafka_ledger: KafkaLedger) -> None:
     now = datetime.now(UTC)
     forged = codec().encode("entry", mapping.entry_record(Entry(
         entry_id=uuid.uuid4(), transaction_id=uuid.uuid4(),
-        journal_id=codec().decode("entry", genuine.value())["journal_id"],
+        journal_id=uuid.UUID(codec().decode("entry", genuine.value())["journal_id"]),
         account_id=customer.account_id, sequence=1, units=Decimal("1000.00"), currency="USD",
         direction=Direction.CREDIT, entry_type="FORGED_CR", layer=Layer.SETTLED,
         effective=now.date(), created=now)))
