@@ -141,11 +141,40 @@ def ensure_topics(admin: AdminClient, topics: Topics, replication: int | None = 
     return [spec.name for spec in missing]
 
 
-def record_bytes_max(admin: AdminClient, names: list[str]) -> dict[str, int]:
+# How long a topic just created may stay unknown to the broker asked about its
+# configuration (on a 3-node cluster the other brokers learn of it a moment later).
+DESCRIBE_UNKNOWN_TOPIC_S = 30.0
+
+
+def record_bytes_max(admin: AdminClient, names: list[str],
+                     timeout_s: float = DESCRIBE_UNKNOWN_TOPIC_S) -> dict[str, int]:
     """The largest record each topic accepts (its ``max.message.bytes``)."""
-    resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in names]
-    return {resource.name: int(future.result()["max.message.bytes"].value)
-            for resource, future in admin.describe_configs(resources).items()}
+    return {name: int(config["max.message.bytes"].value)
+            for name, config in _configs(admin, names, timeout_s).items()}
+
+
+def _configs(admin: AdminClient, names: list[str],
+             timeout_s: float = DESCRIBE_UNKNOWN_TOPIC_S) -> dict[str, Any]:
+    """Each topic's configuration; a topic the answering broker does not know yet is asked
+    for again until ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    found: dict[str, Any] = {}
+    pending = list(names)
+    while pending:
+        resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in pending]
+        pending = []
+        for resource, future in admin.describe_configs(resources).items():
+            try:
+                found[resource.name] = future.result()
+            except KafkaException as exc:
+                error: KafkaError = exc.args[0]
+                if error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART or \
+                        time.monotonic() > deadline:
+                    raise
+                pending.append(resource.name)
+        if pending:
+            time.sleep(0.5)
+    return found
 
 
 # A create request that failed with one of these may not have reached the controller, or
@@ -191,11 +220,9 @@ def _check_layout(admin: AdminClient, metadata: Any, specs: list[TopicSpec]) -> 
         if actual != spec.partitions:
             problems.append(f"{spec.name} has {actual} partitions, the ledger needs "
                             f"{spec.partitions}")
-    by_name = {spec.name: spec for spec in specs}
-    resources = [ConfigResource(ConfigResource.Type.TOPIC, spec.name) for spec in specs]
-    for resource, future in admin.describe_configs(resources).items():
-        spec = by_name[resource.name]
-        policy = future.result()["cleanup.policy"].value
+    configs = _configs(admin, [spec.name for spec in specs])
+    for spec in specs:
+        policy = configs[spec.name]["cleanup.policy"].value
         wanted = spec.config["cleanup.policy"]
         if policy != wanted:
             problems.append(f"{spec.name} has cleanup.policy={policy}, the ledger needs {wanted}")
