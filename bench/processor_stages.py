@@ -1,11 +1,13 @@
 """The CPU cost of each stage of the processor's per-record path, without Kafka.
 
-The same functions ``streams/processor.py`` calls for an ACH_CREDIT command and for the
-house leg it sends, timed one stage at a time over the same encoded records, with a real
-RocksDB state per partition and the catalog in memory; no profiler, so the figures are the
-stages' true cost on this machine. Staged writes are written to RocksDB every ``--batch``
-postings, as the loop does after a commit. The difference between this total and the
-wall time per posting of a processor process is the Kafka client's share.
+The steps ``streams.routing.Router`` takes for a batch of ACH_CREDIT commands and for the
+house legs they send, timed one stage at a time over the same encoded records, with a real
+RocksDB state per partition, the real id registry and the catalog in memory; no profiler,
+so the figures are the stages' true cost on this machine. Each partition's commands are
+decided as one batch of up to ``--batch`` records (``ledger_core.decide_batch``), and the
+staged writes go to RocksDB after each batch, as the loop does after a commit. The
+difference between this total and the wall time per posting of a processor process is the
+Kafka client's share and the loop's.
 
     python -m bench.processor_stages --postings 5000 --runs 5
 """
@@ -20,22 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import median, save, table
-from bench.workload import HOUSE, LedgerPostings, Posting, catalog, customers
-from ledger_core import (
-    Posted,
-    PostedTransaction,
-    apply,
-    apply_remote_entries,
-    parse_command,
-    tutorial,
-)
+from bench.workload import LedgerPostings, Posting, catalog, customers
+from ledger_core import Command, Posted, apply_remote_entries
+from ledger_core.batch import decide_batch
 from ledger_core.catalog import Catalog
 from schemas import mapping
 from schemas.codec import codec
-from streams.outputs import Source, posted_outputs, result_record
-from streams.partition_task import PartitionTask, balance_key
-from streams.partitioning import owner_partition
-from streams.state import BALANCE, PartitionState, StateIdentity
+from streams.id_registry import IdRegistry
+from streams.outputs import Output, Source, posted_outputs
+from streams.partition_task import PartitionTask
+from streams.state import PartitionState, StateIdentity
 from streams.topics import Topics
 
 
@@ -44,68 +40,57 @@ def _stages(tasks: dict[int, PartitionTask], topics: Topics, postings: list[Post
     """Seconds per stage over ``postings`` (encoded commands), in processing order."""
     now = datetime.now(UTC)
     spent: dict[str, float] = {}
-    calls: dict[str, int] = {}
-    partitions = len(tasks)
-    house_task = tasks[owner_partition(HOUSE.account_id, partitions)]
-    journal_id = tutorial.JOURNAL.journal_id
-    house_key = balance_key(HOUSE.account_id, journal_id, "USD")
-    cache: dict[bytes, Any] = {}
+    registry = IdRegistry(topics, tasks)
 
-    def timed(name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def timed(name: str, function: Callable[..., Any], *args: Any) -> Any:
         started = time.perf_counter()
-        value = function(*args, **kwargs)
+        value = function(*args)
         spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
-        calls[name] = calls.get(name, 0) + 1
         return value
 
-    for i, posting in enumerate(postings):
-        task = tasks[posting.partition]
-        source = Source(topics.commands, task.partition, i)
-        record = timed("decode the command (Avro)", codec().decode, "command", posting.value)
-        command = timed("command_payload + parse_command (pydantic)", _parse, record)
-        decision = timed("ledger_core.apply (tran code, checks, balances)", apply, task,
-                         command, now)
-        assert isinstance(decision, Posted), decision
-        stored = house_task.store.get(BALANCE, house_key)
-        if stored is not None:
-            balance = timed("  of which, per read: a balance from RocksDB (get, decode, model)",
-                            _read_balance, house_task, house_key)
-            cache[house_key] = balance
-            timed("  what-if, per read: the same balance from an in-memory cache",
-                  _cached_balance, cache, journal_id)
-        outputs = timed("posted_outputs (entries, legs, balance, transaction, result)",
-                        posted_outputs, topics, task, record["command_id"], decision, source,
-                        now)
-        transaction = codec().encode("transaction", mapping.transaction_record(
-            PostedTransaction(transaction=decision.transaction,
-                                              entries=decision.entries)))
-        timed("  of which: the result record (it embeds the encoded transaction)", result_record,
-              record["command_id"], "POSTED", source, now,
-              transaction_id=decision.transaction.transaction_id, transaction=transaction)
-        timed("  what-if: the result record without the transaction", result_record,
-              record["command_id"], "POSTED", source, now,
-              transaction_id=decision.transaction.transaction_id)
-        for leg in (o for o in outputs if o.topic == topics.legs):
+    for first in range(0, len(postings), batch):
+        by_partition: dict[int, list[tuple[int, str, Command]]] = {}
+        for offset, posting in enumerate(postings[first:first + batch], first):
+            record = timed("decode the command (Avro) and map it (mapping.command_from)",
+                           _decoded, posting.value)
+            task = tasks[posting.partition]
+            timed("claim its transaction id (the registry, in this process)", _claim,
+                  registry, task, record, now)
+            by_partition.setdefault(posting.partition, []).append(
+                (offset, record["command_id"], record["command"]))
+        legs: list[Output] = []
+        for partition, admitted in by_partition.items():
+            task = tasks[partition]
+            decisions = timed("decide_batch (tran code, checks, balances)", decide_batch,
+                              task, [command for _, _, command in admitted], now)
+            for (offset, command_id, _), decision in zip(admitted, decisions, strict=True):
+                assert isinstance(decision, Posted), decision
+                source = Source(topics.commands, partition, offset)
+                outputs = timed("posted_outputs (entries, legs, balances, transaction, "
+                                "result)", posted_outputs, topics, task, command_id, decision,
+                                source, now)
+                legs += [o for o in outputs if o.topic == topics.legs]
+        for leg in legs:
             owner = tasks[leg.partition]
-            entry = timed("leg: decode + entry_from (pydantic)", _leg_entry, leg.value)
+            entry = timed("leg: decode + entry_from", _leg_entry, leg.value)
             timed("leg: apply_remote_entries + stage_balance", _apply_leg, owner, entry)
-        if (i + 1) % batch == 0:
-            timed("write the batch to RocksDB (every partition)", _write_all, tasks)
-    per_read = {name: spent[name] * len(postings) / calls[name]
-                for name in spent if "per read" in name}
-    return {**spent, **per_read}
+        timed("write the batch to RocksDB (every partition)", _write_all, tasks)
+    return spent
 
 
-def _parse(record: dict[str, Any]) -> Any:
-    return parse_command(mapping.command_payload(record))
+def _decoded(value: bytes) -> dict[str, Any]:
+    record = codec().decode("command", value)
+    record["command"] = mapping.command_from(record)
+    return record
 
 
-def _read_balance(task: PartitionTask, key: bytes) -> Any:
-    return mapping.balance_from(codec().decode("balance", task.store.get(BALANCE, key)))
-
-
-def _cached_balance(cache: dict[bytes, Any], journal_id: Any) -> Any:
-    return cache.get(balance_key(HOUSE.account_id, journal_id, "USD"))
+def _claim(registry: IdRegistry, task: PartitionTask, record: dict[str, Any],
+           now: datetime) -> None:
+    command = record["command"]
+    assert task.posted(command.transaction_id) is None
+    claim = registry.claim(command.transaction_id, task.partition, record["command_id"], now)
+    assert claim.holder == task.partition, claim
+    registry.decided(command.transaction_id)
 
 
 def _leg_entry(value: bytes) -> Any:
@@ -185,14 +170,13 @@ def main(argv: list[str] | None = None) -> str:
         profiled = _profiled(table_, topics, accounts, args)
     names = list(runs[0])
     rows = [(name, median([1e6 * r[name] / args.postings for r in runs])) for name in names]
-    total = sum(v for name, v in rows if not name.startswith("  "))
+    total = sum(v for _, v in rows)
     rows.append(("total per posting (without Kafka)", total))
     text = table(["stage", "µs / posting (median)"], rows)
     text += (f"\n\n{args.runs} runs of {args.postings:,} ACH_CREDIT postings over "
-             f"{args.partitions} partitions (each command decided by its owner's task, each "
-             f"leg applied by the house's), RocksDB written every {args.batch} postings. The "
-             "indented rows are timed on their own: 'of which' is part of posted_outputs, "
-             "'what-if' is not done by the processor; neither counts in the total.")
+             f"{args.partitions} partitions (each partition's commands decided as one batch by "
+             f"its task, each leg folded by the house's), batches of {args.batch} records, "
+             "RocksDB written after each batch.")
     if args.profile:
         text += "\n\n" + profiled
     print(text, flush=True)
