@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rocksdict import AccessType, Options, Rdict, WriteBatch
+from rocksdict import AccessType, BlockBasedOptions, Options, Rdict, WriteBatch
 
 from streams.errors import StateError
 
@@ -51,6 +51,11 @@ class PartitionState:
         path.mkdir(parents=True, exist_ok=True)
         options = Options(raw_mode=True)
         options.create_if_missing(True)
+        # Every new posting's idempotency check is a miss: a 10-bit bloom filter per key
+        # keeps misses off the SST files once the state outgrows memory.
+        table = BlockBasedOptions()
+        table.set_bloom_filter(10, False)
+        options.set_block_based_table_factory(table)
         try:
             self._db = Rdict(str(path), options)
         except Exception as exc:
