@@ -179,9 +179,11 @@ def _check(catalog_bytes: bytes, balance: bytes, posted: bytes, account: UUID,
     assert {e["account_id"] for e in record["entries"]} == {str(account), str(HOUSE.account_id)}
 
 
-def processor_start(bootstrap: str, topics: Topics, home: Path) -> tuple[float, int]:
+def processor_start(bootstrap: str, topics: Topics, home: Path,
+                    rss_mib: list[float]) -> tuple[float, int]:
     """Seconds from launching a processor on an empty state dir to its assignment (NaN, and
-    the reason printed, when the processor gives up during start-up)."""
+    the reason printed, when the processor gives up during start-up); the processor's
+    resident memory once it holds its partitions joins ``rss_mib``."""
     state = home / "state-restore"
     shutil.rmtree(state, ignore_errors=True)
     process = ProcessorProcess(bootstrap, topics.prefix, "restore", state, home / "restore.log",
@@ -197,11 +199,21 @@ def processor_start(bootstrap: str, topics: Topics, home: Path) -> tuple[float, 
                   f"{reason}", flush=True)
             return math.nan, 0
         seconds = time.monotonic() - started
+        assert process.pid is not None
+        rss_mib.append(_rss_mib(process.pid))
         restored = sum(int(n) for n in re.findall(r"restored (\d+) state records",
                                                   process.log_since_start()))
     finally:
         process.stop()
     return seconds, restored
+
+
+def _rss_mib(pid: int) -> float:
+    """The resident set of process ``pid`` (Linux), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
 
 
 def state_restore(bootstrap: str, topics: Topics) -> tuple[float, int]:
@@ -243,6 +255,7 @@ def main(argv: list[str] | None = None) -> str:
     figures: dict[str, list[float]] = {"processor start": [], "state restore": [],
                                        "catalog read": []}
     counts: dict[str, int] = {}
+    rss_mib: list[float] = []
     with broker() as bootstrap:
         topics = Topics(fresh_prefix("restore"), args.partitions)
         home = BENCH_HOME / "runs" / topics.prefix
@@ -252,7 +265,7 @@ def main(argv: list[str] | None = None) -> str:
             print(f"wrote {args.accounts:,} accounts' catalog, balances and transactions "
                   f"in {generated:.0f} s", flush=True)
             steps: list[tuple[str, Callable[[], tuple[float, int]]]] = [
-                ("processor start", lambda: processor_start(bootstrap, topics, home)),
+                ("processor start", lambda: processor_start(bootstrap, topics, home, rss_mib)),
                 ("state restore", lambda: state_restore(bootstrap, topics)),
                 ("catalog read", lambda: catalog_read(bootstrap, topics)),
             ]
@@ -274,9 +287,13 @@ def main(argv: list[str] | None = None) -> str:
              f"on the changelogs, and the account in the catalog), {args.partitions} "
              f"partitions, {args.runs} runs. 'processor start' is what a new machine waits "
              "for: the catalog read and every partition's restore, in one process.")
+    if rss_mib:
+        text += (f"\nProcessor resident memory once it holds its partitions: "
+                 f"{median(rss_mib):,.0f} MiB (median; runs: "
+                 + " ".join(f"{v:,.0f}" for v in rss_mib) + "; goal < 1,024 MiB).")
     print(text, flush=True)
     save("restore", {"settings": vars(args), "seconds": figures, "records": counts,
-                     "report": text})
+                     "rss_mib": rss_mib, "report": text})
     return text
 
 
