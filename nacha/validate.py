@@ -1,0 +1,293 @@
+"""The rules a parsed file is held to; each broken rule becomes a Violation naming its field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from nacha.codes import (
+    CHANGE_CODES,
+    CREDITS_ONLY,
+    DEBITS_ONLY,
+    FOREIGN_EXCHANGE_INDICATORS,
+    FOREIGN_EXCHANGE_REFERENCE_INDICATORS,
+    ORIGINATOR_STATUS_CODES,
+    RETURN_CODES,
+    SEC_CODES,
+    SERVICE_CLASSES,
+    TRANSACTION_CODES,
+    is_credit,
+    is_zero_amount,
+)
+from nacha.errors import Rule, Violation
+from nacha.fields import DIGITS, check_digit
+from nacha.model import AchFile, Batch, Entry
+from nacha.records import (
+    ADDENDA_98,
+    ADDENDA_98_REFUSED,
+    ADDENDA_99,
+    BLOCKING_FACTOR,
+    IAT_BATCH_HEADER,
+    RECORD_LENGTH,
+    UNKNOWN_ADDENDA,
+    Record,
+)
+
+ENTRY_HASH_MODULUS = 10 ** 10
+FILE_ID_MODIFIERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where an addenda type may stand after an entry, and how many times in a row."""
+
+    type_code: str
+    least: int
+    most: int
+
+
+_IAT_SLOTS = (*(Slot(str(code), 1, 1) for code in range(10, 17)), Slot("17", 0, 2),
+              Slot("18", 0, 5))
+# the addenda a forward entry may carry, in order, per SEC code; TEL entries take none
+FORWARD_ADDENDA = {
+    "PPD": (Slot("05", 0, 1),), "CCD": (Slot("05", 0, 1),), "WEB": (Slot("05", 0, 1),),
+    "CTX": (Slot("05", 0, 9999),), "TEL": (), "POS": (Slot("02", 1, 1),),
+    "COR": (Slot("98", 1, 1),), "IAT": _IAT_SLOTS,
+}
+RETURN_SLOT = Slot("99", 1, 1)
+
+
+def check(ach_file: AchFile, *, origination: bool = False) -> list[Violation]:
+    """Every rule ``ach_file`` breaks; record-order problems are the parser's to report."""
+    checks = _Checks(origination)
+    for record in ach_file.records():
+        checks.fields(record)
+    if ach_file.header is not None:
+        checks.code(ach_file.header, "file_id_modifier", FILE_ID_MODIFIERS)
+    previous_batch_number = 0
+    for batch in ach_file.batches:
+        checks.batch(batch)
+        number = batch.header.number("batch_number")
+        if number is not None:
+            if number <= previous_batch_number:
+                checks.report(batch.header, "batch_number", Rule.BATCH_NUMBER_ORDER,
+                              f"batch numbers must ascend; the one before is "
+                              f"{previous_batch_number}")
+            previous_batch_number = number
+    if ach_file.control is not None:
+        checks.file_control(ach_file)
+    return checks.violations
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a control record must say about the entries it closes."""
+
+    entry_addenda_count: int
+    entry_hash: int
+    debits: int
+    credits: int
+
+    @staticmethod
+    def of(entries: Iterable[Entry]) -> Totals:
+        count = entry_hash = debits = credits = 0
+        for entry in entries:
+            count += 1 + len(entry.addenda)
+            entry_hash += entry.detail.number("receiving_dfi_identification") or 0
+            code, amount = entry.detail.number("transaction_code"), entry.detail.number("amount")
+            if code is not None and code in TRANSACTION_CODES and amount is not None:
+                if is_credit(code):
+                    credits += amount
+                else:
+                    debits += amount
+        return Totals(count, entry_hash % ENTRY_HASH_MODULUS, debits, credits)
+
+
+@dataclass
+class _Checks:
+    origination: bool
+    violations: list[Violation] = field(default_factory=list)
+
+    def report(self, record: Record, name: str, rule: Rule, message: str) -> None:
+        spec = record.layout.field(name)
+        self.violations.append(
+            Violation(record.line, name, spec.start, spec.end, rule, record.raw(name), message))
+
+    def fields(self, record: Record) -> None:
+        # positions mean nothing in a record of the wrong length, which is reported already
+        if len(record.text) != RECORD_LENGTH:
+            return
+        for spec in record.layout.fields:
+            broken = spec.check(record.raw(spec.name))
+            if broken is not None:
+                self.report(record, spec.name, *broken)
+
+    def code(self, record: Record, name: str, allowed: Iterable[str]) -> None:
+        if record.raw(name) not in allowed:
+            self.report(record, name, Rule.INVALID_CODE, f"must be one of {sorted(allowed)}")
+
+    def batch(self, batch: Batch) -> None:
+        header = batch.header
+        service_class = header.number("service_class_code")
+        if service_class is not None and service_class not in SERVICE_CLASSES:
+            self.report(header, "service_class_code", Rule.UNKNOWN_SERVICE_CLASS,
+                        f"must be one of {sorted(SERVICE_CLASSES)}")
+        if batch.sec_code not in SEC_CODES:
+            self.report(header, "standard_entry_class_code", Rule.UNKNOWN_SEC_CODE,
+                        f"supported: {', '.join(SEC_CODES)}")
+        self.code(header, "originator_status_code", ORIGINATOR_STATUS_CODES)
+        if self.origination and header.raw("settlement_date").strip():
+            self.report(header, "settlement_date", Rule.SETTLEMENT_DATE_NOT_BLANK,
+                        "the ACH operator fills in the settlement date; originate it blank")
+        if header.layout is IAT_BATCH_HEADER:
+            self.code(header, "foreign_exchange_indicator", FOREIGN_EXCHANGE_INDICATORS)
+            self.code(header, "foreign_exchange_reference_indicator",
+                      FOREIGN_EXCHANGE_REFERENCE_INDICATORS)
+        previous_trace = ""
+        for entry in batch.entries:
+            self.entry(entry, batch, service_class)
+            trace = entry.detail.raw("trace_number")
+            if previous_trace and trace <= previous_trace:
+                self.report(entry.detail, "trace_number", Rule.TRACE_NUMBER_ORDER,
+                            f"trace numbers must ascend within a batch; the one before is "
+                            f"{previous_trace}")
+            previous_trace = trace
+        if batch.control is not None:
+            self.batch_control(batch, batch.control)
+
+    def entry(self, entry: Entry, batch: Batch, service_class: int | None) -> None:
+        detail = entry.detail
+        code, amount = detail.number("transaction_code"), detail.number("amount")
+        if code is not None and code not in TRANSACTION_CODES:
+            self.report(detail, "transaction_code", Rule.UNKNOWN_TRANSACTION_CODE,
+                        "not a NACHA transaction code")
+        elif code is not None:
+            if (service_class, is_credit(code)) in {(CREDITS_ONLY, False), (DEBITS_ONLY, True)}:
+                self.report(detail, "transaction_code", Rule.SERVICE_CLASS_MISMATCH,
+                            f"a {'credit' if is_credit(code) else 'debit'} in a batch of "
+                            f"service class {service_class}")
+            if amount and (is_zero_amount(code) or batch.sec_code == "COR"):
+                self.report(detail, "amount", Rule.AMOUNT_MUST_BE_ZERO,
+                            "prenotes, zero-dollar entries and notifications of change carry "
+                            "no amount")
+        routing, digit = detail.raw("receiving_dfi_identification"), detail.number("check_digit")
+        if set(routing) <= DIGITS and digit is not None and check_digit(routing) != digit:
+            self.report(detail, "check_digit", Rule.ROUTING_CHECK_DIGIT,
+                        f"the check digit of {routing} is {check_digit(routing)}")
+        odfi = batch.header.raw("originating_dfi_identification")
+        if not detail.raw("trace_number").startswith(odfi):
+            self.report(detail, "trace_number", Rule.TRACE_NUMBER_ODFI,
+                        f"must start with the batch's originating DFI {odfi}")
+        if detail.raw("addenda_record_indicator") != ("1" if entry.addenda else "0"):
+            self.report(detail, "addenda_record_indicator", Rule.ADDENDA_INDICATOR,
+                        f"the entry has {len(entry.addenda)} addenda")
+        if (detail.layout.has("number_of_addenda_records")
+                and detail.number("number_of_addenda_records") != len(entry.addenda)):
+            self.report(detail, "number_of_addenda_records", Rule.ADDENDA_COUNT,
+                        f"the entry has {len(entry.addenda)} addenda")
+        self.addenda_order(entry, batch.sec_code)
+        self.addenda_contents(entry)
+
+    def addenda_order(self, entry: Entry, sec_code: str) -> None:
+        slots = FORWARD_ADDENDA.get(sec_code, ())
+        if any(addenda.raw("addenda_type_code") == "99" for addenda in entry.addenda):
+            slots = (*slots, RETURN_SLOT) if sec_code == "IAT" else (RETURN_SLOT,)
+        at, seen = 0, 0
+        for addenda in entry.addenda:
+            type_code = addenda.raw("addenda_type_code")
+            if addenda.layout is UNKNOWN_ADDENDA:
+                self.report(addenda, "addenda_type_code", Rule.UNKNOWN_ADDENDA_TYPE,
+                            "not an addenda type NACHA defines")
+                continue
+            later = [index for index in range(at, len(slots))
+                     if slots[index].type_code == type_code]
+            if later and later[0] == at and seen >= slots[at].most:
+                self.report(addenda, "addenda_type_code", Rule.ADDENDA_COUNT,
+                            f"at most {slots[at].most} addenda {type_code} per entry")
+                continue
+            if not later:
+                self.report(addenda, "addenda_type_code", Rule.ADDENDA_NOT_ALLOWED,
+                            f"not allowed here in a {sec_code} entry")
+                continue
+            for index in range(at, later[0]):
+                if (seen if index == at else 0) < slots[index].least:
+                    self.report(addenda, "addenda_type_code", Rule.ADDENDA_COUNT,
+                                f"addenda {slots[index].type_code} must come before this one")
+            if later[0] != at:
+                at, seen = later[0], 0
+            seen += 1
+        for index in range(at, len(slots)):
+            if (seen if index == at else 0) < slots[index].least:
+                self.report(entry.detail, "addenda_record_indicator", Rule.ADDENDA_COUNT,
+                            f"a {sec_code} entry needs addenda {slots[index].type_code}")
+
+    def addenda_contents(self, entry: Entry) -> None:
+        trace = entry.detail.raw("trace_number")
+        per_type: dict[str, int] = {}
+        for addenda in entry.addenda:
+            layout = addenda.layout
+            type_code = addenda.raw("addenda_type_code")
+            per_type[type_code] = per_type.get(type_code, 0) + 1
+            if (layout.has("addenda_sequence_number")
+                    and addenda.number("addenda_sequence_number") != per_type[type_code]):
+                self.report(addenda, "addenda_sequence_number", Rule.ADDENDA_SEQUENCE,
+                            f"this is addenda {type_code} number {per_type[type_code]}")
+            if (layout.has("entry_detail_sequence_number")
+                    and addenda.raw("entry_detail_sequence_number") != trace[-7:]):
+                self.report(addenda, "entry_detail_sequence_number", Rule.ADDENDA_TRACE_MISMATCH,
+                            f"must be the last 7 digits of the entry's trace number {trace}")
+            if layout.has("trace_number") and addenda.raw("trace_number") != trace:
+                self.report(addenda, "trace_number", Rule.ADDENDA_TRACE_MISMATCH,
+                            f"must be the entry's trace number {trace}")
+            if layout is ADDENDA_99 and addenda["return_reason_code"] not in RETURN_CODES:
+                self.report(addenda, "return_reason_code", Rule.UNKNOWN_RETURN_CODE,
+                            "not a NACHA return reason code")
+            if (layout in {ADDENDA_98, ADDENDA_98_REFUSED}
+                    and addenda["change_code"] not in CHANGE_CODES):
+                self.report(addenda, "change_code", Rule.UNKNOWN_CHANGE_CODE,
+                            "not a NACHA change code")
+
+    def batch_control(self, batch: Batch, control: Record) -> None:
+        header = batch.header
+        company = ("originator_identification" if header.layout is IAT_BATCH_HEADER
+                   else "company_identification")
+        for name, header_name in (("service_class_code", "service_class_code"),
+                                  ("company_identification", company),
+                                  ("originating_dfi_identification",
+                                   "originating_dfi_identification"),
+                                  ("batch_number", "batch_number")):
+            if control.raw(name) != header.raw(header_name):
+                self.report(control, name, Rule.BATCH_HEADER_CONTROL_MISMATCH,
+                            f"the batch header says {header.raw(header_name)!r}")
+        self.totals(control, Totals.of(batch.entries))
+
+    def file_control(self, ach_file: AchFile) -> None:
+        control = ach_file.control
+        assert control is not None
+        self.expect(control, "batch_count", len(ach_file.batches), Rule.BATCH_COUNT_MISMATCH)
+        records = sum(1 for _ in ach_file.records())
+        blocks = -(-records // BLOCKING_FACTOR)
+        self.expect(control, "block_count", blocks, Rule.BLOCK_COUNT_MISMATCH)
+        self.totals(control, Totals.of(ach_file.entries))
+        if ach_file.padding != blocks * BLOCKING_FACTOR - records:
+            lines = records + ach_file.padding
+            self.violations.append(Violation(
+                control.line + ach_file.padding, "record", 1, RECORD_LENGTH, Rule.BLOCK_PADDING,
+                str(ach_file.padding),
+                f"{records} records need {blocks * BLOCKING_FACTOR - records} padding lines to "
+                f"fill blocks of {BLOCKING_FACTOR}; the file has {lines} lines"))
+
+    def totals(self, control: Record, totals: Totals) -> None:
+        self.expect(control, "entry_addenda_count", totals.entry_addenda_count,
+                    Rule.ENTRY_ADDENDA_COUNT_MISMATCH)
+        self.expect(control, "entry_hash", totals.entry_hash, Rule.ENTRY_HASH_MISMATCH)
+        self.expect(control, "total_debit_entry_dollar_amount", totals.debits,
+                    Rule.TOTAL_DEBIT_MISMATCH)
+        self.expect(control, "total_credit_entry_dollar_amount", totals.credits,
+                    Rule.TOTAL_CREDIT_MISMATCH)
+
+    def expect(self, record: Record, name: str, expected: int, rule: Rule) -> None:
+        # a field that is not numeric is reported as such; comparing it would say it twice
+        found = record.number(name)
+        if found is not None and found != expected:
+            self.report(record, name, rule, f"should be {expected}")
