@@ -11,6 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "ledger_core": {"streams", "connectors", "schemas", "confluent_kafka", "rocksdict",
                     "socket", "subprocess", "requests", "httpx", "random", "time"},
+    # the NACHA library stands alone: it knows files, not ledgers, and does no I/O
+    "nacha": {"ledger_core", "schemas", "streams", "connectors", "ledger_cli", "confluent_kafka",
+              "rocksdict", "socket", "subprocess", "requests", "httpx", "random", "time", "os",
+              "pathlib"},
     "schemas": {"streams", "connectors", "confluent_kafka", "rocksdict"},
     "streams": {"connectors", "ledger_cli"},
     "connectors": {"ledger_cli"},
@@ -45,10 +49,11 @@ def test_imports_point_inward(package: str) -> None:
     assert offenders == {}
 
 
-def test_the_core_reads_no_clock_and_no_randomness() -> None:
-    """ledger_core never calls now()/today()/uuid4()/time(): time and ids come in as arguments."""
+@pytest.mark.parametrize("package", ["ledger_core", "nacha"])
+def test_the_pure_packages_read_no_clock_and_no_randomness(package: str) -> None:
+    """The pure packages never call now()/today()/uuid4()/time(): time and ids are arguments."""
     offenders = []
-    for path in _modules("ledger_core"):
+    for path in _modules(package):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in IMPURE_CALLS):
