@@ -21,6 +21,7 @@ from ledger_core import Direction
 from ledger_core.audit import LedgerAudit
 from schemas.codec import codec
 from streams.audit_log import replay_entries
+from streams.kafka_config import kafka_config
 from streams.partitioning import account_key, owner_partition
 from streams.topics import Topics
 
@@ -30,8 +31,8 @@ ACCOUNTS = 10_000
 def generate(bootstrap: str, topics: Topics, entries: int) -> list[str]:
     """Write ``entries`` entries (half as many transactions); return the account ids."""
     accounts = [uuid.UUID(int=(0xA0 << 120) | i, version=4) for i in range(ACCOUNTS)]
-    out = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50, "compression.type": "lz4",
-                    "queue.buffering.max.messages": 2_000_000})
+    out = Producer(kafka_config(bootstrap, {"linger.ms": 50, "compression.type": "lz4",
+                                            "queue.buffering.max.messages": 2_000_000}))
     now = datetime.now(UTC)
     journal = str(uuid.uuid4())
     for i in range(entries // 2):

@@ -13,6 +13,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from streams import topics as ledger_topics
+from streams.kafka_config import kafka_config
 from streams.local_kafka import LocalCluster, start_cluster
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def fresh_prefix(name: str) -> str:
 def create_topics(bootstrap: str, names: list[str], partitions: int,
                   compacted: bool = False) -> None:
     """Create topics with ``partitions`` partitions each (delete policy unless compacted)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(kafka_config(bootstrap))
     config = {"cleanup.policy": "compact"} if compacted else {}
     ledger_topics.create_topics(admin, [NewTopic(n, partitions, 1, config=config) for n in names])
     deadline = time.monotonic() + 30
@@ -59,7 +60,7 @@ def create_topics(bootstrap: str, names: list[str], partitions: int,
 
 def delete_topics(bootstrap: str, prefix: str) -> None:
     """Delete every topic whose name contains ``prefix`` (a run's own topics)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(kafka_config(bootstrap))
     names = [n for n in admin.list_topics(timeout=15).topics if prefix in n]
     if names:
         for future in admin.delete_topics(names, operation_timeout=60).values():

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.workload import Posting
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 
 if TYPE_CHECKING:
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
 
 def producer(bootstrap: str) -> Producer:
     """The benchmarks' command producer: idempotent, acks=all, linger 1 ms (the client's)."""
-    return Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-                     "linger.ms": 1, "queue.buffering.max.messages": 2_000_000})
+    return Producer(kafka_config(bootstrap, {
+        "enable.idempotence": True, "acks": "all", "linger.ms": 1,
+        "queue.buffering.max.messages": 2_000_000,
+    }))
 
 
 def _produce(out: Producer, topic: str, posting: Posting) -> None:
@@ -42,10 +45,10 @@ class Watcher:
 
     def __init__(self, bootstrap: str, topics: Sequence[str], partitions: int,
                  results_topic: str) -> None:
-        self._consumer = Consumer({"bootstrap.servers": bootstrap,
-                                   "group.id": f"bench-watch-{uuid.uuid4()}",
-                                   "isolation.level": "read_committed",
-                                   "enable.auto.commit": False, "fetch.wait.max.ms": 5})
+        self._consumer = Consumer(kafka_config(bootstrap, {
+            "group.id": f"bench-watch-{uuid.uuid4()}", "isolation.level": "read_committed",
+            "enable.auto.commit": False, "fetch.wait.max.ms": 5,
+        }))
         assignment = [TopicPartition(t, p, end_offset(self._consumer, t, p))
                       for t in topics for p in range(partitions)]
         self._consumer.assign(assignment)
@@ -79,9 +82,8 @@ class Watcher:
         """Offsets of ``topic`` that carried no visible record since the watcher started:
         transaction commit markers (and aborted records). Above zero, the outputs were
         written in transactions; a non-transactional producer leaves none."""
-        ends = Consumer({"bootstrap.servers": self._bootstrap,
-                         "group.id": f"bench-ends-{uuid.uuid4()}",
-                         "isolation.level": "read_uncommitted"})
+        ends = Consumer(kafka_config(self._bootstrap, {"group.id": f"bench-ends-{uuid.uuid4()}",
+                                                       "isolation.level": "read_uncommitted"}))
         try:
             span = sum(end_offset(ends, t, p) - start
                        for (t, p), start in self._starts.items() if t == topic)

@@ -44,6 +44,7 @@ from schemas import mapping
 from schemas.codec import codec
 from streams.catalog import CatalogReader, catalog_key, catalog_value
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 from streams.partition_task import balance_key, transaction_key
 from streams.partitioning import owner_partition
 from streams.restore import restore
@@ -128,11 +129,12 @@ def _add(ledger: MemoryLedger, entity: object) -> None:
 def generate(bootstrap: str, topics: Topics, accounts: int) -> float:
     """Write the ledger's topics for ``accounts`` customers; return the seconds it took."""
     started = time.monotonic()
-    ensure_topics(AdminClient({"bootstrap.servers": bootstrap}), topics)
+    ensure_topics(AdminClient(kafka_config(bootstrap)), topics)
     templates = Templates()
-    out = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000,
-                    "compression.type": "lz4", "queue.buffering.max.messages": 2_000_000,
-                    "enable.idempotence": True, "acks": "all"})
+    out = Producer(kafka_config(bootstrap, {
+        "linger.ms": 50, "batch.size": 1_000_000, "compression.type": "lz4",
+        "queue.buffering.max.messages": 2_000_000, "enable.idempotence": True, "acks": "all",
+    }))
     now = datetime.now(UTC)
     for entity in catalog([]):
         _send(out, topics.catalog, 0, codec().encode("catalog_key", catalog_key(entity)),

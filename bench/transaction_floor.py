@@ -18,6 +18,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.broker import broker, create_topics, delete_topics, fresh_prefix, stop_on_sigterm
 from bench.figures import median, percentile, save, table
+from streams.kafka_config import kafka_config
 
 TOPICS = 5
 PARTITIONS = 6
@@ -27,11 +28,12 @@ def one_run(bootstrap: str, prefix: str, touched: int, linger_ms: int,
             transactions: int) -> dict[str, float]:
     """Median and p90 (ms) of flush, send_offsets and commit over ``transactions``."""
     names = [f"{prefix}-{i}" for i in range(TOPICS)]
-    producer = Producer({"bootstrap.servers": bootstrap,
-                         "transactional.id": f"{prefix}-{uuid.uuid4().hex[:6]}",
-                         "linger.ms": linger_ms, "compression.type": "lz4"})
-    group = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{prefix}-group",
-                      "enable.auto.commit": False})
+    producer = Producer(kafka_config(bootstrap, {
+        "transactional.id": f"{prefix}-{uuid.uuid4().hex[:6]}", "linger.ms": linger_ms,
+        "compression.type": "lz4",
+    }))
+    group = Consumer(kafka_config(bootstrap, {"group.id": f"{prefix}-group",
+                                              "enable.auto.commit": False}))
     producer.init_transactions(30)
     spent: dict[str, list[float]] = {"flush": [], "send_offsets": [], "commit": [],
                                      "transaction": []}

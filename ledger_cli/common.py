@@ -14,10 +14,14 @@ from streams.topics import Topics
 
 
 def add_kafka_options(parser: argparse.ArgumentParser) -> None:
-    """``--bootstrap-servers`` and ``--topic-prefix``."""
+    """``--bootstrap-servers``, ``--kafka-config`` and ``--topic-prefix``."""
     parser.add_argument("--bootstrap-servers", default=None,
                         help="Kafka to use (default: $KAFKA_BOOTSTRAP_SERVERS, then the broker "
                              "`ledger kafka start` started)")
+    parser.add_argument("--kafka-config", type=Path, default=None, metavar="FILE",
+                        help="librdkafka client properties (key=value lines: security.protocol, "
+                             "sasl.*, ssl.*, ...) for every Kafka client; LEDGER_KAFKA_<PROPERTY> "
+                             "variables override it (default: $LEDGER_KAFKA_CONFIG)")
     parser.add_argument("--topic-prefix", default="ledger",
                         help="the ledger's topic prefix (default: ledger)")
 

@@ -6,6 +6,7 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 from streams.local_kafka import KAFKA_VERSION, LocalCluster, ensure_jars, start_cluster
 from streams.settings import local_kafka_home
 
@@ -58,7 +59,7 @@ def _status(args: argparse.Namespace) -> dict[str, Any]:
     running = cluster.running_nodes()
     brokers = 0
     if running:
-        admin = AdminClient({"bootstrap.servers": cluster.bootstrap_servers})
+        admin = AdminClient(kafka_config(cluster.bootstrap_servers))
         try:
             brokers = len(admin.list_topics(timeout=5).brokers)
         except Exception as exc:

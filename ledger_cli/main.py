@@ -19,8 +19,12 @@ from ledger_cli import (
     posting_commands,
     processor_commands,
     read_commands,
+    sink_commands,
+    sql_commands,
 )
 from streams.errors import LedgerError
+from streams.kafka_config import check_connection, use_config_file
+from streams.settings import resolve_bootstrap
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in (kafka_commands, processor_commands, catalog_commands, posting_commands,
-                  read_commands, audit_commands, api_commands):
+                  read_commands, audit_commands, api_commands, sink_commands, sql_commands):
         group.register(commands)
     return parser
 
@@ -43,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args([a for a in arguments if a != "--json"])
     args.json = as_json
     try:
+        if getattr(args, "kafka_config", None) is not None:
+            use_config_file(args.kafka_config)
+        if hasattr(args, "bootstrap_servers"):
+            # A refused login or certificate, or no broker, is one clear line, not a hang.
+            check_connection(resolve_bootstrap(args.bootstrap_servers))
         result: Any = args.handler(args)
     except LedgerError as exc:
         print(f"ledger: error: {exc}", file=sys.stderr)

@@ -15,6 +15,7 @@ from ledger_core import Balance, Layer
 from schemas.codec import codec
 from streams.catalog import CatalogReader
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 from streams.settings import resolve_bootstrap
 from streams.topics import Topics
 
@@ -106,9 +107,11 @@ def _tail(args: argparse.Namespace) -> None:
     ledger_topics = topics(args)
     topic = name_of(ledger_topics)
     bootstrap = resolve_bootstrap(args.bootstrap_servers)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"tail-{uuid.uuid4()}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest" if args.from_beginning else "latest"})
+    consumer = Consumer(kafka_config(bootstrap, {
+        "group.id": f"tail-{uuid.uuid4()}", "isolation.level": "read_committed",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest" if args.from_beginning else "latest",
+    }))
     consumer.subscribe([topic])
     seen = 0
     idle = 0.0

@@ -13,6 +13,8 @@ if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
   need+=(openjdk-17-jre-headless)
 fi
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+# The tests of secured clients make their own CA and broker certificate.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 
 [ ${#need[@]} -eq 0 ] && exit 0

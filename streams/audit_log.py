@@ -44,6 +44,7 @@ from ledger_core.audit import (
 from ledger_core.catalog import Catalog, CatalogEntity
 from schemas.codec import MAGIC, DecodeError, codec
 from streams.catalog import catalog_key, catalog_value, entity_from
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.partitioning import owner_partition
 from streams.reading import read_committed
@@ -115,7 +116,7 @@ class Progress:
 
 def topic_size(bootstrap: str, topic: str, partitions: int) -> int:
     """How many offsets the topic's partitions hold (records plus transaction markers)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"size-{uuid.uuid4()}"})
+    consumer = Consumer(kafka_config(bootstrap, {"group.id": f"size-{uuid.uuid4()}"}))
     try:
         return sum(end_offset(consumer, topic, p) for p in range(partitions))
     finally:

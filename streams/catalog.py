@@ -22,6 +22,7 @@ from ledger_core.input_bounds import shown
 from schemas import mapping
 from schemas.codec import DecodeError, codec
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.outputs import Quarantined, Source
 
@@ -69,11 +70,11 @@ class CatalogReader:
     def __init__(self, bootstrap: str, topic: str, table: Catalog | None = None) -> None:
         self.table = table or Catalog()
         self._topic = topic
-        self._consumer = Consumer({
-            "bootstrap.servers": bootstrap, "group.id": f"catalog-reader-{uuid.uuid4()}",
+        self._consumer = Consumer(kafka_config(bootstrap, {
+            "group.id": f"catalog-reader-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "enable.partition.eof": False,
-        })
+        }))
         self._consumer.assign([TopicPartition(topic, 0, 0)])
         self.position = 0
         self.quarantined: list[Quarantined] = []

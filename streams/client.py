@@ -38,6 +38,7 @@ from ledger_core.catalog import CatalogEntity, CatalogKind, catalog_input_refusa
 from schemas import mapping
 from schemas.codec import codec
 from streams.errors import CommandRefusedError, CommandTimeoutError, LedgerError
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.outputs import command_key
 from streams.partition_task import balance_key
@@ -113,8 +114,8 @@ class LedgerClient:
                  watch_results: bool = True) -> None:
         self.bootstrap = bootstrap
         self.topics = topics or Topics()
-        self._producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                                   "acks": "all", "linger.ms": 1})
+        self._producer = Producer(kafka_config(bootstrap, {"enable.idempotence": True,
+                                                           "acks": "all", "linger.ms": 1}))
         self.partitions = self._partition_count()
         self._results: dict[str, Result] = {}
         self._watcher: Consumer | None = None
@@ -133,9 +134,10 @@ class LedgerClient:
         return len(topic.partitions)
 
     def _watch_results(self) -> Consumer:
-        consumer = Consumer({"bootstrap.servers": self.bootstrap,
-                             "group.id": f"client-{uuid.uuid4()}",
-                             "isolation.level": "read_committed", "enable.auto.commit": False})
+        consumer = Consumer(kafka_config(self.bootstrap, {
+            "group.id": f"client-{uuid.uuid4()}", "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+        }))
         assignment = []
         for partition in range(self.partitions):
             high = end_offset(consumer, self.topics.results, partition)
@@ -298,9 +300,10 @@ class LedgerClient:
         follow. This waits until the processor group's committed offsets on the legs topic
         reach the topic's end as it is now.
         """
-        probe = Consumer({"bootstrap.servers": self.bootstrap,
-                          "group.id": self.topics.processor_group,
-                          "isolation.level": "read_committed", "enable.auto.commit": False})
+        probe = Consumer(kafka_config(self.bootstrap, {
+            "group.id": self.topics.processor_group, "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+        }))
         try:
             ends = [TopicPartition(self.topics.legs, p,
                                    end_offset(probe, self.topics.legs, p))

@@ -37,6 +37,7 @@ from streams.catalog_commands import CatalogDesk
 from streams.checkpoint import Checkpoint, exit_for_restart, guarded, retrying
 from streams.errors import LedgerError
 from streams.id_registry import IdRegistry
+from streams.kafka_config import kafka_config
 from streams.outputs import Quarantined, dead_letter
 from streams.partition_task import PartitionTask
 from streams.restore import restore
@@ -93,33 +94,32 @@ class _Clients:
 def open_processor(config: ProcessorConfig) -> "Processor":
     """Create or check the topics, read the catalog, fence earlier transactions, and
     return the processor, subscribed to its topics."""
-    admin = AdminClient({"bootstrap.servers": config.bootstrap})
+    admin = AdminClient(kafka_config(config.bootstrap))
     ensure_topics(admin, config.topics, config.replication)
     cluster_id = admin.describe_cluster(request_timeout=15).result().cluster_id or ""
     limits = {topic: min(limit, PRODUCER_MESSAGE_BYTES_MAX) for topic, limit in
               record_bytes_max(admin, [spec.name for spec in config.topics.specs()]).items()}
     catalog = CatalogReader(config.bootstrap, config.topics.catalog)
     catalog.catch_up()
-    producer = Producer({
-        "bootstrap.servers": config.bootstrap,
+    producer = Producer(kafka_config(config.bootstrap, {
         "transactional.id": config.transactional_id,
         "transaction.timeout.ms": config.transaction_timeout_ms,
         "linger.ms": 2, "compression.type": "lz4",
         "queue.buffering.max.messages": 1_000_000,
-    })
+    }))
     try:
         guarded("init_transactions", producer.init_transactions, 60)
     except KafkaException as exc:
         raise LedgerError(f"Kafka refused init_transactions: {exc.args[0]}") from exc
-    consumer = Consumer({
-        "bootstrap.servers": config.bootstrap, "group.id": config.group_id,
+    consumer = Consumer(kafka_config(config.bootstrap, {
+        "group.id": config.group_id,
         "group.instance.id": config.instance_id,
         "isolation.level": "read_committed", "enable.auto.commit": False,
         "auto.offset.reset": "earliest", "partition.assignment.strategy": "range",
         "session.timeout.ms": config.session_timeout_ms,
         "heartbeat.interval.ms": max(1000, config.session_timeout_ms // 5),
         "max.poll.interval.ms": 600_000, "enable.partition.eof": False,
-    })
+    }))
     return Processor(config, _Clients(producer, consumer, catalog, cluster_id, limits))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 
 
@@ -17,9 +18,10 @@ def read_committed(bootstrap: str, topic: str, partitions: Iterable[int],
     offset as of when reading starts, so the iteration ends even while producers keep
     writing. ``on_batch`` hears each batch's size.
     """
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4()}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False,
-                         "fetch.max.bytes": 64 * 1024 * 1024, "fetch.wait.max.ms": 10})
+    consumer = Consumer(kafka_config(bootstrap, {
+        "group.id": f"read-{uuid.uuid4()}", "isolation.level": "read_committed",
+        "enable.auto.commit": False, "fetch.max.bytes": 64 * 1024 * 1024, "fetch.wait.max.ms": 10,
+    }))
     try:
         ends = {p: end for p in partitions if (end := end_offset(consumer, topic, p)) > 0}
         if not ends:

@@ -20,6 +20,7 @@ from confluent_kafka import Consumer, TopicPartition
 from ledger_core import RejectionCode
 from schemas.codec import DecodeError, codec
 from streams.errors import StateError
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.outputs import Quarantined, Source
 from streams.state import FAMILY_SCHEMAS, PartitionState
@@ -55,11 +56,11 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
         )
     if start == end:
         return 0
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"restore-{uuid.uuid4()}",
+    consumer = Consumer(kafka_config(bootstrap, {
+        "group.id": f"restore-{uuid.uuid4()}",
         "isolation.level": "read_committed", "enable.auto.commit": False,
         "fetch.max.bytes": 64 * 1024 * 1024, "fetch.wait.max.ms": 10,
-    })
+    }))
     consumer.assign([TopicPartition(topic, partition, start)])
     applied = 0
     schemas = FAMILY_SCHEMAS[family]
@@ -112,8 +113,8 @@ def _key(message: Any) -> bytes:
 
 
 def _high_watermark(bootstrap: str, topic: str, partition: int) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"hw-{uuid.uuid4()}",
-                         "isolation.level": "read_uncommitted"})
+    consumer = Consumer(kafka_config(bootstrap, {"group.id": f"hw-{uuid.uuid4()}",
+                                                 "isolation.level": "read_uncommitted"}))
     try:
         return end_offset(consumer, topic, partition)
     finally:

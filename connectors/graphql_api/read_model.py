@@ -43,6 +43,7 @@ from schemas import mapping
 from schemas.codec import codec
 from streams.catalog import entity_from
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 from streams.topics import Topics
 
 __all__ = ["Part", "ReadModel", "StoredTransaction"]
@@ -139,12 +140,12 @@ class ReadModel(ConsumerThread):
 
     def start(self) -> None:
         """Start reading every partition from its beginning, in a background thread."""
-        consumer = Consumer({
-            "bootstrap.servers": self.bootstrap, "client.id": "ledger-api-read-model",
+        consumer = Consumer(kafka_config(self.bootstrap, {
+            "client.id": "ledger-api-read-model",
             "group.id": f"api-read-model-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": False, "auto.offset.reset": "earliest",
-        })
+        }))
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
                          for topic, p in self.parts()])
         self._assignment = [TopicPartition(topic, p) for topic, p in self.parts()]

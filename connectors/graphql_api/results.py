@@ -22,6 +22,7 @@ from connectors.graphql_api.consumer_thread import ConsumerThread
 from connectors.graphql_api.errors import ResultTimeoutError
 from schemas.codec import DecodeError, codec
 from streams.client import Result, result_from
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.topics import Topics
 
@@ -46,12 +47,12 @@ class ResultWaiter(ConsumerThread):
 
     def start(self) -> None:
         """Start reading results from the topic's current end."""
-        consumer = Consumer({
-            "bootstrap.servers": self.bootstrap, "client.id": "ledger-api-results",
+        consumer = Consumer(kafka_config(self.bootstrap, {
+            "client.id": "ledger-api-results",
             "group.id": f"api-results-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": False,
-        })
+        }))
         consumer.assign([
             TopicPartition(self.topics.results, p, end_offset(consumer, self.topics.results, p))
             for p in range(self.topics.partitions)])

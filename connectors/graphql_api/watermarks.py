@@ -27,6 +27,7 @@ from confluent_kafka.admin import AdminClient
 
 from connectors.graphql_api.errors import KafkaUnavailableError
 from connectors.graphql_api.read_model import Part
+from streams.kafka_config import kafka_config
 from streams.topics import Topics
 
 __all__ = ["SharedEnds", "Watermarks"]
@@ -38,13 +39,12 @@ class Watermarks:
     """Asks Kafka for partition ends and for the processors' committed legs offsets."""
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
-        self._ends = Consumer({"bootstrap.servers": bootstrap, "client.id": "ledger-api-ends",
-                               "group.id": f"api-ends-{uuid.uuid4()}",
-                               "isolation.level": "read_uncommitted",
-                               "enable.auto.commit": False})
+        self._ends = Consumer(kafka_config(bootstrap, {"client.id": "ledger-api-ends",
+                                                       "group.id": f"api-ends-{uuid.uuid4()}",
+                                                       "isolation.level": "read_uncommitted",
+                                                       "enable.auto.commit": False}))
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-ends")
-        self._admin = AdminClient({"bootstrap.servers": bootstrap,
-                                   "client.id": "ledger-api-watermarks"})
+        self._admin = AdminClient(kafka_config(bootstrap, {"client.id": "ledger-api-watermarks"}))
         self._topics = topics
         # The consumer group every processor of the ledger joins (ProcessorConfig.group_id).
         self._processor_group = topics.processor_group

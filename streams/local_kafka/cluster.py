@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._scram import (  # not re-exported by name for type checkers
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
+)
 
 from streams.errors import LocalKafkaError
 from streams.local_kafka import node
@@ -37,11 +42,26 @@ class LocalCluster:
     cluster_id: str
     nodes: list[NodeSpec]
     pids: dict[int, int] = field(default_factory=dict)
+    keystore: Path | None = None
 
     @property
     def bootstrap_servers(self) -> str:
         """Comma-separated client listeners of every node."""
         return ",".join(spec.bootstrap for spec in self.nodes)
+
+    @property
+    def sasl_ssl_bootstrap_servers(self) -> str:
+        """Comma-separated SASL_SSL listeners of every node (a cluster with a keystore)."""
+        return ",".join(spec.sasl_ssl_bootstrap for spec in self.nodes)
+
+    def add_scram_user(self, name: str, password: str) -> None:
+        """Create or replace a SCRAM-SHA-512 user of the SASL_SSL listener."""
+        config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, "logger": _QUIET}
+        admin = AdminClient(config)
+        upsert = UserScramCredentialUpsertion(
+            name, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password.encode())
+        for future in admin.alter_user_scram_credentials([upsert]).values():
+            future.result()
 
     def spec(self, node_id: int) -> NodeSpec:
         """The node with id ``node_id``."""
@@ -118,9 +138,11 @@ class LocalCluster:
             "cluster_id": self.cluster_id,
             "bootstrap_servers": self.bootstrap_servers,
             "nodes": [{"node_id": s.node_id, "broker_port": s.broker_port,
-                       "controller_port": s.controller_port, "home": str(s.home)}
+                       "controller_port": s.controller_port, "home": str(s.home),
+                       "sasl_ssl_port": s.sasl_ssl_port}
                       for s in self.nodes],
             "pids": {str(nid): pid for nid, pid in self.pids.items()},
+            "keystore": None if self.keystore is None else str(self.keystore),
         }
         (self.home / "cluster.json").write_text(json.dumps(data, indent=2) + "\n")
 
@@ -131,39 +153,48 @@ class LocalCluster:
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        specs = [NodeSpec(n["node_id"], n["broker_port"], n["controller_port"], Path(n["home"]))
+        specs = [NodeSpec(n["node_id"], n["broker_port"], n["controller_port"], Path(n["home"]),
+                          n.get("sasl_ssl_port"))
                  for n in data["nodes"]]
         pids = {int(nid): pid for nid, pid in data["pids"].items()}
-        return cls(home, data["cluster_id"], specs, pids)
+        keystore = data.get("keystore")
+        return cls(home, data["cluster_id"], specs, pids,
+                   None if keystore is None else Path(keystore))
 
 
-def create_cluster(home: Path, nodes: int = 1, port: int | None = None) -> LocalCluster:
-    """Lay out and format a new cluster of ``nodes`` nodes under ``home`` (not started)."""
+def create_cluster(home: Path, nodes: int = 1, port: int | None = None,
+                   keystore: Path | None = None) -> LocalCluster:
+    """Lay out and format a new cluster of ``nodes`` nodes under ``home`` (not started);
+    with ``keystore`` (PEM key and certificate chain) every node also has a SASL_SSL
+    listener."""
     if nodes not in (1, 3):
         raise LocalKafkaError(f"--nodes must be 1 or 3, not {nodes}")
     java, libs = require_java(), ensure_jars()
     if port is not None:
         require_free(port)
-    ports = free_ports(2 * nodes)
+    per_node = 2 if keystore is None else 3
+    ports = free_ports(per_node * nodes)
     if port is not None:
         ports[0] = port
-    specs = [NodeSpec(i + 1, ports[2 * i], ports[2 * i + 1], home / f"node-{i + 1}")
+    specs = [NodeSpec(i + 1, ports[per_node * i], ports[per_node * i + 1], home / f"node-{i + 1}",
+                      None if keystore is None else ports[per_node * i + 2])
              for i in range(nodes)]
     home.mkdir(parents=True, exist_ok=True)
     for spec in specs:
-        node.write_config(spec, specs)
+        node.write_config(spec, specs, keystore)
     cluster_id = node.random_cluster_id(java, libs)
     # Each format is a JVM start; three of them side by side save seconds.
     with ThreadPoolExecutor(max_workers=nodes) as pool:
         list(pool.map(lambda spec: node.format_storage(java, libs, spec, cluster_id,
                                                        standalone=nodes == 1), specs))
-    cluster = LocalCluster(home, cluster_id, specs)
+    cluster = LocalCluster(home, cluster_id, specs, keystore=keystore)
     cluster.save()
     return cluster
 
 
 def start_cluster(home: Path, nodes: int = 1, port: int | None = None,
-                  fresh: bool = False) -> tuple[LocalCluster, float]:
+                  fresh: bool = False, keystore: Path | None = None
+                  ) -> tuple[LocalCluster, float]:
     """Start the cluster under ``home`` (creating it if needed); return it and its start time.
 
     A cluster that is already running is returned as it is. A new cluster whose freshly picked
@@ -185,7 +216,7 @@ def start_cluster(home: Path, nodes: int = 1, port: int | None = None,
         return existing, existing.start()
     for attempt in range(2):
         started = time.monotonic()
-        cluster = create_cluster(home, nodes, port)
+        cluster = create_cluster(home, nodes, port, keystore)
         try:
             cluster.start()
             return cluster, time.monotonic() - started

@@ -38,11 +38,20 @@ class NodeSpec:
     broker_port: int
     controller_port: int
     home: Path
+    # A second client listener, SASL_SSL with SCRAM-SHA-512, when the cluster has a keystore:
+    # the shape of a managed or bank cluster, for the tests of secured clients.
+    sasl_ssl_port: int | None = None
 
     @property
     def bootstrap(self) -> str:
         """The node's client listener."""
         return f"127.0.0.1:{self.broker_port}"
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        """The node's SASL_SSL listener."""
+        assert self.sasl_ssl_port is not None, "the node has no SASL_SSL listener"
+        return f"127.0.0.1:{self.sasl_ssl_port}"
 
     @property
     def voter(self) -> str:
@@ -60,8 +69,11 @@ class NodeSpec:
         return self.home / "server.properties"
 
 
-def node_settings(spec: NodeSpec, peers: list[NodeSpec]) -> dict[str, str]:
-    """The broker settings of ``spec`` in a cluster of ``peers`` (1 or 3 nodes)."""
+def node_settings(spec: NodeSpec, peers: list[NodeSpec], keystore: Path | None = None
+                  ) -> dict[str, str]:
+    """The broker settings of ``spec`` in a cluster of ``peers`` (1 or 3 nodes); with
+    ``keystore`` (PEM: the broker's private key, then its certificate chain), also a
+    SASL_SSL listener."""
     replicas = str(min(len(peers), 3))
     min_isr = "2" if len(peers) >= 3 else "1"
     settings = {
@@ -87,6 +99,8 @@ def node_settings(spec: NodeSpec, peers: list[NodeSpec]) -> dict[str, str]:
         "transaction.max.timeout.ms": str(15 * 60 * 1000),
         "auto.create.topics.enable": "false",
     }
+    if keystore is not None and spec.sasl_ssl_port is not None:
+        settings.update(_sasl_ssl_settings(spec, keystore))
     if len(peers) == 1:
         settings["controller.quorum.bootstrap.servers"] = f"127.0.0.1:{spec.controller_port}"
     else:
@@ -96,10 +110,28 @@ def node_settings(spec: NodeSpec, peers: list[NodeSpec]) -> dict[str, str]:
     return settings
 
 
-def write_config(spec: NodeSpec, peers: list[NodeSpec]) -> None:
+def _sasl_ssl_settings(spec: NodeSpec, keystore: Path) -> dict[str, str]:
+    # Brokers and the controller keep talking PLAINTEXT to each other on loopback; only the
+    # clients' second listener is secured. SCRAM users are added once the node runs.
+    listener = f"SASL_SSL://{spec.sasl_ssl_bootstrap}"
+    return {
+        "listeners": f"PLAINTEXT://{spec.bootstrap},{listener},"
+                     f"CONTROLLER://127.0.0.1:{spec.controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{spec.bootstrap},{listener}",
+        "listener.security.protocol.map":
+            "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config":
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        "listener.name.sasl_ssl.ssl.keystore.type": "PEM",
+        "listener.name.sasl_ssl.ssl.keystore.location": str(keystore),
+    }
+
+
+def write_config(spec: NodeSpec, peers: list[NodeSpec], keystore: Path | None = None) -> None:
     """Write the node's ``server.properties`` and Log4j 2 configuration."""
     (spec.home / "logs").mkdir(parents=True, exist_ok=True)
-    lines = [f"{key}={value}" for key, value in node_settings(spec, peers).items()]
+    lines = [f"{key}={value}" for key, value in node_settings(spec, peers, keystore).items()]
     spec.properties_file.write_text("\n".join(lines) + "\n")
     (spec.home / "log4j2.properties").write_text(_LOG4J2)
 
