@@ -230,7 +230,8 @@ async def run_sink(bootstrap: str, topics: WebhookTopics, config: WebhookConfig,
     stopping = stopping or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        # Only the main thread can take signals; a sink run elsewhere stops by ``stopping``.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stopping.set)
     producer = AsyncProducer(bootstrap)
     sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(

@@ -4,7 +4,6 @@ implementation of the signature), records what it accepted, and misbehaves on de
 
 import asyncio
 import base64
-import json
 import os
 import socket
 import threading
@@ -44,6 +43,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     drop: bool = False
+    # Hold the request open until this is true (at most a minute).
+    hold: Callable[[], bool] | None = None
 
 
 # (path, webhook-id, attempt number for that id, the event) -> what to answer
@@ -108,6 +109,10 @@ class Receiver:
         answer = self.behaviour(path, webhook_id, attempt, event)
         if answer.delay_s:
             await asyncio.sleep(answer.delay_s)
+        for _ in range(1200):
+            if answer.hold is None or answer.hold():
+                break
+            await asyncio.sleep(0.05)
         if answer.drop:
             assert request.transport is not None
             request.transport.abort()
@@ -128,10 +133,3 @@ class Receiver:
         asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
-
-
-def loads(body: bytes) -> Any:
-    """A body parsed with exact decimals."""
-    from decimal import Decimal
-
-    return json.loads(body, parse_float=Decimal)
