@@ -45,9 +45,10 @@ class Addenda:
     @property
     def layout(self) -> Layout:
         # the return and NOC variants share a type code; the fields given tell them apart
+        # (a contested dishonored return also names the dishonored return's reason code)
         variants = {"refused_change_code": ADDENDA_98_REFUSED,
-                    "dishonored_return_reason_code": ADDENDA_99_DISHONORED,
-                    "contested_return_code": ADDENDA_99_CONTESTED}
+                    "contested_return_code": ADDENDA_99_CONTESTED,
+                    "dishonored_return_reason_code": ADDENDA_99_DISHONORED}
         for name, layout in variants.items():
             if name in self.fields:
                 return layout

@@ -178,3 +178,15 @@ REFUSED_CHANGE_CODES = MappingProxyType({
 ORIGINATOR_STATUS_CODES = frozenset({"0", "1", "2"})
 FOREIGN_EXCHANGE_INDICATORS = frozenset({"FV", "VF", "FF"})
 FOREIGN_EXCHANGE_REFERENCE_INDICATORS = frozenset({"1", "2", "3"})
+
+# what an IAT payment is for (addenda 10, positions 4-6): a purpose, or the SEC code the entry
+# would have had as a domestic one
+IAT_TRANSACTION_TYPE_CODES = MappingProxyType({
+    "ANN": "Annuity", "BUS": "Business or commercial", "DEP": "Deposit", "LOA": "Loan",
+    "MIS": "Miscellaneous", "MOR": "Mortgage", "PEN": "Pension", "REM": "Remittance",
+    "RLS": "Rent, lease or sale", "SAL": "Salary or payroll", "TAX": "Tax",
+    "ARC": "Accounts receivable conversion", "BOC": "Back office conversion",
+    "MTE": "Machine transfer entry", "POP": "Point of purchase", "POS": "Point of sale",
+    "RCK": "Re-presented check", "SHR": "Shared network", "TEL": "Telephone-initiated",
+    "WEB": "Internet-initiated",
+})

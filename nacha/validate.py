@@ -11,6 +11,7 @@ from nacha.codes import (
     DEBITS_ONLY,
     FOREIGN_EXCHANGE_INDICATORS,
     FOREIGN_EXCHANGE_REFERENCE_INDICATORS,
+    IAT_TRANSACTION_TYPE_CODES,
     ORIGINATOR_STATUS_CODES,
     RETURN_CODES,
     SEC_CODES,
@@ -23,6 +24,7 @@ from nacha.errors import Rule, Violation
 from nacha.fields import DIGITS, check_digit
 from nacha.model import AchFile, Batch, Entry
 from nacha.records import (
+    ADDENDA_10,
     ADDENDA_98,
     ADDENDA_98_REFUSED,
     ADDENDA_99,
@@ -239,6 +241,8 @@ class _Checks:
             if layout.has("trace_number") and addenda.raw("trace_number") != trace:
                 self.report(addenda, "trace_number", Rule.ADDENDA_TRACE_MISMATCH,
                             f"must be the entry's trace number {trace}")
+            if layout is ADDENDA_10:
+                self.code(addenda, "transaction_type_code", IAT_TRANSACTION_TYPE_CODES)
             if layout is ADDENDA_99 and addenda["return_reason_code"] not in RETURN_CODES:
                 self.report(addenda, "return_reason_code", Rule.UNKNOWN_RETURN_CODE,
                             "not a NACHA return reason code")
