@@ -183,7 +183,7 @@ class FileBuilder:
         header = FILE_HEADER.render({
             "immediate_destination": self.immediate_destination,
             "immediate_origin": self.immediate_origin.rjust(10),
-            "file_creation_date": self.created.date(), "file_creation_time": self.created.time(),
+            "file_creation_date": self.created, "file_creation_time": self.created,
             "file_id_modifier": self.file_id_modifier,
             "immediate_destination_name": self.immediate_destination_name,
             "immediate_origin_name": self.immediate_origin_name,

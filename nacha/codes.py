@@ -66,8 +66,9 @@ def is_zero_amount(transaction_code: int) -> bool:
     return transaction_code % 10 in {3, 4, 8, 9}
 
 
-def is_return_or_noc(transaction_code: int) -> bool:
-    return transaction_code % 10 in {1, 6}
+def is_live(transaction_code: int) -> bool:
+    """Live entries move money; returns and NOCs (1, 6), prenotes and zero-dollar ones do not."""
+    return transaction_code % 10 in {2, 5, 7}
 
 
 RETURN_CODES = MappingProxyType({

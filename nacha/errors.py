@@ -32,6 +32,7 @@ class Rule(StrEnum):
     UNKNOWN_CHANGE_CODE = "unknown_change_code"
     SERVICE_CLASS_MISMATCH = "service_class_mismatch"
     AMOUNT_MUST_BE_ZERO = "amount_must_be_zero"
+    AMOUNT_MUST_NOT_BE_ZERO = "amount_must_not_be_zero"
     # entries and their addenda
     TRACE_NUMBER_ORDER = "trace_number_order"
     TRACE_NUMBER_ODFI = "trace_number_odfi"
@@ -41,6 +42,7 @@ class Rule(StrEnum):
     ADDENDA_SEQUENCE = "addenda_sequence"
     ADDENDA_TRACE_MISMATCH = "addenda_trace_mismatch"
     # controls
+    BATCH_EMPTY = "batch_empty"
     BATCH_HEADER_CONTROL_MISMATCH = "batch_header_control_mismatch"
     BATCH_NUMBER_ORDER = "batch_number_order"
     ENTRY_ADDENDA_COUNT_MISMATCH = "entry_addenda_count_mismatch"

@@ -143,15 +143,18 @@ _ENTRY_ACCOUNT = (_required("dfi_account_number", 13, 29), ("amount", 30, 39, N)
 _ENTRY_TAIL = (("addenda_record_indicator", 79, 79, N), ("trace_number", 80, 94, N))
 
 
-def _entry(name: str, *middle: tuple[str, int, int, Kind]) -> Layout:
+def _entry(name: str, *middle: tuple[str, int, int, Kind] | Field) -> Layout:
     return _layout(name, *_ENTRY_HEAD, *_ENTRY_ACCOUNT, *middle, *_ENTRY_TAIL)
 
 
-_CONSUMER = (("individual_identification_number", 40, 54, A), ("individual_name", 55, 76, A))
+_CONSUMER_ID = ("individual_identification_number", 40, 54, A)
+# consumer entries name their receiver, except at a point of sale, where the card stands for them
+_CONSUMER = (_CONSUMER_ID, _required("individual_name", 55, 76))
 PPD_ENTRY = _entry("PPD entry detail", *_CONSUMER, ("discretionary_data", 77, 78, A))
 # WEB and TEL use positions 77-78 for whether the payment recurs (R) or is single (S)
 WEB_TEL_ENTRY = _entry("WEB/TEL entry detail", *_CONSUMER, ("payment_type_code", 77, 78, A))
-POS_ENTRY = _entry("POS entry detail", *_CONSUMER, ("card_transaction_type_code", 77, 78, A))
+POS_ENTRY = _entry("POS entry detail", _CONSUMER_ID, ("individual_name", 55, 76, A),
+                   ("card_transaction_type_code", 77, 78, A))
 CCD_ENTRY = _entry("CCD entry detail", ("identification_number", 40, 54, A),
                    ("receiving_company_name", 55, 76, A), ("discretionary_data", 77, 78, A))
 CTX_ENTRY = _entry("CTX entry detail", ("identification_number", 40, 54, A),

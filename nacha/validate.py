@@ -18,6 +18,7 @@ from nacha.codes import (
     SERVICE_CLASSES,
     TRANSACTION_CODES,
     is_credit,
+    is_live,
     is_zero_amount,
 )
 from nacha.errors import Rule, Violation
@@ -145,6 +146,9 @@ class _Checks:
             self.code(header, "foreign_exchange_indicator", FOREIGN_EXCHANGE_INDICATORS)
             self.code(header, "foreign_exchange_reference_indicator",
                       FOREIGN_EXCHANGE_REFERENCE_INDICATORS)
+        if not batch.entries:
+            self.violations.append(Violation(header.line, "record", 1, RECORD_LENGTH,
+                                             Rule.BATCH_EMPTY, "", "a batch needs an entry"))
         previous_trace = ""
         for entry in batch.entries:
             self.entry(entry, batch, service_class)
@@ -172,6 +176,10 @@ class _Checks:
                 self.report(detail, "amount", Rule.AMOUNT_MUST_BE_ZERO,
                             "prenotes, zero-dollar entries and notifications of change carry "
                             "no amount")
+            if amount == 0 and is_live(code) and batch.sec_code != "COR":
+                self.report(detail, "amount", Rule.AMOUNT_MUST_NOT_BE_ZERO,
+                            "a live entry moves money; a zero-dollar one needs a prenote or "
+                            "zero-dollar transaction code")
         routing, digit = detail.raw("receiving_dfi_identification"), detail.number("check_digit")
         if set(routing) <= DIGITS and digit is not None and check_digit(routing) != digit:
             self.report(detail, "check_digit", Rule.ROUTING_CHECK_DIGIT,

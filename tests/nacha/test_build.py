@@ -13,6 +13,7 @@ CREATED = datetime(2024, 3, 1, 9, 30)
 EFFECTIVE = date(2024, 3, 4)
 COMPANY = {"company_name": "ACME", "company_identification": "1234567890",
            "company_entry_description": "PAYROLL"}
+RECEIVER = {"dfi_account_number": "1", "individual_name": "JO"}
 
 
 def builder() -> FileBuilder:
@@ -26,7 +27,7 @@ def test_the_service_class_follows_the_entries() -> None:
         batch = made.batch("PPD", originating_dfi="07640125", effective_entry_date=EFFECTIVE,
                            **COMPANY)
         for code in codes:
-            batch.entry(code, "231380104", 100, dfi_account_number="1")
+            batch.entry(code, "231380104", 100, **RECEIVER)
     assert [b.header.number("service_class_code") for b in made.build().batches] == [
         220, 225, 200]
 
@@ -50,9 +51,9 @@ def test_a_full_block_gets_no_padding_and_a_partial_one_is_filled() -> None:
     batch = made.batch("PPD", originating_dfi="07640125", effective_entry_date=EFFECTIVE,
                        **COMPANY)
     for _ in range(6):  # 1 + 1 + 6 + 1 + 1 = 10 records
-        batch.entry(22, "231380104", 1, dfi_account_number="1")
+        batch.entry(22, "231380104", 1, **RECEIVER)
     assert made.build().padding == 0
-    batch.entry(22, "231380104", 1, dfi_account_number="1")
+    batch.entry(22, "231380104", 1, **RECEIVER)
     text = generate(made.build())
     assert len(text.splitlines()) == 2 * BLOCKING_FACTOR
     assert text.splitlines()[-1] == PADDING
@@ -62,7 +63,7 @@ def test_a_full_block_gets_no_padding_and_a_partial_one_is_filled() -> None:
 def test_the_builder_writes_newlines_and_a_blank_settlement_date() -> None:
     made = builder()
     made.batch("PPD", originating_dfi="07640125", effective_entry_date=EFFECTIVE,
-               **COMPANY).entry(22, "231380104", 1, dfi_account_number="1")
+               **COMPANY).entry(22, "231380104", 1, **RECEIVER)
     text = generate(made.build())
     assert "\r" not in text
     assert text.endswith("\n")
@@ -72,7 +73,7 @@ def test_the_builder_writes_newlines_and_a_blank_settlement_date() -> None:
 def test_a_wrong_check_digit_is_refused_with_its_violation() -> None:
     made = builder()
     made.batch("PPD", originating_dfi="07640125", effective_entry_date=EFFECTIVE,
-               **COMPANY).entry(22, "231380105", 1, dfi_account_number="1")
+               **COMPANY).entry(22, "231380105", 1, **RECEIVER)
     with pytest.raises(FileRejectedError) as rejected:
         made.build()
     assert [(v.record, v.field, v.rule) for v in rejected.value.violations] == [
@@ -82,7 +83,7 @@ def test_a_wrong_check_digit_is_refused_with_its_violation() -> None:
 def test_tel_entries_take_no_addenda() -> None:
     made = builder()
     made.batch("TEL", originating_dfi="07640125", effective_entry_date=EFFECTIVE,
-               **COMPANY).entry(27, "231380104", 1, dfi_account_number="1",
+               **COMPANY).entry(27, "231380104", 1, **RECEIVER,
                                 addenda=[addenda("05", payment_related_information="X")])
     with pytest.raises(FileRejectedError) as rejected:
         made.build()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,8 @@ def test_julian_days_run_from_001_to_366() -> None:
     assert julian.check("366") is None
     assert julian.check("000") == (Rule.INVALID_DATE, "not a day of the year")
     assert julian.check("367") == (Rule.INVALID_DATE, "not a day of the year")
+
+
+def test_the_docs_list_every_rule() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "nacha.md").read_text()
+    assert [rule.value for rule in Rule if f"`{rule.value}`" not in docs] == []

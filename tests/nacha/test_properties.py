@@ -23,6 +23,7 @@ class Spec:
     routing: str
     amount: int
     account: str
+    name: str
     notes: tuple[str, ...]
 
 
@@ -30,11 +31,12 @@ class Spec:
 def entries(draw: st.DrawFn, sec: str) -> Spec:
     code = draw(st.sampled_from(LIVE_CODES + ZERO_CODES))
     prefix = draw(st.text(alphabet="0123456789", min_size=8, max_size=8))
-    amount = 0 if is_zero_amount(code) else draw(st.integers(0, 9_999_999_999))
+    amount = 0 if is_zero_amount(code) else draw(st.integers(1, 9_999_999_999))
     account = draw(NACHA_TEXT.filter(str.strip).map(lambda text: text[:17]))
+    name = draw(NACHA_TEXT.filter(str.strip))
     most = {"CTX": 4, "TEL": 0}.get(sec, 1)
     notes = draw(st.lists(NACHA_TEXT, max_size=most))
-    return Spec(code, prefix + str(check_digit(prefix)), amount, account, tuple(notes))
+    return Spec(code, prefix + str(check_digit(prefix)), amount, account, name, tuple(notes))
 
 
 @st.composite
@@ -51,8 +53,10 @@ def files(draw: st.DrawFn) -> tuple[AchFile, list[Spec]]:
                            company_name=draw(NACHA_TEXT.filter(str.strip)).strip()[:16] or "X",
                            company_identification="1234567890",
                            company_entry_description="PAYMENT")
-        for spec in draw(st.lists(entries(sec), max_size=6)):
+        name_field = "receiving_company_name" if sec in {"CCD", "CTX"} else "individual_name"
+        for spec in draw(st.lists(entries(sec), min_size=1, max_size=6)):
             batch.entry(spec.code, spec.routing, spec.amount, dfi_account_number=spec.account,
+                        **{name_field: spec.name[:16]},
                         addenda=[addenda("05", payment_related_information=note)
                                  for note in spec.notes])
             specs.append(spec)

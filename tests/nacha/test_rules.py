@@ -49,6 +49,10 @@ BROKEN_FIELDS = {
                                                  Rule.SERVICE_CLASS_MISMATCH)),
     "amount_must_be_zero": (PPD, 7, 30, "0000000100", (7, "amount", 30, 39,
                                                        Rule.AMOUNT_MUST_BE_ZERO)),
+    "amount_must_not_be_zero": (PPD, 3, 30, "0000000000", (3, "amount", 30, 39,
+                                                           Rule.AMOUNT_MUST_NOT_BE_ZERO)),
+    "individual_name_required": (PPD, 3, 55, " " * 22, (3, "individual_name", 55, 76,
+                                                        Rule.FIELD_REQUIRED)),
     "trace_number_order": (PPD, 4, 80, "076401250000001", (4, "trace_number", 80, 94,
                                                            Rule.TRACE_NUMBER_ORDER)),
     "trace_number_odfi": (PPD, 3, 80, "07640126", (3, "trace_number", 80, 94,
@@ -170,6 +174,15 @@ def test_a_tel_entry_takes_no_addenda_05() -> None:
     addenda = "705" + "CALL NOTES".ljust(80) + "0001" + trace[-7:]
     with_addenda = join([*lines[:2], lines[2][:78] + "1" + lines[2][79:], addenda, *lines[3:]])
     assert (4, "addenda_type_code", 2, 3, Rule.ADDENDA_NOT_ALLOWED) in reported(with_addenda)
+
+
+def test_a_batch_needs_an_entry() -> None:
+    # the TEL sample without its entry, its controls zeroed to match
+    lines = lines_of(samples.text(samples.TEL_DEBIT))
+    batch_control = lines[3][:4] + "0" * 40 + lines[3][44:]
+    file_control = lines[4][:13] + "0" * 42 + lines[4][55:]
+    empty = join([*lines[:2], batch_control, file_control, *lines[5:], "9" * 94])
+    assert reported(empty) == [(2, "record", 1, 94, Rule.BATCH_EMPTY)]
 
 
 def test_batch_numbers_ascend_through_the_file() -> None:
