@@ -31,6 +31,7 @@ class Rule(StrEnum):
     UNKNOWN_RETURN_CODE = "unknown_return_code"
     UNKNOWN_CHANGE_CODE = "unknown_change_code"
     SERVICE_CLASS_MISMATCH = "service_class_mismatch"
+    CREDIT_NOT_ALLOWED = "credit_not_allowed"
     AMOUNT_MUST_BE_ZERO = "amount_must_be_zero"
     AMOUNT_MUST_NOT_BE_ZERO = "amount_must_not_be_zero"
     # entries and their addenda

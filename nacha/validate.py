@@ -172,6 +172,10 @@ class _Checks:
                 self.report(detail, "transaction_code", Rule.SERVICE_CLASS_MISMATCH,
                             f"a {'credit' if is_credit(code) else 'debit'} in a batch of "
                             f"service class {service_class}")
+            # a receiver's phone call authorizes a debit, never a credit
+            if batch.sec_code == "TEL" and is_credit(code) and not entry.addenda:
+                self.report(detail, "transaction_code", Rule.CREDIT_NOT_ALLOWED,
+                            "TEL entries are debits")
             if amount and (is_zero_amount(code) or batch.sec_code == "COR"):
                 self.report(detail, "amount", Rule.AMOUNT_MUST_BE_ZERO,
                             "prenotes, zero-dollar entries and notifications of change carry "

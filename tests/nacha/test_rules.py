@@ -47,6 +47,8 @@ BROKEN_FIELDS = {
                                                    Rule.UNKNOWN_TRANSACTION_CODE)),
     "service_class_mismatch": (PPD, 3, 2, "27", (3, "transaction_code", 2, 3,
                                                  Rule.SERVICE_CLASS_MISMATCH)),
+    "credit_not_allowed": (samples.text(samples.TEL_DEBIT), 3, 2, "22", (
+        3, "transaction_code", 2, 3, Rule.CREDIT_NOT_ALLOWED)),
     "amount_must_be_zero": (PPD, 7, 30, "0000000100", (7, "amount", 30, 39,
                                                        Rule.AMOUNT_MUST_BE_ZERO)),
     "amount_must_not_be_zero": (PPD, 3, 30, "0000000000", (3, "amount", 30, 39,
