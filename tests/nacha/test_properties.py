@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nacha import AchFile, FileBuilder, addenda, check_digit, generate, parse
@@ -64,6 +64,7 @@ def files(draw: st.DrawFn) -> tuple[AchFile, list[Spec]]:
     return made.build(), specs
 
 
+@settings(deadline=None)  # building and parsing whole files is slow on a busy machine
 @given(files())
 def test_built_files_validate_strictly_and_round_trip(made: tuple[AchFile, list[Spec]]) -> None:
     ach_file, _ = made
@@ -74,6 +75,7 @@ def test_built_files_validate_strictly_and_round_trip(made: tuple[AchFile, list[
     assert len(text.splitlines()) % 10 == 0
 
 
+@settings(deadline=None)  # building and parsing whole files is slow on a busy machine
 @given(files())
 def test_the_controls_add_up_the_entries(made: tuple[AchFile, list[Spec]]) -> None:
     ach_file, specs = made
@@ -88,6 +90,7 @@ def test_the_controls_add_up_the_entries(made: tuple[AchFile, list[Spec]]) -> No
     assert control.number("batch_count") == len(ach_file.batches)
 
 
+@settings(deadline=None)  # building and parsing whole files is slow on a busy machine
 @given(files(), st.data())
 def test_lenient_mode_reads_any_damage_without_raising(made: tuple[AchFile, list[Spec]],
                                                        data: st.DataObject) -> None:
