@@ -73,9 +73,14 @@ class Codec:
         key = (name, version)
         plain = self._plain.get(key)
         if plain is None:
-            raw = json.loads((self._directory / f"{name}.v{version}.avsc").read_text())
-            plain = self._plain[key] = fastavro.parse_schema(_without_logical_types(raw))
+            plain = self._plain[key] = self._parse_plain(f"{name}.v{version}", {})
         return plain
+
+    def _parse_plain(self, stem: str, named: dict[str, Any]) -> Any:
+        raw = _without_logical_types(json.loads((self._directory / f"{stem}.avsc").read_text()))
+        for dependency in raw.get("x-named-types", []):
+            self._parse_plain(dependency, named)
+        return fastavro.parse_schema(raw, named_schemas=named)
 
     def encode(self, name: str, record: dict[str, Any], version: int | None = None) -> bytes:
         """Frame and encode ``record`` with the newest (or the given) version of ``name``.

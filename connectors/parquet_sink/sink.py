@@ -19,6 +19,7 @@ from connectors.parquet_sink.buffer import PartitionBuffer, RollPolicy
 from connectors.parquet_sink.columns import BALANCES, ENTRIES, QUARANTINE, TRANSACTIONS, Entity
 from connectors.parquet_sink.store import Store
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.topics import Topics
 
@@ -48,13 +49,13 @@ class ParquetSink:
         self._entities: dict[str, Entity] = {topics.entries: ENTRIES,
                                              topics.transactions: TRANSACTIONS,
                                              topics.balances: BALANCES}
-        self._consumer = Consumer({
-            "bootstrap.servers": bootstrap, "group.id": f"{topics.prefix}.parquet-sink",
+        self._consumer = Consumer(kafka_config(bootstrap, {
+            "group.id": f"{topics.prefix}.parquet-sink",
             "client.id": f"parquet-sink-{uuid.uuid4().hex[:8]}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             # A position the topic does not hold is an error, never a silent re-read.
             "auto.offset.reset": "error", "fetch.max.bytes": 64 * 1024 * 1024,
-            "fetch.wait.max.ms": 100})
+            "fetch.wait.max.ms": 100}))
         self._buffers: dict[tuple[str, int], PartitionBuffer] = {}
         self.flushes = self.files = self.records = 0
 
@@ -94,8 +95,10 @@ class ParquetSink:
         positions = self._assign()
         ends = {}
         if until_end:
+            # A partition that is empty or already written to its end is not waited for:
+            # the consumer has no position on it until it reads a record.
             ends = {key: end for key in positions
-                    if (end := end_offset(self._consumer, *key)) > positions[key]}
+                    if (end := end_offset(self._consumer, *key)) > max(positions[key], 0)}
         try:
             while not (stop is not None and stop.is_set()):
                 messages = self._consumer.consume(CONSUME_BATCH, timeout=0.2)
@@ -109,7 +112,10 @@ class ParquetSink:
                         continue
                     topic, partition = message.topic(), message.partition()
                     assert topic is not None and partition is not None, "a record has both"
-                    self._buffers[(topic, partition)].add(message, now)
+                    buffer = self._buffers[(topic, partition)]
+                    buffer.add(message, now)
+                    if buffer.records >= self.policy.max_records:
+                        self._flush(buffer)
                 self.records += len(messages)
                 for buffer in self._buffers.values():
                     if self.policy.due(buffer.records, buffer.opened_at, now):

@@ -79,7 +79,8 @@ class Warehouse:
         """A value queries read with ``getvariable('name')``."""
         if _VARIABLE.fullmatch(name) is None:
             raise LedgerError(f"{name!r} is not a variable name")
-        self.connection.execute(f"SET VARIABLE {name} = $1", [value])
+        # Quoted, so that names SQL reserves (from, to) are variables too.
+        self.connection.execute(f'SET VARIABLE "{name}" = $1', [value])
 
     def query(self, sql: str) -> pa.Table:
         """The result of ``sql`` (the last statement's, for several) as an Arrow table."""

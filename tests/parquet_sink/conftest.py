@@ -1,0 +1,117 @@
+"""A tutorial ledger with a workload of ACH postings, and the sink as a child process."""
+
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger_core import tutorial
+from streams.client import LedgerClient
+from tests.streams.conftest import KafkaLedger, kafka_ledger
+
+__all__ = ["kafka_ledger"]  # the fixture, shared with the processor's tests
+
+LEDGER = Path(sys.executable).parent / "ledger"
+FIRST_DAY = date(2022, 9, 19)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One posting the workload sent and the ledger posted."""
+
+    tran_code: str
+    account: uuid.UUID
+    amount: Decimal
+    effective: date
+
+
+def open_tutorial(ledger: KafkaLedger) -> LedgerClient:
+    """A processor and a client on the tutorial's journal, accounts and tran codes."""
+    ledger.add_processor()
+    client = ledger.client()
+    for entity in (tutorial.JOURNAL, *tutorial.ACCOUNTS, *tutorial.TRAN_CODES):
+        assert client.create(entity).status == "APPLIED"
+    return client
+
+
+def post_ach(client: LedgerClient, count: int, rng: random.Random, days: int = 5,
+             chunk: int = 25) -> list[Posted]:
+    """``count`` ACH credits and debits to Ernie and Bert over ``days`` effective dates,
+    sent ``chunk`` at a time; every one must post."""
+    posted: list[Posted] = []
+    while len(posted) < count:
+        batch = [Posted(rng.choice(("ACH_CREDIT", "ACH_DEBIT")),
+                        rng.choice((tutorial.ERNIE, tutorial.BERT)).account_id,
+                        Decimal(rng.randint(1, 100_000)).scaleb(-2),
+                        FIRST_DAY + timedelta(days=rng.randrange(days)))
+                 for _ in range(min(chunk, count - len(posted)))]
+        ids = [client.send_post(uuid.uuid4(), p.tran_code,
+                                {"account": str(p.account), "amount": str(p.amount),
+                                 "effective": p.effective.isoformat()}, owner=p.account)
+               for p in batch]
+        results = client.wait(ids)
+        assert all(r.status == "POSTED" for r in results.values()), results
+        posted += batch
+    return posted
+
+
+class SinkProcess:
+    """``ledger sink parquet run`` in a child process that tests may SIGKILL."""
+
+    def __init__(self, ledger: KafkaLedger, out: Path, *extra: str) -> None:
+        self.arguments = [str(LEDGER), "sink", "parquet", "run", "--bootstrap-servers",
+                          ledger.bootstrap, "--topic-prefix", ledger.topics.prefix,
+                          "--out", str(out), *extra]
+        self.log = ledger.home / "sink.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "SinkProcess":
+        """Start the sink."""
+        self._log_start = self.log.stat().st_size if self.log.exists() else 0
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(self.arguments, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    def wait_assigned(self, timeout_s: float = 90) -> None:
+        """Until the sink has recovered its files and assigned its partitions."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
+        while "assigned " not in self.log.read_bytes()[self._log_start:].decode(errors="replace"):
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the sink assigned no partitions"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash at whatever instant the sink is at."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def wait(self, timeout_s: float = 120) -> int:
+        """Its exit status."""
+        assert self.process is not None
+        return self.process.wait(timeout_s)
+
+    def stop(self) -> None:
+        """End it if it still runs."""
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
+
+@pytest.fixture
+def sinks() -> Iterator[list[SinkProcess]]:
+    """Sink processes a test starts, killed at its end if still running."""
+    started: list[SinkProcess] = []
+    yield started
+    for sink in started:
+        sink.stop()
