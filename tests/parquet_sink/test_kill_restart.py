@@ -1,5 +1,6 @@
 """The sink SIGKILLed again and again while the ledger posts: every entry once, exactly."""
 
+import itertools
 import random
 import threading
 import time
@@ -89,7 +90,7 @@ def test_a_sink_killed_at_random_instants_writes_every_entry_exactly_once(
 
     # No flush twice: the offset ranges of each partition never overlap.
     flushes = sorted({f.flush for f in Store(str(out)).files()})
-    for before, after in zip(flushes, flushes[1:], strict=False):
+    for before, after in itertools.pairwise(flushes):
         if (before.topic, before.partition) == (after.topic, after.partition):
             assert before.end < after.start, (before, after)
     assert not [p for p in (out / "_tmp").rglob("*.parquet")]

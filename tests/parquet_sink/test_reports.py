@@ -1,5 +1,6 @@
 """The reports of docs/warehouse.md, run as written, against the ledger's own balances."""
 
+import itertools
 import json
 import random
 import re
@@ -69,7 +70,7 @@ def test_the_documented_reports_agree_with_the_ledger(kafka_ledger: KafkaLedger,
             signed(p) for p in mine if start <= p.effective <= end)
         assert lines[-1]["balance"] == sum(signed(p) for p in mine if p.effective <= end)
         assert all(line["balance"] == before["balance"] + line["amount"]
-                   for before, line in zip(lines, lines[1:], strict=False))
+                   for before, line in itertools.pairwise(lines))
     [ernie_balance] = [b for (a, _j, _c), b in cdc.items() if a == ernie]
     assert lines[-1]["balance"] == ernie_balance.settled.normal_balance
 
