@@ -15,12 +15,14 @@ from bench import (
     audit_replay,
     hot_accounts,
     latency,
+    parquet_sink,
     processor_stages,
     profile_processor,
     restore,
     scaling,
     throughput,
     transaction_floor,
+    webhooks,
 )
 from bench.broker import broker, stop_on_sigterm
 
@@ -35,9 +37,11 @@ SUITE = {
                      ["--runs", "1", "--postings", "2000", "--shares", "0", "100"]),
     "restore": (restore, ["--runs", "3"], ["--runs", "1", "--accounts", "20000"]),
     "audit_replay": (audit_replay, ["--runs", "3"], ["--runs", "1", "--entries", "50000"]),
+    "parquet_sink": (parquet_sink, ["--runs", "3"], ["--runs", "1", "--entries", "50000"]),
     "processor_stages": (processor_stages, ["--runs", "5", "--profile", "30"],
                          ["--runs", "1", "--postings", "500"]),
     "profile_processor": (profile_processor, [], ["--postings", "2000"]),
+    "webhooks": (webhooks, [], ["--postings", "2000", "--seconds", "5"]),
 }
 
 
