@@ -19,8 +19,12 @@ import yaml
 from connectors.webhooks import WebhookTopics, load_config, run_sink
 from ledger_core import Account, Direction, tutorial
 from streams.client import LedgerClient
-from tests.streams.conftest import KafkaLedger, kafka_ledger  # noqa: F401 (a fixture)
+from tests.streams import conftest as streams_fixtures
+from tests.streams.conftest import KafkaLedger
 from tests.webhooks.receiver import Receiver
+
+# The fresh ledger of tests/streams, for the fixtures here.
+kafka_ledger = streams_fixtures.kafka_ledger
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 90.0

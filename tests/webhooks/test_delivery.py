@@ -20,7 +20,7 @@ from tests.webhooks.conftest import (
     wait_until,
     write_config,
 )
-from tests.webhooks.receiver import Answer, Receiver, Received
+from tests.webhooks.receiver import Answer, Received, Receiver
 
 pytestmark = pytest.mark.kafka
 
