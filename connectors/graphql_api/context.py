@@ -26,8 +26,11 @@ import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
+from connectors.graphql_api.auth.gate import Identity
+from connectors.graphql_api.auth.store import AuthStore
 from connectors.graphql_api.commands import CommandGateway
 from connectors.graphql_api.errors import ReadModelTimeoutError
 from connectors.graphql_api.read_model import Part, ReadModel
@@ -50,6 +53,7 @@ class Services:
     ends: SharedEnds
     gateway: CommandGateway
     read_timeout_s: float
+    auth: AuthStore | None = None
 
     def catalog_part(self) -> Part:
         """The catalog's one partition."""
@@ -70,9 +74,19 @@ class Services:
 
 @dataclass
 class RequestContext:
-    """One GraphQL request: the services, its snapshot, and the legs its writes left."""
+    """One GraphQL request: the services of its tenant, who sent it, its snapshot, and the
+    legs its writes left.
+
+    ``identity`` is None when authentication is off. ``checked_reads`` are the resources
+    whose every record read must be checked against the caller's policies (their
+    assertions read ``context.document``), and ``policy_context`` is the ``context`` they
+    read, but for the document; ``Authorize`` fills both before the document runs.
+    """
 
     services: Services
+    identity: Identity | None = None
+    checked_reads: set[str] = field(default_factory=set)
+    policy_context: dict[str, Any] = field(default_factory=dict)
     _since: float = field(default_factory=time.monotonic)
     _snapshot: dict[Part, int] | None = None
     _snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -14,12 +14,14 @@ sending the same request again may succeed; re-sending a posting with the same
      ├── DocumentLimitError            the document asks for more than the API serves
      │                                 (too large, too deep, too many aliases or fields,
      │                                 too costly), refused before it is validated
-     └── QueryTimeoutError             the document ran out of its execution budget
+     ├── QueryTimeoutError             the document ran out of its execution budget
+     └── ForbiddenError                the caller's policies do not allow the action
 
 Requests that fail before any resolver runs get ``bad_request`` (not a GraphQL request),
 ``json_too_deep`` (a body nested deeper than the API decodes), ``graphql_parse_failed``,
 one of the document limits' codes, or ``graphql_validation_failed``; a bug gets
-``internal_error``.
+``internal_error``. With authentication on, a request without accepted credentials gets
+HTTP 401 ``unauthenticated``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ QUERY_HAS_TOO_MANY_FIELDS = "query_has_too_many_fields"
 QUERY_HAS_TOO_MANY_ALIASES = "query_has_too_many_aliases"
 QUERY_TOO_COSTLY = "query_too_costly"
 QUERY_TIMEOUT = "query_timeout"
+UNAUTHENTICATED = "unauthenticated"
+FORBIDDEN = "forbidden"
 
 
 class ApiError(GraphQLError):
@@ -104,3 +108,12 @@ class QueryTimeoutError(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(QUERY_TIMEOUT, message, retriable=True)
+
+
+class ForbiddenError(ApiError):
+    """The caller's policies do not allow the action on the resource: no ALLOW matches, or
+    a DENY does. Nothing was written."""
+
+    def __init__(self, action: str, resource: str) -> None:
+        super().__init__(FORBIDDEN, f"{action} on {resource} is not allowed for this client",
+                         action=action, resource=resource)

@@ -1,5 +1,9 @@
 """The ASGI application: GraphQL over HTTP at /graphql, and a health check at /health.
 
+Before a GraphQL request is read, the gate admits it (``auth.gate``): it names the tenant
+whose services serve it and, with authentication on, who sent it; a request it refuses is
+answered with its status (401 ``unauthenticated``, with ``WWW-Authenticate: Bearer``).
+
 ``POST /graphql`` takes ``{"query", "variables", "operationName"}`` as JSON and answers
 ``{"data", "errors"}`` (status 200 once the request is well-formed, 400 when it is not).
 Request bodies are decoded with every non-integer number as an exact Decimal, so amounts in
@@ -18,10 +22,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.exceptions import MissingQueryError
@@ -29,6 +33,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 
 from connectors.graphql_api import document_limits
+from connectors.graphql_api.auth.gate import Admission, RefusedError
 from connectors.graphql_api.context import RequestContext, Services
 from connectors.graphql_api.errors import (
     BAD_REQUEST,
@@ -93,12 +98,23 @@ class DocumentCounts:
                 "cancelledOnTimeout": self.timed_out}
 
 
-class GraphQLApp:
-    """Serves one schema over HTTP with the services of one API instance."""
+class Gate(Protocol):
+    """Admits a request for a tenant (``auth.gate``)."""
 
-    def __init__(self, schema: LedgerSchema, services: Services) -> None:
+    async def admit(self, headers: Mapping[str, str]) -> Admission:
+        """The request's tenant and identity; ``RefusedError`` when it is not admitted."""
+        ...
+
+
+class GraphQLApp:
+    """Serves one schema over HTTP with the services of each tenant of one API instance."""
+
+    def __init__(self, schema: LedgerSchema, tenants: Mapping[str, Services], gate: Gate,
+                 authenticated: bool) -> None:
         self.schema = schema
-        self.services = services
+        self.tenants = tenants
+        self.gate = gate
+        self.authenticated = authenticated
         self.documents = DocumentCounts()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -110,7 +126,14 @@ class GraphQLApp:
             return
         path, method = scope["path"].rstrip("/"), scope["method"]
         if path == "/graphql" and method == "POST":
-            answer = await self._graphql(receive)
+            try:
+                admission = await self.gate.admit(_headers(scope))
+            except RefusedError as refused:
+                challenge = [(b"www-authenticate", b"Bearer")] if refused.status == 401 else []
+                await _respond(send, refused.status, _failure(refused.code, str(refused)),
+                               challenge)
+                return
+            answer = await self._graphql(receive, admission)
             if answer is None:
                 return  # the client has gone: nobody to answer
             status, body = answer
@@ -118,25 +141,38 @@ class GraphQLApp:
             status, body = 405, _failure(BAD_REQUEST, "send GraphQL requests as POST "
                                                       "application/json")
         elif path == "/health" and method == "GET":
-            status, body = 200, {"status": "ok", "readModel": self.services.read_model.stats(),
-                                 "documents": self.documents.shown()}
+            status, body = 200, self._health()
         else:
             status, body = 404, _failure(BAD_REQUEST, f"no route {method} {scope['path']}; "
                                                       "the endpoint is POST /graphql")
         await _respond(send, status, body)
 
-    async def _graphql(self, receive: Receive) -> tuple[int, dict[str, Any]] | None:
+    def _health(self) -> dict[str, Any]:
+        """Status and documents; the read models' counts too unless authentication is on
+        (they would tell anyone the size of each tenant's ledger)."""
+        health: dict[str, Any] = {"status": "ok", "documents": self.documents.shown()}
+        if not self.authenticated:
+            models = {name: services.read_model.stats()
+                      for name, services in self.tenants.items()}
+            health["readModel"] = next(iter(models.values()))
+            if len(models) > 1:
+                health["tenants"] = {name: {"readModel": stats} for name, stats in models.items()}
+        return health
+
+    async def _graphql(self, receive: Receive,
+                       admission: Admission) -> tuple[int, dict[str, Any]] | None:
         try:
             query, variables, operation = _request(await _read_body(receive))
         except BadRequestError as exc:
             return 400, _failure(exc.code, str(exc), **exc.details)
         except ClientGoneError:
             return None
+        services = self.tenants[admission.tenant]
         budget_s = document_limits.execution_budget_s(query, operation,
-                                                      self.services.gateway.timeout_s)
+                                                      services.gateway.timeout_s)
         execution = asyncio.ensure_future(self.schema.execute(
             query, variable_values=variables, operation_name=operation,
-            context_value=RequestContext(self.services)))
+            context_value=RequestContext(services, admission.identity)))
         gone = asyncio.ensure_future(_disconnected(receive))
         self.documents.executing += 1
         try:
@@ -290,9 +326,17 @@ def _encode(value: Any) -> str:
     return str(value)
 
 
-async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name (the last of a repeated one)."""
+    return {name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope.get("headers", [])}
+
+
+async def _respond(send: Send, status: int, body: dict[str, Any],
+                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
     payload = json.dumps(body, default=_encode, separators=(",", ":")).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode())]})
+                            (b"content-length", str(len(payload)).encode()),
+                            *(headers or [])]})
     await send({"type": "http.response.body", "body": payload})

@@ -21,6 +21,8 @@ from strawberry.types.field import StrawberryField
 
 import ledger_core as core
 from connectors.graphql_api import writes
+from connectors.graphql_api.auth.authorize import Authorize
+from connectors.graphql_api.auth.namespace import AuthMutation, AuthQuery
 from connectors.graphql_api.document_limits import DOCUMENTS_CACHED_MAX, DocumentLimits
 from connectors.graphql_api.enums import EntryIndex
 from connectors.graphql_api.errors import ApiError
@@ -125,6 +127,11 @@ class Query:
         """The journal, or null."""
         return await journal_or_none(request(info), id or core.DEFAULT_JOURNAL_ID)
 
+    @described("Clients and their policies (Twisp's auth namespace).")
+    def auth(self) -> AuthQuery:
+        """The auth namespace."""
+        return AuthQuery()
+
 
 def _index_key(index: EntryIndexInput, where: EntryFilterInput | None) -> UUID:
     field = "entryId" if index.name is EntryIndex.ENTRY_ID else "transactionId"
@@ -182,6 +189,11 @@ class Mutation:
         await request(info).converge()
         return Query()
 
+    @described("Creating, changing and deleting clients (Twisp's auth namespace).")
+    def auth(self) -> AuthMutation:
+        """The auth namespace."""
+        return AuthMutation()
+
 
 class LedgerSchema(strawberry.Schema):
     """The schema; expected errors are the client's business, so only the others are logged."""
@@ -203,10 +215,11 @@ def build_schema() -> LedgerSchema:
     most of the CPU a request would otherwise cost, so both are cached by the document
     (DOCUMENTS_CACHED_MAX of them). ``DocumentLimits`` parses, in place of strawberry's
     ParserCache, and refuses a document over a limit before it is validated; ``YieldToLoop``
-    makes each request's resolvers take turns with the other requests.
+    makes each request's resolvers take turns with the other requests; ``Authorize``
+    decides the caller's actions when authentication is on.
     """
     config: Any = StrawberryConfig(scalar_map=SCALARS)
     return LedgerSchema(query=Query, mutation=Mutation, config=config, extensions=[
         DocumentLimits,
         lambda: ValidationCache(maxsize=DOCUMENTS_CACHED_MAX),
-        YieldToLoop])
+        Authorize, YieldToLoop])

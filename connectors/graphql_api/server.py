@@ -1,7 +1,9 @@
-"""One API instance: the read model, the results waiter, the command client and uvicorn.
+"""One API instance: for each tenant (a ledger, by its topic prefix) the read model, the
+results waiter and the command client, with its clients when authentication is on; and
+uvicorn.
 
 An instance holds no state of its own beyond what it can rebuild from Kafka, so any number
-of instances can serve one ledger side by side. ``start_server`` runs one in a background
+of instances can serve the same tenants side by side. ``start_server`` runs one in a background
 thread (the demo and tests); ``ApiServer.serve_forever`` serves until SIGINT or SIGTERM
 (``ledger api serve``). uvicorn always runs in a background thread, so it never installs
 signal handlers of its own.
@@ -14,9 +16,13 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Mapping
 
 import uvicorn
 
+from connectors.graphql_api.auth.config import AuthConfig
+from connectors.graphql_api.auth.gate import Authenticator, OpenGate
+from connectors.graphql_api.auth.store import AuthStore
 from connectors.graphql_api.commands import CommandGateway
 from connectors.graphql_api.context import Services
 from connectors.graphql_api.http_app import GraphQLApp
@@ -38,23 +44,35 @@ STARTED_TIMEOUT_S = 30.0
 
 
 class ApiServer:
-    """A GraphQL API instance for one ledger, listening on ``url``."""
+    """A GraphQL API instance for one ledger or several (tenants), listening on ``url``.
+
+    ``tenants`` maps tenant names to topic prefixes; without it (and without tenants in
+    ``auth``) the one tenant is ``topics``, named after its prefix. ``auth`` turns
+    authentication on. ``topics``, ``services`` and ``read_model`` are the first tenant's.
+    """
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, host: str = "127.0.0.1",
                  port: int = 0, result_timeout_s: float = RESULT_TIMEOUT_S,
-                 read_timeout_s: float = READ_TIMEOUT_S) -> None:
+                 read_timeout_s: float = READ_TIMEOUT_S, auth: AuthConfig | None = None,
+                 tenants: Mapping[str, str] | None = None) -> None:
         requested = topics or Topics()
-        client = LedgerClient(bootstrap, requested, watch_results=False)
-        # The partition count is the topics' own, whatever the caller assumed.
-        self.topics = Topics(prefix=requested.prefix, partitions=client.partitions)
-        self.read_model = ReadModel(bootstrap, self.topics)
-        self.results = ResultWaiter(bootstrap, self.topics)
-        self.gateway = CommandGateway(client, self.results, result_timeout_s)
-        watermarks = Watermarks(bootstrap, self.topics)
-        self.services = Services(topics=self.topics, read_model=self.read_model,
-                                 watermarks=watermarks,
-                                 ends=SharedEnds(watermarks, self.read_model.parts()),
-                                 gateway=self.gateway, read_timeout_s=read_timeout_s)
+        prefixes = dict((auth.tenants if auth is not None else None) or tenants
+                        or {requested.prefix: requested.prefix})
+        self.tenants: dict[str, Services] = {}
+        try:
+            for name, prefix in prefixes.items():
+                self.tenants[name] = _services(
+                    bootstrap, Topics(prefix=prefix, partitions=requested.partitions),
+                    result_timeout_s, read_timeout_s, auth is not None)
+        except BaseException:
+            self._release()
+            raise
+        self.services = next(iter(self.tenants.values()))
+        self.topics = self.services.topics
+        self.read_model = self.services.read_model
+        gate = OpenGate(list(self.tenants)) if auth is None else Authenticator(
+            auth, {name: services.auth.table for name, services in self.tenants.items()
+                   if services.auth is not None}, read_timeout_s)
         # IPPROTO_TCP, so that asyncio sets TCP_NODELAY on the connections it accepts: without
         # it every response on a kept-alive connection waits for the client's delayed ACK.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -62,8 +80,8 @@ class ApiServer:
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
         self._uvicorn = uvicorn.Server(uvicorn.Config(
-            GraphQLApp(build_schema(), self.services), log_config=None, log_level="warning",
-            access_log=False, lifespan="off", ws="none"))
+            GraphQLApp(build_schema(), self.tenants, gate, authenticated=auth is not None),
+            log_config=None, log_level="warning", access_log=False, lifespan="off", ws="none"))
         self._thread: threading.Thread | None = None
 
     @property
@@ -72,11 +90,16 @@ class ApiServer:
         return f"http://{self.host}:{self.port}/graphql"
 
     def _open(self) -> None:
-        """Read the ledger's topics to their current end, then start listening for results."""
-        self.read_model.start()
-        ends = self.services.watermarks.ends_blocking(self.read_model.parts())
-        self.read_model.wait_for_blocking(ends, CATCH_UP_TIMEOUT_S)
-        self.results.start()
+        """Read each tenant's topics (and clients) to their current end, then start
+        listening for results."""
+        for services in self.tenants.values():
+            services.read_model.start()
+            if services.auth is not None:
+                services.auth.table.start()
+        for services in self.tenants.values():
+            ends = services.watermarks.ends_blocking(services.read_model.parts())
+            services.read_model.wait_for_blocking(ends, CATCH_UP_TIMEOUT_S)
+            services.gateway.results.start()
 
     def start(self) -> ApiServer:
         """Serve in a background thread; return once requests are accepted."""
@@ -102,6 +125,10 @@ class ApiServer:
             self.start()
             log.info("serving the GraphQL API of ledger %r at %s", self.topics.prefix,
                      self.url)
+            if len(self.tenants) > 1:
+                log.info("tenants served: %s", ", ".join(
+                    f"{name} ({services.topics.prefix})" for name, services in
+                    self.tenants.items()))
             while not stopping.wait(0.5):
                 pass
         finally:
@@ -118,20 +145,43 @@ class ApiServer:
         self._close()
 
     def _close(self) -> None:
-        self.results.stop()
-        self.read_model.stop()
-        self.services.watermarks.close()
-        self.gateway.close()
+        self._release()
         self._socket.close()
+
+    def _release(self) -> None:
+        for services in self.tenants.values():
+            services.gateway.results.stop()
+            services.read_model.stop()
+            if services.auth is not None:
+                services.auth.close()
+            services.watermarks.close()
+            services.gateway.close()
+
+
+def _services(bootstrap: str, requested: Topics, result_timeout_s: float,
+              read_timeout_s: float, authenticated: bool) -> Services:
+    """What one tenant's requests work with."""
+    client = LedgerClient(bootstrap, requested, watch_results=False)
+    # The partition count is the topics' own, whatever the caller assumed.
+    topics = Topics(prefix=requested.prefix, partitions=client.partitions)
+    read_model = ReadModel(bootstrap, topics)
+    watermarks = Watermarks(bootstrap, topics)
+    return Services(topics=topics, read_model=read_model, watermarks=watermarks,
+                    ends=SharedEnds(watermarks, read_model.parts()),
+                    gateway=CommandGateway(client, ResultWaiter(bootstrap, topics),
+                                           result_timeout_s),
+                    read_timeout_s=read_timeout_s,
+                    auth=AuthStore(bootstrap, topics, read_timeout_s) if authenticated else None)
 
 
 def start_server(bootstrap: str, topics: Topics | None = None, port: int = 0,
-                 host: str = "127.0.0.1",
-                 result_timeout_s: float = RESULT_TIMEOUT_S) -> ApiServer:
+                 host: str = "127.0.0.1", result_timeout_s: float = RESULT_TIMEOUT_S,
+                 auth: AuthConfig | None = None,
+                 tenants: Mapping[str, str] | None = None) -> ApiServer:
     """An API instance for the ledger at ``bootstrap``, serving in a background thread.
 
     ``port`` 0 picks a free port; the handle's ``url`` names the endpoint and ``stop()``
     stops it.
     """
     return ApiServer(bootstrap, topics, host=host, port=port,
-                     result_timeout_s=result_timeout_s).start()
+                     result_timeout_s=result_timeout_s, auth=auth, tenants=tenants).start()

@@ -1,0 +1,57 @@
+"""Which action on which resource each field of the schema is.
+
+- A write field (a mutation) is its action on its resource: ``createAccount`` is INSERT on
+  ``financial.Account``; its answer (the record as written) comes with the write.
+- Any other field whose type is a ledger record (or a page of them) reads it: SELECT on
+  that record's resource, wherever it sits (``account``, ``Balance.account``,
+  ``Transaction.entries``, ...).
+- ``Query.auth``, ``Mutation.auth`` and ``Mutation.queries`` only group fields.
+"""
+
+from __future__ import annotations
+
+from connectors.graphql_api.auth.policies import Action
+
+__all__ = ["GROUPS", "READS", "WRITES", "read_resource"]
+
+ACCOUNT = "financial.Account"
+BALANCE = "financial.Balance"
+ENTRY = "financial.Entry"
+JOURNAL = "financial.Journal"
+TRAN_CODE = "financial.TranCode"
+TRANSACTION = "financial.Transaction"
+CLIENT = "system.Client"
+
+WRITES: dict[tuple[str, str], tuple[Action, str]] = {
+    ("Mutation", "createJournal"): (Action.INSERT, JOURNAL),
+    ("Mutation", "createAccount"): (Action.INSERT, ACCOUNT),
+    ("Mutation", "updateAccount"): (Action.UPDATE, ACCOUNT),
+    ("Mutation", "createTranCode"): (Action.INSERT, TRAN_CODE),
+    ("Mutation", "postTransaction"): (Action.INSERT, TRANSACTION),
+    # A void posts the reversing transaction and marks the original voided.
+    ("Mutation", "voidTransaction"): (Action.UPDATE, TRANSACTION),
+    ("AuthMutation", "createClient"): (Action.INSERT, CLIENT),
+    ("AuthMutation", "updateClient"): (Action.UPDATE, CLIENT),
+    ("AuthMutation", "deleteClient"): (Action.DELETE, CLIENT),
+}
+
+# GraphQL type name -> the resource a field of that type reads.
+READS: dict[str, str] = {
+    "Account": ACCOUNT,
+    "Balance": BALANCE,
+    "Entry": ENTRY,
+    "EntryConnection": ENTRY,
+    "Journal": JOURNAL,
+    "TranCode": TRAN_CODE,
+    "Transaction": TRANSACTION,
+    "Client": CLIENT,
+}
+
+GROUPS = frozenset({("Query", "auth"), ("Mutation", "auth"), ("Mutation", "queries")})
+
+
+def read_resource(parent: str, field: str, type_name: str) -> str | None:
+    """The resource a field reads, or None (a write, a group, or a plain value)."""
+    if (parent, field) in WRITES or (parent, field) in GROUPS:
+        return None
+    return READS.get(type_name)
