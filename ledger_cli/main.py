@@ -14,6 +14,7 @@ from typing import Any
 from ledger_cli import (
     api_commands,
     audit_commands,
+    auth_commands,
     catalog_commands,
     kafka_commands,
     posting_commands,
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in (kafka_commands, processor_commands, catalog_commands, posting_commands,
-                  read_commands, audit_commands, api_commands, sink_commands, sql_commands):
+                  read_commands, audit_commands, api_commands, auth_commands, sink_commands,
+                  sql_commands):
         group.register(commands)
     return parser
 
@@ -49,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "kafka_config", None) is not None:
             use_config_file(args.kafka_config)
-        if hasattr(args, "bootstrap_servers"):
+        if getattr(args, "needs_kafka", hasattr(args, "bootstrap_servers")):
             # A refused login or certificate, or no broker, is one clear line, not a hang.
             check_connection(resolve_bootstrap(args.bootstrap_servers))
         result: Any = args.handler(args)

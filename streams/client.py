@@ -47,6 +47,8 @@ from streams.reading import read_committed
 from streams.topics import Topics
 
 RESULT_TIMEOUT_S = 30.0
+_NOT_AUTHORIZED = {KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+                   KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
 _CREATE_KINDS: dict[type, CatalogKind] = {
     Journal: CatalogKind.CREATE_JOURNAL, Account: CatalogKind.CREATE_ACCOUNT,
     TranCode: CatalogKind.CREATE_TRAN_CODE, VelocityLimit: CatalogKind.CREATE_LIMIT,
@@ -118,6 +120,7 @@ class LedgerClient:
                                                            "acks": "all", "linger.ms": 1}))
         self.partitions = self._partition_count()
         self._results: dict[str, Result] = {}
+        self._refused: list[tuple[str, KafkaError]] = []
         self._watcher: Consumer | None = None
         if watch_results:
             self._watcher = self._watch_results()
@@ -128,6 +131,11 @@ class LedgerClient:
         except KafkaException as exc:
             raise LedgerError(f"cannot reach Kafka at {self.bootstrap}: {exc}") from exc
         topic = metadata.topics.get(self.topics.commands)
+        if topic is not None and topic.error is not None \
+                and topic.error.code() in _NOT_AUTHORIZED:
+            raise LedgerError(f"Kafka refused to describe {self.topics.commands}: this principal "
+                              f"may not write {self.topics.commands} (docs/kafka-security.md "
+                              "lists the ACLs of each role)")
         if topic is None or topic.error is not None or not topic.partitions:
             raise LedgerError(f"topic {self.topics.commands} does not exist: start a processor "
                               "(`ledger processor run`) to create the ledger's topics")
@@ -200,7 +208,8 @@ class LedgerClient:
     def _produce(self, topic: str, key: bytes | None, value: bytes, partition: int) -> None:
         while True:
             try:
-                self._producer.produce(topic, value, key, partition=partition)
+                self._producer.produce(topic, value, key, partition=partition,
+                                       on_delivery=self._delivered)
                 self._producer.poll(0)
                 return
             except BufferError:
@@ -213,10 +222,22 @@ class LedgerClient:
                     message=f"the {topic} record is {len(value)} bytes, more than Kafka "
                             "accepts")) from exc
 
+    def _delivered(self, error: KafkaError | None, message: Any) -> None:
+        if error is not None:
+            self._refused.append((message.topic(), error))
+
     def flush(self, timeout_s: float = 30.0) -> None:
-        """Wait until every sent command is acknowledged by Kafka."""
+        """Wait until every sent command is acknowledged by Kafka; raise if Kafka refused one
+        (no result would ever come for it)."""
         if self._producer.flush(timeout_s) > 0:
             raise LedgerError(f"commands were not acknowledged by Kafka in {timeout_s}s")
+        if self._refused:
+            refused, self._refused = self._refused, []
+            topic, error = refused[0]
+            reason = (f"this principal may not write {topic}"
+                      if error.code() in _NOT_AUTHORIZED else error.str())
+            raise LedgerError(f"Kafka refused {len(refused)} record(s), the first to {topic}: "
+                              f"{reason}")
 
     # Waiting ------------------------------------------------------------------------
 

@@ -112,9 +112,14 @@ def node_settings(spec: NodeSpec, peers: list[NodeSpec], keystore: Path | None =
 
 def _sasl_ssl_settings(spec: NodeSpec, keystore: Path) -> dict[str, str]:
     # Brokers and the controller keep talking PLAINTEXT to each other on loopback; only the
-    # clients' second listener is secured. SCRAM users are added once the node runs.
+    # clients' second listener is secured. SCRAM users are added once the node runs. The
+    # StandardAuthorizer refuses every principal what no ACL grants it, except the PLAINTEXT
+    # listener's (ANONYMOUS): that loopback door is the administrator's, which creates users
+    # and ACLs.
     listener = f"SASL_SSL://{spec.sasl_ssl_bootstrap}"
     return {
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": "User:ANONYMOUS",
         "listeners": f"PLAINTEXT://{spec.bootstrap},{listener},"
                      f"CONTROLLER://127.0.0.1:{spec.controller_port}",
         "advertised.listeners": f"PLAINTEXT://{spec.bootstrap},{listener}",
