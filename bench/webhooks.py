@@ -36,6 +36,7 @@ from bench.figures import percentile, save, table
 from bench.measure import blast, producer, send_at_rate
 from bench.systems import LedgerSystem
 from connectors.webhooks.events import webhook_id
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.reading import read_committed
 from streams.topics import Topics
@@ -90,10 +91,10 @@ class Visibility:
     keyed by the webhook-id the sink gives its event."""
 
     def __init__(self, bootstrap: str, topics: list[str], partitions: int) -> None:
-        self._consumer = Consumer({"bootstrap.servers": bootstrap,
-                                   "group.id": f"bench-visible-{uuid.uuid4()}",
-                                   "isolation.level": "read_committed",
-                                   "enable.auto.commit": False, "fetch.wait.max.ms": 5})
+        self._consumer = Consumer(kafka_config(bootstrap, {
+            "group.id": f"bench-visible-{uuid.uuid4()}", "isolation.level": "read_committed",
+            "enable.auto.commit": False, "fetch.wait.max.ms": 5,
+        }))
         self._consumer.assign([TopicPartition(t, p, end_offset(self._consumer, t, p))
                                for t in topics for p in range(partitions)])
         self.seen: dict[str, float] = {}

@@ -1,10 +1,13 @@
 """``make demo``: a local broker, a processor, and the seeds' ledger posted through Kafka.
 
-It starts from an empty ledger every time: a fresh local broker, a processor process and a
-GraphQL API process, then the tutorial (ACH deposit and withdrawal) sent as GraphQL through
-the API, and a card purchase (hold, release, settle), printing balances as it goes. It stops
-what it started and exits 0, or exits 1 with the reason. ``--keep`` leaves the broker, the
-processor and the API running for exploration; ``--stop`` stops them.
+It starts from an empty ledger every time: a fresh local broker, a processor process, a
+GraphQL API process and the webhook sink, then the tutorial (ACH deposit and withdrawal) sent
+as GraphQL through the API, with Ernie's new balance delivered as a signed webhook to a
+receiver on loopback, and a card purchase (hold, release, settle), printing balances as it
+goes. It ends with the trial balance that ``ledger sql`` reads from the Parquet files the
+Parquet sink wrote. It stops what it started and exits 0, or exits 1 with the reason.
+``--keep`` leaves the broker, the processor, the API and the webhook sink running for
+exploration; ``--stop`` stops them.
 """
 
 import argparse
@@ -15,6 +18,8 @@ from pathlib import Path
 from uuid import UUID
 
 from connectors.graphql_api import ApiProcess, run_tutorial
+from ledger_cli import demo_sinks
+from ledger_cli.demo_sinks import WebhookReceiver
 from ledger_cli.processor_process import ProcessorProcess
 from ledger_cli.rendering import render_table
 from ledger_core import Layer, PostTransaction, VoidTransaction, card_lifecycle, tutorial
@@ -38,7 +43,7 @@ def main() -> int:
     try:
         if args.stop:
             stop_everything()
-            print("stopped the demo's API, its processor and the local broker")
+            print("stopped the demo's webhook sink, API, processor and the local broker")
         else:
             run(keep=args.keep)
     except LedgerError as exc:
@@ -56,7 +61,8 @@ def stop_everything() -> None:
     """Stop the demo's API and processor (SIGTERM, then SIGKILL) and the local broker."""
     if _demo_file().exists():
         started = json.loads(_demo_file().read_text())
-        for pid in (started.get("api_pid"), started["processor_pid"]):
+        for pid in (started.get("webhook_sink_pid"), started.get("api_pid"),
+                    started["processor_pid"]):
             if pid is not None and is_alive(pid):
                 terminate(pid, grace_s=20)
         _demo_file().unlink()
@@ -76,17 +82,25 @@ def run(keep: bool) -> None:
     try:
         client = _connect(bootstrap, processor)
         api_url = _start_api(bootstrap).url
+        receiver = _start_webhook_sink(bootstrap)
         _tutorial(api_url)
+        _signed_webhook(receiver)
         _card_lifecycle(client)
+        client.wait_converged()
         client.close()
+        _warehouse(bootstrap)
     except BaseException:
         keep = False
         raise
     finally:
         if keep:
+            # Its receiver lives in this process, which ends now.
+            _stop_webhook_sink()
             print(f"\nThe broker ({bootstrap}), the processor and the GraphQL API ({api_url}) "
                   "keep running. Try:\n"
                   "  .venv/bin/ledger balance ERNIE.CHECKING\n"
+                  f"  .venv/bin/ledger sql \"SELECT * FROM balances\" --warehouse "
+                  f"{state_root() / 'demo-warehouse'}\n"
                   "  .venv/bin/ledger tail entries --from-beginning --idle-timeout 2\n"
                   f"  curl -s {api_url} -H 'content-type: application/json' -d '{{\"query\": "
                   f"\"{{ account(id: \\\"{tutorial.ERNIE.account_id}\\\") {{ name balance("
@@ -96,7 +110,7 @@ def run(keep: bool) -> None:
         else:
             stop_everything()
             shutil.rmtree(state_root() / f"processor-{PROCESSOR_ID}", ignore_errors=True)
-            print("\nstopped the API, the processor and the broker")
+            print("\nstopped the webhook sink, the API, the processor and the broker")
 
 
 def _start_processor(bootstrap: str) -> ProcessorProcess:
@@ -116,6 +130,43 @@ def _start_api(bootstrap: str) -> ApiProcess:
     _demo_file().write_text(json.dumps({**started, "api_pid": api.pid}))
     print(f"GraphQL API at {api.url} (pid {api.pid}, log {api.log_file})")
     return api
+
+
+def _start_webhook_sink(bootstrap: str) -> WebhookReceiver:
+    sink, receiver = demo_sinks.start_webhook_sink(bootstrap, state_root(),
+                                                   tutorial.ERNIE.account_id)
+    started = json.loads(_demo_file().read_text())
+    _demo_file().write_text(json.dumps({**started, "webhook_sink_pid": sink.pid}))
+    print(f"webhook sink started (pid {sink.pid}), sending Ernie's balances to {receiver.url}")
+    return receiver
+
+
+def _stop_webhook_sink() -> None:
+    started = json.loads(_demo_file().read_text())
+    pid = started.pop("webhook_sink_pid", None)
+    if pid is not None and is_alive(pid):
+        terminate(pid, grace_s=20)
+    _demo_file().write_text(json.dumps(started))
+
+
+def _signed_webhook(receiver: WebhookReceiver) -> None:
+    delivery = receiver.wait_for(tutorial.ERNIE.account_id, version=2)
+    if not delivery.verified:
+        raise LedgerError(f"webhook {delivery.webhook_id} did not verify")
+    settled = delivery.event["data"]["settled"]["normalBalance"]
+    print(f"webhook {delivery.event['type']} {delivery.webhook_id} reached {receiver.url}: "
+          f"Ernie's settled balance is {settled}; its signature verified (Standard Webhooks)")
+
+
+def _warehouse(bootstrap: str) -> None:
+    print("\n== The Parquet warehouse, and the trial balance from `ledger sql` ==")
+    warehouse = state_root() / "demo-warehouse"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    demo_sinks.write_warehouse(bootstrap, warehouse)
+    files = sorted(warehouse.rglob("*.parquet"))
+    print(f"`ledger sink parquet run --until-end` wrote {len(files)} Parquet files to "
+          f"{warehouse}")
+    print(demo_sinks.trial_balance(warehouse))
 
 
 def _connect(bootstrap: str, processor: ProcessorProcess) -> LedgerClient:

@@ -7,6 +7,7 @@ from typing import Any
 from confluent_kafka import KafkaError, Producer
 
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 
 POLL_INTERVAL_S = 0.01
 
@@ -15,8 +16,9 @@ class AsyncProducer:
     """Produces from the event loop; delivery callbacks resolve futures on the loop."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                                   "acks": "all", "linger.ms": 5})
+        self._producer = Producer(kafka_config(bootstrap, {
+            "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+        }))
         self._poller: asyncio.Task[None] | None = None
 
     async def produce(self, topic: str, key: bytes, value: bytes) -> None:

@@ -28,6 +28,7 @@ from connectors.webhooks.lanes import Lanes
 from connectors.webhooks.producer import AsyncProducer
 from connectors.webhooks.topics import WebhookTopics, ensure_webhook_topics
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 
 CHUNK = 500
@@ -68,8 +69,10 @@ def _source_events(bootstrap: str, topics: WebhookTopics, subscription: Subscrip
 def _committed_from(bootstrap: str, topic: str, origin: FromOffset | FromTime) -> Iterator[Any]:
     """The committed records of every partition of ``topic`` from ``origin`` to the end the
     partition has now, each partition in log order."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"replay-{uuid.uuid4()}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False})
+    consumer = Consumer(kafka_config(bootstrap, {
+        "group.id": f"replay-{uuid.uuid4()}", "isolation.level": "read_committed",
+        "enable.auto.commit": False,
+    }))
     try:
         metadata = consumer.list_topics(topic, timeout=15).topics.get(topic)
         if metadata is None or metadata.error is not None:

@@ -27,6 +27,7 @@ from connectors.webhooks.status import disabled_subscriptions, set_status
 from connectors.webhooks.topics import WebhookTopics, ensure_webhook_topics
 from schemas.codec import DecodeError
 from streams.errors import LedgerError
+from streams.kafka_config import kafka_config
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,12 @@ class SubscriptionSink:
         self.counts: Counter[str] = Counter()
 
     def _new_consumer(self) -> Consumer:
-        return Consumer({
-            "bootstrap.servers": self._bootstrap,
+        return Consumer(kafka_config(self._bootstrap, {
             "group.id": self._topics.group(self.subscription.id),
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "auto.offset.reset": self.subscription.start,
             "fetch.wait.max.ms": 20,
-        })
+        }))
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until ``stopping`` is set or the endpoint answers 410 Gone."""
@@ -199,7 +199,7 @@ class SubscriptionSink:
 
 def check_sources(bootstrap: str, topics: WebhookTopics, config: WebhookConfig) -> None:
     """Fail with a clear message when the ledger's topics do not exist yet."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "webhook-sink-check"})
+    consumer = Consumer(kafka_config(bootstrap, {"group.id": "webhook-sink-check"}))
     try:
         known = consumer.list_topics(timeout=15).topics
     except KafkaException as exc:

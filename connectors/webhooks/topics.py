@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from connectors.webhooks.config import EventType
+from streams.kafka_config import kafka_config
 from streams.topics import Topics, TopicSpec, create_topics
 
 
@@ -48,7 +49,7 @@ class WebhookTopics:
 
 def ensure_webhook_topics(bootstrap: str, topics: WebhookTopics) -> None:
     """Create the sink's topics when they are missing."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(kafka_config(bootstrap))
     known = admin.list_topics(timeout=15)
     replication = min(3, len(known.brokers))
     create_topics(admin, [NewTopic(spec.name, spec.partitions, replication, config=spec.config)
