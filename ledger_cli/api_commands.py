@@ -2,11 +2,14 @@
 
 import argparse
 import logging
+from pathlib import Path
 from typing import Any
 
 from connectors.graphql_api import ApiServer, build_schema
-from ledger_cli.common import add_kafka_options, topics
+from connectors.graphql_api.auth.config import AuthConfigError, load_auth_config
+from ledger_cli.common import add_kafka_options, key_values, topics
 from streams.client import RESULT_TIMEOUT_S
+from streams.errors import LedgerError
 from streams.settings import resolve_bootstrap
 
 
@@ -22,6 +25,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--result-timeout", type=float, default=RESULT_TIMEOUT_S,
                        help="seconds a mutation waits for its result before answering "
                             "command_timeout (the command is not lost)")
+    serve.add_argument("--auth-config", type=Path, default=None, metavar="FILE",
+                       help="turn authentication on: OIDC tokens and/or API keys, and the "
+                            "tenants served (docs/api.md)")
+    serve.add_argument("--tenant", action="append", metavar="NAME=PREFIX",
+                       help="serve the ledger of topic prefix PREFIX as tenant NAME "
+                            "(repeatable; without authentication, X-Twisp-Account-Id picks it)")
     serve.set_defaults(handler=_serve)
     schema = sub.add_parser("schema", help="print the API's schema (SDL)")
     schema.set_defaults(handler=_schema, render=str)
@@ -34,6 +43,11 @@ def _schema(args: argparse.Namespace) -> str:
 def _serve(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     bootstrap = resolve_bootstrap(args.bootstrap_servers)
+    try:
+        auth = None if args.auth_config is None else load_auth_config(args.auth_config)
+    except AuthConfigError as exc:
+        raise LedgerError(str(exc)) from None
     server = ApiServer(bootstrap, topics(args), host=args.host, port=args.port,
-                       result_timeout_s=args.result_timeout)
+                       result_timeout_s=args.result_timeout, auth=auth,
+                       tenants=key_values(args.tenant) or None)
     server.serve_forever()

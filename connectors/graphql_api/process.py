@@ -18,13 +18,15 @@ _READY = re.compile(r"serving the GraphQL API of ledger '[^']*' at (http://\S+/g
 
 
 class ApiProcess:
-    """``python -m connectors.graphql_api`` as a child process, logging to ``log_file``."""
+    """``python -m connectors.graphql_api`` as a child process, logging to ``log_file``;
+    with ``auth_config``, authentication is on (``auth.config``)."""
 
     def __init__(self, bootstrap: str, topic_prefix: str, log_file: Path, port: int = 0,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", auth_config: Path | None = None) -> None:
         self.command = [sys.executable, "-m", "connectors.graphql_api",
                         "--bootstrap-servers", bootstrap, "--topic-prefix", topic_prefix,
-                        "--host", host, "--port", str(port)]
+                        "--host", host, "--port", str(port),
+                        *(() if auth_config is None else ("--auth-config", str(auth_config)))]
         self.log_file = log_file
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None

@@ -40,6 +40,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types.base import get_object_definition
+from strawberry.types.private import is_private
 from strawberry.utils.str_converters import to_camel_case
 
 from connectors.graphql_api.auth.policies import Action, Verdict, cel_value, decide
@@ -168,7 +169,7 @@ def record_document(record: object) -> dict[str, Any]:
         return {}
     values: dict[str, Any] = {}
     for field in definition.fields:
-        if field.base_resolver is not None:
+        if field.base_resolver is not None or is_private(field.type):
             continue
         value = getattr(record, field.python_name)
         if get_object_definition(value) is None and not isinstance(value, list):

@@ -273,8 +273,9 @@ class AuthWriter:
         return offset + 1
 
     def close(self) -> None:
-        """Send what is pending and release the producer."""
+        """Send what is pending and release the producer (freed once it is collected)."""
         self._producer.flush(WRITE_TIMEOUT_S)
+        del self._producer
 
 
 
