@@ -1,13 +1,20 @@
 """``ledger processor run``: one exactly-once processor process."""
 
 import argparse
-import logging
 import socket
 from pathlib import Path
 from typing import Any
 
 from ledger_cli.common import add_kafka_options, topics
+from streams.log_format import configure_logging
+from streams.observability import (
+    Readiness,
+    add_observability_options,
+    process_registry,
+    serve_observability,
+)
 from streams.processor import ProcessorConfig, open_processor
+from streams.processor_metrics import ProcessorMetrics
 from streams.settings import resolve_bootstrap, state_root
 
 
@@ -27,17 +34,26 @@ def register(commands: Any) -> None:
     run.add_argument("--batch-max", type=int, default=500, help="records per transaction")
     run.add_argument("--batch-timeout-ms", type=int, default=10,
                      help="how long a batch waits to fill")
+    add_observability_options(run)
     run.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_format)
     state_dir = args.state_dir or state_root() / f"processor-{args.instance_id}"
     config = ProcessorConfig(
         bootstrap=resolve_bootstrap(args.bootstrap_servers),
         topics=topics(args, args.partitions), state_dir=state_dir,
         instance_id=args.instance_id, batch_max=args.batch_max,
         batch_timeout_s=args.batch_timeout_ms / 1000, replication=args.replication_factor)
-    processor = open_processor(config)
-    processor.run()
+    registry, readiness = process_registry(), Readiness()
+    # Served before the processor opens, so that probes see it not ready while it starts.
+    server = None if args.metrics_port is None else serve_observability(
+        registry, readiness, args.metrics_port, args.metrics_host)
+    try:
+        processor = open_processor(config, ProcessorMetrics(registry), readiness)
+        processor.run()
+    finally:
+        if server is not None:
+            server.close()
     return {"stopped": args.instance_id, "restored": processor.restored}

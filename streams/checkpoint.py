@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -56,6 +57,10 @@ class Checkpoint:
         # The next offset of each changelog partition the batch wrote: the offset its state
         # reflects once the batch is in RocksDB.
         self.changelog_next: dict[tuple[str, int], int] = {}
+        # The answers the batch carries (``Output.answer``), counted once it commits.
+        self.answers: Counter[tuple[str, str]] = Counter()
+        # How long the last ``commit`` took, for the commit latency metric.
+        self.commit_s = 0.0
         self._delivery_error: KafkaError | None = None
 
     def begin(self) -> None:
@@ -67,6 +72,8 @@ class Checkpoint:
         # Only changelog records need a report (their offsets go into RocksDB); any failed
         # delivery also puts the transaction in an abortable state, so the commit fails.
         callback = self._delivered if output.changelog else None
+        if output.answer is not None:
+            self.answers[output.answer] += 1
         while True:
             try:
                 self._producer.produce(output.topic, output.value, output.key,
@@ -89,6 +96,7 @@ class Checkpoint:
 
         A Kafka error in steps 1 to 4 is raised for the caller to abort; RocksDB has seen nothing.
         """
+        started = time.perf_counter()
         self._producer.flush(CALL_TIMEOUT_S)
         if self._delivery_error is not None:
             raise KafkaException(self._delivery_error)
@@ -97,6 +105,7 @@ class Checkpoint:
         retrying(lambda: guarded("commit_transaction", self._producer.commit_transaction,
                                  CALL_TIMEOUT_S))
         self._write_state()
+        self.commit_s = time.perf_counter() - started
 
     def abort(self) -> None:
         """Abort the transaction and forget everything the batch staged."""

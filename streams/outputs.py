@@ -26,17 +26,22 @@ from streams.topics import Topics
 
 # The longest message a result or dead letter carries; the rule's code says the rest.
 MESSAGE_LENGTH_MAX = 2000
+# The status a dead letter is counted under among a batch's answers (``Output.answer``).
+DEAD_LETTER = "DEAD_LETTER"
 
 
 @dataclass(frozen=True)
 class Output:
-    """One record to produce; ``changelog`` marks records that restore state."""
+    """One record to produce; ``changelog`` marks records that restore state, ``answer``
+    the answers the processor counts: a posting command's result (its status and code) or
+    a dead letter (``DEAD_LETTER`` and its code)."""
 
     topic: str
     partition: int
     key: bytes
     value: bytes
     changelog: bool = False
+    answer: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ class Quarantined:
     value: bytes | None
     code: RejectionCode
     error: str
+
+
+_POSTED = ("POSTED", "")
 
 
 def command_key(command_id: str) -> bytes:
@@ -96,7 +104,8 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
     result = result_record(command_id, "POSTED", source, now,
                            transaction_id=decision.transaction.transaction_id,
                            transaction=transaction, warnings=decision.warnings)
-    outputs.append(Output(topics.results, task.partition, command_key(command_id), result))
+    outputs.append(Output(topics.results, task.partition, command_key(command_id), result,
+                          answer=_POSTED))
     return outputs
 
 
@@ -105,7 +114,8 @@ def rejected_output(topics: Topics, partition: int, command_id: str, decision: R
     """The result of a rejected command."""
     result = result_record(command_id, "REJECTED", source, now,
                            transaction_id=decision.transaction_id, rejection=decision.rejection)
-    return Output(topics.results, partition, command_key(command_id), result)
+    return Output(topics.results, partition, command_key(command_id), result,
+                  answer=("REJECTED", decision.code.value))
 
 
 def result_record(command_id: str, status: str, source: Source, now: datetime, *,
@@ -147,4 +157,4 @@ def dead_letter(topics: Topics, source: Source, key: bytes | None, value: bytes 
         "key": key, "value": value, "error": shown(error, MESSAGE_LENGTH_MAX),
         "failed_at": now, "code": code.value,
     })
-    return Output(topics.dead_letters, 0, key or b"", record)
+    return Output(topics.dead_letters, 0, key or b"", record, answer=(DEAD_LETTER, code.value))

@@ -24,6 +24,7 @@ when partitions are revoked or lost.
 import logging
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from types import FrameType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
+from prometheus_client import CollectorRegistry
 
 from streams.catalog import CatalogReader
 from streams.catalog_commands import CatalogDesk
@@ -38,8 +40,10 @@ from streams.checkpoint import Checkpoint, exit_for_restart, guarded, retrying
 from streams.errors import LedgerError
 from streams.id_registry import IdRegistry
 from streams.kafka_config import kafka_config
+from streams.observability import Readiness
 from streams.outputs import Quarantined, dead_letter
 from streams.partition_task import PartitionTask
+from streams.processor_metrics import ProcessorMetrics
 from streams.restore import restore
 from streams.routing import BatchMarks, Router
 from streams.state import BALANCE, HOLDER, TRANSACTION, PartitionState, StateIdentity
@@ -53,6 +57,10 @@ PRODUCER_MESSAGE_BYTES_MAX = 1_000_000
 # not fetched): librdkafka's consumer, like its producer, can wait on a group coordinator
 # forever after a broker restart (seen here: eleven minutes).
 POSITIONS_UNKNOWN_S_MAX = 60.0
+# How often the consumer lag metric is refreshed (from offsets the consumer already holds).
+LAG_REFRESH_S = 1.0
+# The readiness condition the processor's partitions hold (restoring, rebalancing).
+READINESS = "partitions"
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,13 @@ class _Clients:
     record_bytes_max: dict[str, int]
 
 
-def open_processor(config: ProcessorConfig) -> "Processor":
+def open_processor(config: ProcessorConfig, metrics: ProcessorMetrics | None = None,
+                   readiness: Readiness | None = None) -> "Processor":
     """Create or check the topics, read the catalog, fence earlier transactions, and
-    return the processor, subscribed to its topics."""
+    return the processor, subscribed to its topics, reporting to ``metrics`` and
+    ``readiness`` (its own, unserved, when not given)."""
+    readiness = readiness or Readiness()
+    readiness.block(READINESS, "starting: checking the topics, reading the catalog")
     admin = AdminClient(kafka_config(config.bootstrap))
     ensure_topics(admin, config.topics, config.replication)
     cluster_id = admin.describe_cluster(request_timeout=15).result().cluster_id or ""
@@ -120,14 +132,19 @@ def open_processor(config: ProcessorConfig) -> "Processor":
         "heartbeat.interval.ms": max(1000, config.session_timeout_ms // 5),
         "max.poll.interval.ms": 600_000, "enable.partition.eof": False,
     }))
-    return Processor(config, _Clients(producer, consumer, catalog, cluster_id, limits))
+    return Processor(config, _Clients(producer, consumer, catalog, cluster_id, limits),
+                     metrics or ProcessorMetrics(CollectorRegistry()), readiness)
 
 
 class Processor:
     """Owns partitions of the commands and legs topics and processes them exactly once."""
 
-    def __init__(self, config: ProcessorConfig, clients: _Clients) -> None:
+    def __init__(self, config: ProcessorConfig, clients: _Clients, metrics: ProcessorMetrics,
+                 readiness: Readiness) -> None:
         self.config = config
+        self.metrics = metrics
+        self.readiness = readiness
+        readiness.block(READINESS, "waiting for the first partition assignment")
         self.topics = config.topics
         self.producer = clients.producer
         self.consumer = clients.consumer
@@ -150,6 +167,7 @@ class Processor:
         self._catalog_quarantine: list[Quarantined] = []
         self._writing: list[Quarantined] = []
         self._reported: dict[str, int] = {}
+        self._lag_at = 0.0
         self.consumer.subscribe(
             [self.topics.commands, self.topics.legs, self.topics.catalog_commands,
              self.topics.id_claims],
@@ -182,6 +200,8 @@ class Processor:
         messages = [m for m in messages if not self._is_event(m)]
         if not messages:
             self._check_positions_known()
+        if time.monotonic() - self._lag_at >= LAG_REFRESH_S:
+            self._measure_lag()
         if messages or self._quarantined or (self._catalog_quarantine and self._owns_desk()):
             self._process(messages)
         elif self._positions_moved():
@@ -192,7 +212,7 @@ class Processor:
 
     def _check_positions_known(self) -> None:
         unknown = [tp for tp in self.consumer.position(self.consumer.assignment())
-                   if tp.offset < 0]
+                   if tp.offset < 0 and self._high_watermark(tp) < 0]
         if not unknown:
             self._positions_unknown_since = None
             return
@@ -204,6 +224,29 @@ class Processor:
                              f"{POSITIONS_UNKNOWN_S_MAX:.0f} s (their committed offsets were "
                              "never fetched)")
 
+    def _measure_lag(self) -> None:
+        """Each assigned partition's lag: its high watermark as the last fetch brought it,
+        minus the position (no request to Kafka)."""
+        self._lag_at = time.monotonic()
+        lags = []
+        for tp in self.consumer.position(self.consumer.assignment()):
+            high = self._high_watermark(tp)
+            if tp.offset >= 0 and high >= 0:
+                lags.append((tp.topic, tp.partition, max(high - tp.offset, 0)))
+            elif high == 0:
+                lags.append((tp.topic, tp.partition, 0))  # an empty partition, being fetched
+        self.metrics.lag(lags)
+
+    def _high_watermark(self, tp: TopicPartition) -> int:
+        """The partition's high watermark as its last fetch response gave it, -1 before any.
+
+        A partition that has had no record and has no committed offset has no position
+        (librdkafka reports the offset after the last record consumed); that it is being
+        fetched at all shows that its committed offset was fetched.
+        """
+        marks = self.consumer.get_watermark_offsets(tp, cached=True)
+        return -1 if marks is None else int(marks[1])
+
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
 
@@ -213,6 +256,7 @@ class Processor:
 
     def close(self) -> None:
         """Leave the group and close every store (no batch is open between steps)."""
+        self.readiness.block(READINESS, "stopping")
         self.consumer.close()
         for task in self.tasks.values():
             task.store.close()
@@ -223,13 +267,19 @@ class Processor:
     # Rebalances ----------------------------------------------------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            if tp.topic == self.topics.commands and tp.partition not in self.tasks:
-                self.tasks[tp.partition] = self._open_task(tp.partition)
+        self.metrics.rebalances.inc()
+        opening = sorted(tp.partition for tp in partitions
+                         if tp.topic == self.topics.commands and tp.partition not in self.tasks)
+        if opening:
+            self.readiness.block(READINESS, f"restoring the state of partitions {opening}")
+        for partition in opening:
+            self.tasks[partition] = self._open_task(partition)
         # A partition paused for the registry before a rebalance starts over from its
         # committed offset, and asks again if it must: it is never left paused.
         consumer.resume(partitions)
+        self.metrics.assigned_partitions.set(len(self.tasks))
         log.info("assigned %s", sorted((tp.topic, tp.partition) for tp in partitions))
+        self.readiness.clear(READINESS)
 
     def _open_task(self, partition: int) -> PartitionTask:
         identity = StateIdentity(self._cluster_id, self.topics.prefix, self.topics.partitions,
@@ -238,17 +288,22 @@ class Processor:
         count = restore(self.config.bootstrap, store,
                         {self.topics.balances: BALANCE, self.topics.transactions: TRANSACTION,
                          self.topics.transaction_ids: HOLDER},
-                        partition, self._quarantined)
+                        partition, self._quarantined, self.metrics.restoring)
         self.restored[partition] = self.restored.get(partition, 0) + count
-        log.info("partition %d: restored %d state records from Kafka", partition, count)
+        log.info("partition %d: restored %d state records from Kafka", partition, count,
+                 extra={"partition": partition, "restored": count})
         return PartitionTask(partition, self.topics.partitions, store, self.catalog.table)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Called from consume(): the previous batch is committed and no transaction is open.
+        self.readiness.block(READINESS, "rebalancing: partitions revoked, waiting for the "
+                                        "new assignment")
         self._close_tasks(partitions)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Same as revoke: nothing is uncommitted here, and the new owner restores from Kafka.
+        self.readiness.block(READINESS, "rebalancing: partitions lost, waiting for the new "
+                                        "assignment")
         self._close_tasks(partitions)
 
     def _close_tasks(self, partitions: list[TopicPartition]) -> None:
@@ -257,10 +312,12 @@ class Processor:
         for partition in closed:
             self.tasks.pop(partition).store.close()
         self.registry.forget_partitions(closed)
+        self.metrics.assigned_partitions.set(len(self.tasks))
 
     # One batch -----------------------------------------------------------------------
 
     def _process(self, messages: list[Message]) -> None:
+        started = time.perf_counter()
         now = datetime.now(UTC)
         self._marks = BatchMarks()
         checkpoint = Checkpoint(self.producer, self.consumer, self.tasks, self.desk)
@@ -275,8 +332,21 @@ class Processor:
             return
         self._committed.update(positions)
         self._writing = []
+        self.metrics.batch_committed(self._processed(messages), checkpoint.answers,
+                                     time.perf_counter() - started, checkpoint.commit_s)
         self._stop_blocked()
         self._report_counts()
+
+    def _processed(self, messages: list[Message]) -> Counter[str]:
+        """The batch's records by topic, without those of a partition stopped for the
+        registry from the waiting command on: they are read and processed again."""
+        blocked = self._marks.blocked
+        if not blocked:
+            return Counter(m.topic() or "" for m in messages)
+        commands = self.topics.commands
+        return Counter(m.topic() or "" for m in messages
+                       if m.topic() != commands or m.partition() not in blocked
+                       or (m.offset() or 0) < blocked[m.partition() or 0][1])
 
     def _route(self, checkpoint: Checkpoint, messages: list[Message], now: datetime) -> None:
         """Registry messages first (a command of the batch may be waiting for an answer),
@@ -314,6 +384,7 @@ class Processor:
     def _fail_batch(self, checkpoint: Checkpoint, exc: KafkaException) -> None:
         """Abort and re-read the batch; only a fatal error (fenced, unrecoverable) stops us."""
         error: KafkaError = exc.args[0]
+        self.metrics.batches_aborted.inc()
         self.registry.discard_pending()
         self._quarantined, self._writing = self._writing + self._quarantined, []
         if error.fatal():
@@ -341,7 +412,8 @@ class Processor:
             self.consumer.pause([stopped])
             self.registry.wait(partition, transaction_id, offset)
             log.info("partition %d waits at offset %d for the id registry to answer for %s",
-                     partition, offset, transaction_id)
+                     partition, offset, transaction_id,
+                     extra={"partition": partition, "offset": offset})
 
     def _report_counts(self) -> None:
         """Log the records answered with a runtime code or quarantined, when they change."""

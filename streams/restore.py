@@ -13,6 +13,7 @@ reported as quarantined, so the state never holds bytes the processor cannot rea
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
@@ -29,23 +30,34 @@ log = logging.getLogger(__name__)
 CHUNK = 10_000
 RESTORE_STALL_S = 300.0
 
+# Told after each chunk written: the topic, the partition, the records just applied and the
+# offsets left to read.
+Progress = Callable[[str, int, int, int], None]
+
 
 def restore(bootstrap: str, store: PartitionState, changelogs: dict[str, bytes],
-            partition: int, quarantined: list[Quarantined] | None = None) -> int:
+            partition: int, quarantined: list[Quarantined] | None = None,
+            progress: Progress | None = None) -> int:
     """Apply every committed changelog record the state lacks; return how many were applied.
 
     ``changelogs`` maps each restoring topic to its state family (``BALANCE``,
-    ``TRANSACTION``, ``HOLDER``); records that do not decode go to ``quarantined``.
+    ``TRANSACTION``, ``HOLDER``); records that do not decode go to ``quarantined``;
+    ``progress`` hears of every chunk.
     """
     restored = 0
     found = [] if quarantined is None else quarantined
     for topic, family in changelogs.items():
-        restored += _restore_topic(bootstrap, store, topic, family, partition, found)
+        restored += _restore_topic(bootstrap, store, topic, family, partition, found,
+                                   progress or _unheard)
     return restored
 
 
+def _unheard(topic: str, partition: int, applied: int, remaining: int) -> None:
+    """Progress nobody listens to."""
+
+
 def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: bytes,
-                   partition: int, quarantined: list[Quarantined]) -> int:
+                   partition: int, quarantined: list[Quarantined], progress: Progress) -> int:
     start = store.next_offset(topic)
     end = _high_watermark(bootstrap, topic, partition)
     if start > end:
@@ -54,6 +66,7 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
             f"but the topic ends at {end}: the topic was recreated or the state belongs to "
             "another cluster. Move the state directory away to rebuild it from Kafka."
         )
+    progress(topic, partition, 0, end - start)
     if start == end:
         return 0
     consumer = Consumer(kafka_config(bootstrap, {
@@ -84,6 +97,7 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
             if len(chunk) >= CHUNK or position >= end:
                 store.write(chunk, {topic: position})
                 applied += len(chunk)
+                progress(topic, partition, len(chunk), max(end - position, 0))
                 chunk = []
     finally:
         consumer.close()
