@@ -5,12 +5,14 @@ run of the same seed.
     python -m tests.chaos.harness --seed 7 --short    # the short variant `make test` runs
 
 Faults, at instants drawn from the seed while the workload runs: SIGKILL of processor
-processes (each restarted with the same instance id), a restart of the single broker,
+processes (each restarted with the same instance id), SIGKILL of the Parquet and webhook
+sinks (``tests/chaos/sinks.py``; each restarted), a restart of the single broker,
 SIGKILL and restart of one broker of a 3-node cluster, scaling processors 1 -> 2 -> 1, and
 poison: every class of hostile input (``tests/chaos/poison.py``), each of which must get its
 typed answer. At the end: `ledger audit` must find no violation (which includes: every
-command has exactly one result or dead letter) and the balances must equal the fault-free
-run's. The seed is
+command has exactly one result or dead letter), the balances must equal the fault-free
+run's, and the sinks must have delivered every entry once and every balance version at
+least once, in order. The seed is
 printed first; the same seed replays the same workload and the same fault schedule.
 """
 
@@ -35,6 +37,7 @@ from streams.local_kafka import LocalCluster, start_cluster
 from streams.reading import read_committed
 from streams.topics import Topics
 from tests.chaos.poison import POISONS, Poisoner
+from tests.chaos.sinks import ChaosSinks
 from tests.chaos.workload import Op, Workload, build
 
 PARTITIONS = 4
@@ -47,15 +50,16 @@ class Plan:
     commands: int
     rate_per_s: float
     processor_kills: int
+    sink_kills: int
     broker_restart: bool
     scale: bool
     poisons: int
 
 
-FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, broker_restart=True, scale=True,
-            poisons=2 * len(POISONS))
-SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, broker_restart=True, scale=True,
-             poisons=len(POISONS))
+FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, sink_kills=12,
+            broker_restart=True, scale=True, poisons=2 * len(POISONS))
+SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, sink_kills=2,
+             broker_restart=True, scale=True, poisons=len(POISONS))
 
 
 @dataclass
@@ -67,6 +71,7 @@ class Outcome:
     report: AuditReport
     faults: list[str] = field(default_factory=list)
     poison_problems: list[str] = field(default_factory=list)
+    sink_problems: list[str] = field(default_factory=list)
 
 
 class Run:
@@ -81,6 +86,7 @@ class Run:
         self.faults: list[str] = []
         self.sent: list[tuple[Op, str]] = []
         self.poisoner: Poisoner | None = None
+        self.sinks: ChaosSinks | None = None
 
     def processor(self, instance_id: str) -> ProcessorProcess:
         """Start (or restart) the processor ``instance_id``."""
@@ -91,11 +97,13 @@ class Run:
         return process.start(wait=False)
 
     def revive(self) -> None:
-        """Restart any processor that died on its own (a supervisor's job)."""
+        """Restart any processor or sink that died on its own (a supervisor's job)."""
         for instance_id, process in self.processors.items():
             if process.pid is not None and not process.alive:
                 self.faults.append(f"{instance_id} exited by itself; restarted")
                 process.start(wait=False)
+        if self.sinks is not None:
+            self.faults += self.sinks.revive()
 
     def execute(self, plan: Plan, faults: Callable[["Run", threading.Event], None] | None
                 ) -> Outcome:
@@ -109,6 +117,8 @@ class Run:
         if faults is not None:
             self.poisoner = Poisoner(self, LedgerClient(self.cluster.bootstrap_servers,
                                                         self.topics))
+            self.sinks = ChaosSinks(self.cluster.bootstrap_servers, self.topics, self.home)
+            self.sinks.start()
             injector = threading.Thread(target=faults, args=(self, done))
             injector.start()
         _send(client, self, plan.rate_per_s)
@@ -126,12 +136,13 @@ class Run:
             process.stop()
         report = run_audit(self.cluster.bootstrap_servers, self.topics, PARTITIONS,
                            tuple(p.state_dir for p in self.processors.values()))
+        sink_problems = [] if self.sinks is None else self.sinks.prove(report.entries)
         statuses: dict[str, int] = {}
         for result in results.values():
             key = result.code or result.status
             statuses[key] = statuses.get(key, 0) + 1
         return Outcome(_balances(self.cluster.bootstrap_servers, self.topics), statuses,
-                       report, self.faults, poison_problems)
+                       report, self.faults, poison_problems, sink_problems)
 
 
 def _send(client: LedgerClient, run: Run, rate: float) -> None:
@@ -192,6 +203,8 @@ def fault_schedule(seed: int, plan: Plan, cluster_nodes: int
     duration = plan.commands / plan.rate_per_s
     events: list[tuple[float, str]] = [(rng.uniform(0.05, 0.95) * duration, "kill")
                                        for _ in range(plan.processor_kills)]
+    events += [(rng.uniform(0.05, 0.95) * duration, f"sink-kill:{('parquet', 'webhook')[i % 2]}")
+               for i in range(plan.sink_kills)]
     if plan.broker_restart:
         events.append((rng.uniform(0.3, 0.6) * duration, "broker"))
     if plan.scale:
@@ -236,6 +249,9 @@ def _fault(run: Run, event: str, rng: random.Random, cluster_nodes: int) -> None
         run.faults.append(f"SIGKILL broker {node}")
         time.sleep(3.0)
         run.cluster.restart_node(node)
+    elif event.startswith("sink-kill:"):
+        assert run.sinks is not None
+        run.faults.append(run.sinks.kill(event.removeprefix("sink-kill:")))
     elif event == "scale-up":
         run.processor("p2")
         run.faults.append("scaled to 2 processors")
@@ -302,6 +318,7 @@ def check(faulty: Outcome, calm: Outcome) -> list[str]:
                 for v in faulty.report.violations]
     problems += [f"fault-free audit: {v.rule}: {v.message}" for v in calm.report.violations]
     problems += faulty.poison_problems
+    problems += faulty.sink_problems
     if faulty.statuses != calm.statuses:
         problems.append(f"results differ: {faulty.statuses} vs fault-free {calm.statuses}")
     if faulty.balances != calm.balances:

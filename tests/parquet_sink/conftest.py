@@ -1,10 +1,6 @@
 """A tutorial ledger with a workload of ACH postings, and the sink as a child process."""
 
 import random
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,11 +12,11 @@ import pytest
 
 from ledger_core import tutorial
 from streams.client import LedgerClient
+from tests.sink_process import SinkProcess
 from tests.streams.conftest import KafkaLedger, kafka_ledger
 
 __all__ = ["kafka_ledger"]  # the fixture, shared with the processor's tests
 
-LEDGER = Path(sys.executable).parent / "ledger"
 FIRST_DAY = date(2022, 9, 19)
 
 
@@ -64,48 +60,11 @@ def post_ach(client: LedgerClient, count: int, rng: random.Random, days: int = 5
     return posted
 
 
-class SinkProcess:
-    """``ledger sink parquet run`` in a child process that tests may SIGKILL."""
-
-    def __init__(self, ledger: KafkaLedger, out: Path, *extra: str) -> None:
-        self.arguments = [str(LEDGER), "sink", "parquet", "run", "--bootstrap-servers",
-                          ledger.bootstrap, "--topic-prefix", ledger.topics.prefix,
-                          "--out", str(out), *extra]
-        self.log = ledger.home / "sink.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "SinkProcess":
-        """Start the sink."""
-        self._log_start = self.log.stat().st_size if self.log.exists() else 0
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(self.arguments, stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        return self
-
-    def wait_assigned(self, timeout_s: float = 90) -> None:
-        """Until the sink has recovered its files and assigned its partitions."""
-        assert self.process is not None
-        deadline = time.monotonic() + timeout_s
-        while "assigned " not in self.log.read_bytes()[self._log_start:].decode(errors="replace"):
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the sink assigned no partitions"
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        """SIGKILL: a crash at whatever instant the sink is at."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-
-    def wait(self, timeout_s: float = 120) -> int:
-        """Its exit status."""
-        assert self.process is not None
-        return self.process.wait(timeout_s)
-
-    def stop(self) -> None:
-        """End it if it still runs."""
-        if self.process is not None and self.process.poll() is None:
-            self.kill()
+def parquet_sink(ledger: KafkaLedger, out: Path, *extra: str) -> SinkProcess:
+    """``ledger sink parquet run`` for ``ledger``, writing to ``out`` (not started)."""
+    return SinkProcess(["parquet", "run", "--bootstrap-servers", ledger.bootstrap,
+                        "--topic-prefix", ledger.topics.prefix, "--out", str(out), *extra],
+                       ledger.home / "sink.log")
 
 
 @pytest.fixture
@@ -114,4 +73,5 @@ def sinks() -> Iterator[list[SinkProcess]]:
     started: list[SinkProcess] = []
     yield started
     for sink in started:
-        sink.stop()
+        if sink.alive:
+            sink.kill()

@@ -10,7 +10,8 @@ import pytest
 
 from connectors.parquet_sink import Warehouse
 from connectors.parquet_sink.store import Store
-from tests.parquet_sink.conftest import SinkProcess, open_tutorial, post_ach
+from tests.parquet_sink.conftest import open_tutorial, parquet_sink, post_ach
+from tests.sink_process import SinkProcess
 from tests.streams.conftest import KafkaLedger
 
 KILLS = 6
@@ -43,9 +44,9 @@ def test_a_sink_killed_at_random_instants_writes_every_entry_exactly_once(
     # Small files and short rolls: the kills land in the middle of writing and renaming.
     rolling = ("--roll-records", "30", "--roll-seconds", "0.2")
     for _ in range(KILLS):
-        sink = SinkProcess(kafka_ledger, out, *rolling).start()
+        sink = parquet_sink(kafka_ledger, out, *rolling).start()
         sinks.append(sink)
-        sink.wait_assigned()
+        sink.wait_for_log("assigned ")
         time.sleep(rng.uniform(0.2, 2.5))
         sink.kill()
     kills_done.set()
@@ -53,7 +54,7 @@ def test_a_sink_killed_at_random_instants_writes_every_entry_exactly_once(
     assert not failure, failure
     client.wait_converged()
 
-    final = SinkProcess(kafka_ledger, out, *rolling, "--until-end").start()
+    final = parquet_sink(kafka_ledger, out, *rolling, "--until-end").start()
     sinks.append(final)
     status = final.wait()
     assert status == 0, (status, final.log.read_text()[-3000:])

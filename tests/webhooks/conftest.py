@@ -2,7 +2,6 @@
 thread of the test or as a ``ledger sink webhook run`` process."""
 
 import asyncio
-import os
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import yaml
 from connectors.webhooks import WebhookTopics, load_config, run_sink
 from ledger_core import Account, Direction, tutorial
 from streams.client import LedgerClient
+from tests.sink_process import SinkProcess
 from tests.streams import conftest as streams_fixtures
 from tests.streams.conftest import KafkaLedger
 from tests.webhooks.receiver import Receiver
@@ -135,36 +135,10 @@ class SinkThread:
         return self.result
 
 
-class SinkProcess:
-    """``ledger sink webhook run`` as a child process that can be SIGKILLed."""
-
-    def __init__(self, bootstrap: str, prefix: str, config: Path, log: Path) -> None:
-        self.command = [str(REPO / ".venv" / "bin" / "ledger"), "sink", "webhook", "run",
-                        "--config", str(config), "--bootstrap-servers", bootstrap,
-                        "--topic-prefix", prefix]
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "SinkProcess":
-        """Start it (its log appends to ``log``)."""
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=REPO,
-                                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(30)
-
-    def stop(self) -> int:
-        """SIGTERM and wait; the exit status."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.terminate()
-        return self.process.wait(60)
+def webhook_sink(bootstrap: str, prefix: str, config: Path, log: Path) -> SinkProcess:
+    """``ledger sink webhook run`` with ``config`` (not started)."""
+    return SinkProcess(["webhook", "run", "--config", str(config), "--bootstrap-servers",
+                        bootstrap, "--topic-prefix", prefix], log)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

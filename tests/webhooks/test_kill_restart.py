@@ -13,7 +13,7 @@ import pytest
 from connectors.webhooks.config import load_config
 from connectors.webhooks.events import event_for, ledger_event, wants
 from streams.reading import read_committed
-from tests.webhooks.conftest import SinkProcess, WebhookLedger, wait_until, write_config
+from tests.webhooks.conftest import WebhookLedger, wait_until, webhook_sink, write_config
 from tests.webhooks.receiver import Answer, Receiver
 
 pytestmark = pytest.mark.kafka
@@ -75,8 +75,8 @@ def test_sigkill_and_restart_lose_nothing_and_keep_key_order(
             finally:
                 finished.set()
 
-        sink = SinkProcess(hooks.ledger.bootstrap, hooks.ledger.topics.prefix, config,
-                           tmp_path / "sink.log")
+        sink = webhook_sink(hooks.ledger.bootstrap, hooks.ledger.topics.prefix, config,
+                            tmp_path / "sink.log")
         poster = threading.Thread(target=workload, daemon=True)
         poster.start()
         for _ in range(KILLS):
