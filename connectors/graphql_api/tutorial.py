@@ -73,10 +73,15 @@ class TutorialBalance:
     currency: str | None
 
 
-def graphql_request(url: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-    """POST one GraphQL request; its ``data``, or LedgerError naming the first error."""
+def graphql_request(url: str, query: str, variables: dict[str, Any] | None = None,
+                    credential: str | None = None) -> Any:
+    """POST one GraphQL request (with ``credential`` as its bearer token or API key); its
+    ``data``, or LedgerError naming the first error."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    http = urllib.request.Request(url, body, {"content-type": "application/json"})
+    headers = {"content-type": "application/json"}
+    if credential is not None:
+        headers["authorization"] = f"Bearer {credential}"
+    http = urllib.request.Request(url, body, headers)
     try:
         with urllib.request.urlopen(http, timeout=REQUEST_TIMEOUT_S) as response:
             answer = json.loads(response.read(), parse_float=Decimal)
@@ -96,17 +101,19 @@ def _posting(posting: PostTransaction) -> dict[str, Any]:
             "params": posting.params}
 
 
-def run_tutorial(url: str) -> list[TutorialBalance]:
-    """Run the tutorial through the API at ``url``; return each account's settled balance."""
-    graphql_request(url, _JOURNAL, {"journal": tutorial.JOURNAL.model_dump(mode="json",
-                                                                            by_alias=True)})
+def run_tutorial(url: str, credential: str | None = None) -> list[TutorialBalance]:
+    """Run the tutorial through the API at ``url`` (as ``credential``, when the API
+    authenticates); return each account's settled balance."""
+    def send(query: str, variables: dict[str, Any]) -> Any:
+        return graphql_request(url, query, variables, credential)
+
+    send(_JOURNAL, {"journal": tutorial.JOURNAL.model_dump(mode="json", by_alias=True)})
     accounts = {"ernie": tutorial.ERNIE, "bert": tutorial.BERT, "assets": tutorial.ASSETS}
-    graphql_request(url, _ACCOUNTS, {name: account.model_dump(mode="json", by_alias=True)
-                                     for name, account in accounts.items()})
-    graphql_request(url, _TRAN_CODES, {"credit": tutorial.ACH_CREDIT_INPUT,
-                                       "debit": tutorial.ACH_DEBIT_INPUT})
-    graphql_request(url, _DEPOSIT, {"posting": _posting(tutorial.DEPOSIT)})
-    data = graphql_request(url, _WITHDRAWAL_AND_BALANCES, {
+    send(_ACCOUNTS, {name: account.model_dump(mode="json", by_alias=True)
+                     for name, account in accounts.items()})
+    send(_TRAN_CODES, {"credit": tutorial.ACH_CREDIT_INPUT, "debit": tutorial.ACH_DEBIT_INPUT})
+    send(_DEPOSIT, {"posting": _posting(tutorial.DEPOSIT)})
+    data = send(_WITHDRAWAL_AND_BALANCES, {
         "posting": _posting(tutorial.WITHDRAWAL), "journalId": str(tutorial.JOURNAL_ID),
         **{name: str(account.account_id) for name, account in accounts.items()}})
     return [_balance(data["queries"][name]) for name in accounts]

@@ -24,9 +24,11 @@ from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from connectors.graphql_api import run_tutorial
 from connectors.graphql_api.auth.admin import ADMINISTRATOR, create_api_key, create_client
 from connectors.graphql_api.auth.config import AuthConfig, OidcConfig
 from streams.client import read_partition
+from streams.errors import LedgerError
 from streams.kafka_config import kafka_config
 from streams.topics import Topics, ensure_topics
 from tests.api.conftest import LiveApi, fresh_ledger, live_api
@@ -397,6 +399,17 @@ def test_ledger_auth_create_key_prints_a_key_that_is_accepted(auth_api: AuthApi)
     assert auth_api.data(key, "{ journal { code } }") == {"journal": {"code": "DEFAULT"}}
     errors = auth_api.errors(key, TRANSACTION, {"id": str(auth_api.ledgers.posted_a)})
     assert errors[0]["extensions"]["code"] == "forbidden"
+
+
+def test_the_tutorial_runs_with_an_administrator_s_key_and_not_without(
+    auth_api: AuthApi,
+) -> None:
+    """What the demo does against an authenticating API: its documents, as a key's."""
+    url = auth_api.live.server.url
+    with pytest.raises(LedgerError, match="401"):
+        run_tutorial(url)
+    balances = {b.code: b.normal for b in run_tutorial(url, auth_api.admin_key)}
+    assert balances["ERNIE.CHECKING"] == "5.25"
 
 
 class _JwksHandler(BaseHTTPRequestHandler):
