@@ -1,15 +1,17 @@
 """``ledger api serve``: the GraphQL API, in Twisp's shape, in front of the ledger's topics."""
 
 import argparse
-import logging
 from pathlib import Path
 from typing import Any
 
 from connectors.graphql_api import ApiServer, build_schema
 from connectors.graphql_api.auth.config import AuthConfigError, load_auth_config
+from connectors.graphql_api.observability import observed
 from ledger_cli.common import add_kafka_options, key_values, topics
 from streams.client import RESULT_TIMEOUT_S
 from streams.errors import LedgerError
+from streams.log_format import configure_logging
+from streams.observability import add_observability_options
 from streams.settings import resolve_bootstrap
 
 
@@ -31,6 +33,7 @@ def register(commands: Any) -> None:
     serve.add_argument("--tenant", action="append", metavar="NAME=PREFIX",
                        help="serve the ledger of topic prefix PREFIX as tenant NAME "
                             "(repeatable; without authentication, X-Twisp-Account-Id picks it)")
+    add_observability_options(serve)
     serve.set_defaults(handler=_serve)
     schema = sub.add_parser("schema", help="print the API's schema (SDL)")
     schema.set_defaults(handler=_schema, render=str)
@@ -41,13 +44,15 @@ def _schema(args: argparse.Namespace) -> str:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_format)
     bootstrap = resolve_bootstrap(args.bootstrap_servers)
     try:
         auth = None if args.auth_config is None else load_auth_config(args.auth_config)
     except AuthConfigError as exc:
         raise LedgerError(str(exc)) from None
-    server = ApiServer(bootstrap, topics(args), host=args.host, port=args.port,
-                       result_timeout_s=args.result_timeout, auth=auth,
-                       tenants=key_values(args.tenant) or None)
-    server.serve_forever()
+    with observed(bootstrap, args.metrics_port, args.metrics_host) as observability:
+        server = ApiServer(bootstrap, topics(args), host=args.host, port=args.port,
+                           result_timeout_s=args.result_timeout, auth=auth,
+                           tenants=key_values(args.tenant) or None,
+                           observability=observability)
+        server.serve_forever()

@@ -26,6 +26,7 @@ from connectors.graphql_api.auth.store import AuthStore
 from connectors.graphql_api.commands import CommandGateway
 from connectors.graphql_api.context import Services
 from connectors.graphql_api.http_app import GraphQLApp
+from connectors.graphql_api.observability import ApiObservability
 from connectors.graphql_api.read_model import ReadModel
 from connectors.graphql_api.results import ResultWaiter
 from connectors.graphql_api.schema import build_schema
@@ -49,15 +50,21 @@ class ApiServer:
     ``tenants`` maps tenant names to topic prefixes; without it (and without tenants in
     ``auth``) the one tenant is ``topics``, named after its prefix. ``auth`` turns
     authentication on. ``topics``, ``services`` and ``read_model`` are the first tenant's.
+    With ``observability``, requests are measured, and the instance waits for its topics
+    (not ready meanwhile) instead of failing without them.
     """
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, host: str = "127.0.0.1",
                  port: int = 0, result_timeout_s: float = RESULT_TIMEOUT_S,
                  read_timeout_s: float = READ_TIMEOUT_S, auth: AuthConfig | None = None,
-                 tenants: Mapping[str, str] | None = None) -> None:
+                 tenants: Mapping[str, str] | None = None,
+                 observability: ApiObservability | None = None) -> None:
         requested = topics or Topics()
         prefixes = dict((auth.tenants if auth is not None else None) or tenants
                         or {requested.prefix: requested.prefix})
+        self.observability = observability
+        if observability is not None:
+            observability.wait_for_topics([Topics(prefix=p) for p in prefixes.values()])
         self.tenants: dict[str, Services] = {}
         try:
             for name, prefix in prefixes.items():
@@ -79,8 +86,9 @@ class ApiServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
+        app = GraphQLApp(build_schema(), self.tenants, gate, authenticated=auth is not None)
         self._uvicorn = uvicorn.Server(uvicorn.Config(
-            GraphQLApp(build_schema(), self.tenants, gate, authenticated=auth is not None),
+            app if observability is None else observability.metered(app),
             log_config=None, log_level="warning", access_log=False, lifespan="off", ws="none"))
         self._thread: threading.Thread | None = None
 
@@ -100,6 +108,9 @@ class ApiServer:
             ends = services.watermarks.ends_blocking(services.read_model.parts())
             services.read_model.wait_for_blocking(ends, CATCH_UP_TIMEOUT_S)
             services.gateway.results.start()
+        if self.observability is not None:
+            self.observability.watch([(services.read_model, services.topics)
+                                      for services in self.tenants.values()])
 
     def start(self) -> ApiServer:
         """Serve in a background thread; return once requests are accepted."""
@@ -145,6 +156,8 @@ class ApiServer:
         self._close()
 
     def _close(self) -> None:
+        if self.observability is not None:
+            self.observability.unwatch()
         self._release()
         self._socket.close()
 
