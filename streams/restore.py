@@ -102,7 +102,7 @@ def _restore_topic(bootstrap: str, store: PartitionState, topic: str, family: by
     finally:
         consumer.close()
     log.info("restored %d records of %s[%d] (offsets %d..%d)", applied, topic, partition,
-             start, end)
+             start, end, extra={"topic": topic, "partition": partition, "restored": applied})
     return applied
 
 
@@ -113,7 +113,9 @@ def _decodes(schemas: tuple[str, str], message: Any, quarantined: list[Quarantin
         codec().decode(value_schema, message.value())
     except DecodeError as exc:
         log.warning("%s[%d]@%d not restored: %s", message.topic(), message.partition(),
-                    message.offset(), exc)
+                    message.offset(), exc, extra={"topic": message.topic(),
+                                                  "partition": message.partition(),
+                                                  "offset": message.offset()})
         quarantined.append(Quarantined(
             Source(message.topic(), message.partition(), message.offset()), message.key(),
             message.value(), RejectionCode.RECORD_NOT_DECODABLE, str(exc)))

@@ -147,7 +147,7 @@ class Router:
         except Exception as exc:  # hostile input the rules missed, or a defect
             self._rollback(savepoint)
             log.exception("%s[%d]@%d: contained %s", source.topic, source.partition,
-                          source.offset, type(exc).__name__)
+                          source.offset, type(exc).__name__, extra=_where(source))
             return self._refusal(message, source, now, RejectionCode.PROCESSING_FAILED,
                                  f"the ledger failed on this record ({type(exc).__name__}: "
                                  f"{exc}); it was not applied"), False
@@ -360,9 +360,14 @@ class Router:
                     code: RejectionCode, error: str) -> list[Output]:
         self.counts[code.value] += 1
         log.warning("%s[%d]@%d quarantined (%s): %s", source.topic, source.partition,
-                    source.offset, code.value, error)
+                    source.offset, code.value, error, extra={**_where(source), "code": code.value})
         return [dead_letter(self.topics, source, message.key(), message.value(), error, now,
                             code)]
+
+
+def _where(source: Source) -> dict[str, Any]:
+    """A record's position, as structured log fields."""
+    return {"topic": source.topic, "partition": source.partition, "offset": source.offset}
 
 
 def _claim_problem(record: dict[str, Any], partitions: int) -> str | None:

@@ -1,6 +1,7 @@
 """The processor's metrics, liveness and readiness, scraped over HTTP from real processor
 processes on the real broker: each metric moves by what the ledger did."""
 
+import json
 import os
 import shutil
 import uuid
@@ -19,9 +20,9 @@ LAG = "ledger_processor_records_lag"
 ERNIE = tutorial.ERNIE.account_id
 
 
-def _observed(ledger: KafkaLedger, instance_id: str = "p1") -> Endpoint:
+def _observed(ledger: KafkaLedger, instance_id: str = "p1", **options: str) -> Endpoint:
     port = free_port()
-    ledger.add_processor(instance_id, metrics_port=str(port))
+    ledger.add_processor(instance_id, metrics_port=str(port), **options)
     return Endpoint(f"http://127.0.0.1:{port}")
 
 
@@ -120,8 +121,9 @@ def test_postings_and_rejections_count_by_status_and_code(kafka_ledger: KafkaLed
 
 def test_poison_input_counts_dead_letters_by_code(kafka_ledger: KafkaLedger) -> None:
     """Random bytes as a command and as a leg are one dead letter each, coded
-    record_not_decodable; the postings counters do not move."""
-    endpoint = _observed(kafka_ledger)
+    record_not_decodable; the postings counters do not move. The processor logs JSON, and
+    the quarantined leg's line names where it was."""
+    endpoint = _observed(kafka_ledger, log_format="json")
     _install_tutorial(kafka_ledger)
     _deposit(kafka_ledger)
     client = kafka_ledger.client()
@@ -136,6 +138,16 @@ def test_poison_input_counts_dead_letters_by_code(kafka_ledger: KafkaLedger) -> 
     assert scrape.series(DEAD_LETTERS) == {frozenset({("code", "record_not_decodable")}): 2.0}
     assert scrape.series(POSTINGS) == {frozenset({("status", "POSTED"), ("code", "")}): 2.0}
     assert len(kafka_ledger.read(topics.dead_letters)) == 2
+    # librdkafka writes its own lines (``%4|...``) to stderr past Python's logging.
+    lines = [json.loads(line) for line in kafka_ledger.processors[0].log_since_start()
+             .splitlines() if line and not line.startswith("%")]
+    assert {"timestamp", "level", "logger", "message"} <= set(lines[0])
+    [quarantined] = [line for line in lines if line["logger"] == "streams.routing"
+                     and "quarantined" in line["message"]]
+    assert quarantined["level"] == "WARNING"
+    assert (quarantined["topic"], quarantined["partition"], quarantined["code"]) == \
+        (topics.legs, partition, "record_not_decodable")
+    assert isinstance(quarantined["offset"], int)
 
 
 def test_a_killed_processor_restores_and_is_ready_only_after(kafka_ledger: KafkaLedger) -> None:
