@@ -18,6 +18,7 @@ from pathlib import Path
 from uuid import UUID
 
 from connectors.graphql_api import ApiProcess, run_tutorial
+from connectors.graphql_api.auth.admin import ADMINISTRATOR, create_api_key
 from ledger_cli import demo_sinks
 from ledger_cli.demo_sinks import WebhookReceiver
 from ledger_cli.processor_process import ProcessorProcess
@@ -78,12 +79,13 @@ def run(keep: bool) -> None:
     bootstrap = cluster.bootstrap_servers
     print(f"Kafka {bootstrap} (KRaft, 1 node) ready in {seconds:.1f}s")
     processor = _start_processor(bootstrap)
-    api_url = ""
+    api_url = api_key = ""
     try:
         client = _connect(bootstrap, processor)
+        api_key = _administrator_key(bootstrap)
         api_url = _start_api(bootstrap).url
         receiver = _start_webhook_sink(bootstrap)
-        _tutorial(api_url)
+        _tutorial(api_url, api_key)
         _signed_webhook(receiver)
         _card_lifecycle(client)
         client.wait_converged()
@@ -102,7 +104,8 @@ def run(keep: bool) -> None:
                   f"  .venv/bin/ledger sql \"SELECT * FROM balances\" --warehouse "
                   f"{state_root() / 'demo-warehouse'}\n"
                   "  .venv/bin/ledger tail entries --from-beginning --idle-timeout 2\n"
-                  f"  curl -s {api_url} -H 'content-type: application/json' -d '{{\"query\": "
+                  f"  curl -s {api_url} -H 'authorization: Bearer {api_key}' "
+                  "-H 'content-type: application/json' -d '{\"query\": "
                   f"\"{{ account(id: \\\"{tutorial.ERNIE.account_id}\\\") {{ name balance("
                   f"journalId: \\\"{tutorial.JOURNAL_ID}\\\") {{ settled {{ normalBalance "
                   "{ units currency } } } } }\"}'\n"
@@ -124,8 +127,19 @@ def _start_processor(bootstrap: str) -> ProcessorProcess:
     return processor
 
 
+def _administrator_key(bootstrap: str) -> str:
+    key, _client = create_api_key(bootstrap, Topics(), "ledger", "the demo's administrator",
+                                  ADMINISTRATOR)
+    print(f"the API authenticates: an administrator's API key for this demo (shown once, "
+          f"kept only as a hash): {key}")
+    return key
+
+
 def _start_api(bootstrap: str) -> ApiProcess:
-    api = ApiProcess(bootstrap, "ledger", state_root() / "demo-api.log").start()
+    auth_config = state_root() / "demo-auth.yaml"
+    auth_config.write_text("apiKeys: true\n")
+    api = ApiProcess(bootstrap, "ledger", state_root() / "demo-api.log",
+                     auth_config=auth_config).start()
     started = json.loads(_demo_file().read_text())
     _demo_file().write_text(json.dumps({**started, "api_pid": api.pid}))
     print(f"GraphQL API at {api.url} (pid {api.pid}, log {api.log_file})")
@@ -181,9 +195,9 @@ def _check(result: Result, what: str) -> Result:
     return result
 
 
-def _tutorial(api_url: str) -> None:
+def _tutorial(api_url: str, api_key: str) -> None:
     print("\n== The tutorial, as GraphQL through the API: ACH deposit and withdrawal ==")
-    balances = run_tutorial(api_url)
+    balances = run_tutorial(api_url, api_key)
     print("created the journal, 3 accounts and the ACH_CREDIT / ACH_DEBIT tran codes; "
           "posted a deposit of 9.53 and a withdrawal of 4.28; read the balances in the "
           "withdrawal's own request (Mutation.queries)")

@@ -104,6 +104,11 @@ class Topics:
         """Undecodable input with its raw bytes and origin."""
         return self._name("dead-letters")
 
+    @property
+    def auth(self) -> str:
+        """The API's clients and keys (created by the API when it runs with authentication)."""
+        return self._name("auth")
+
     def specs(self) -> list[TopicSpec]:
         """Every topic with its layout."""
         n = self.partitions

@@ -55,7 +55,7 @@ WRITE_TIMEOUT_S = 30.0
 
 def auth_topic(topics: Topics) -> TopicSpec:
     """The auth topic of a ledger: compacted, one partition."""
-    return TopicSpec(f"{topics.prefix}.auth", 1, True, "API clients and keys")
+    return TopicSpec(topics.auth, 1, True, "API clients and keys")
 
 
 def ensure_auth_topic(bootstrap: str, topics: Topics) -> str:
