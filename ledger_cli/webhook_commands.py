@@ -17,10 +17,18 @@ from connectors.webhooks import (
     run_sink,
     set_status,
 )
+from connectors.webhooks.metrics import WebhookMetrics
 from connectors.webhooks.producer import AsyncProducer
 from connectors.webhooks.topics import ensure_webhook_topics
 from ledger_cli.common import add_kafka_options, topics
 from streams.errors import LedgerError
+from streams.log_format import configure_logging
+from streams.observability import (
+    Readiness,
+    add_observability_options,
+    process_registry,
+    serve_observability,
+)
 from streams.settings import resolve_bootstrap
 
 
@@ -31,6 +39,7 @@ def register(sinks: Any) -> None:
 
     run = sub.add_parser("run", help="deliver events until SIGTERM (docs/webhooks.md)")
     _common(run)
+    add_observability_options(run)
     run.set_defaults(handler=_run, render=_render_counts)
 
     again = sub.add_parser("replay", help="send a subscription's events again, same webhook-id")
@@ -63,9 +72,17 @@ def _logging() -> None:
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     config = load_config(args.config)
-    _logging()
+    configure_logging(args.log_format)
     bootstrap = resolve_bootstrap(args.bootstrap_servers)
-    return asyncio.run(run_sink(bootstrap, WebhookTopics(topics(args)), config))
+    registry, readiness = process_registry(), Readiness()
+    server = None if args.metrics_port is None else serve_observability(
+        registry, readiness, args.metrics_port, args.metrics_host)
+    try:
+        return asyncio.run(run_sink(bootstrap, WebhookTopics(topics(args)), config,
+                                    metrics=WebhookMetrics(registry), readiness=readiness))
+    finally:
+        if server is not None:
+            server.close()
 
 
 def _replay(args: argparse.Namespace) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from connectors.webhooks import signing
 from connectors.webhooks.config import RetryPolicy, Subscription
 from connectors.webhooks.dead_letters import Failure, write_dead_letter
 from connectors.webhooks.events import Event
+from connectors.webhooks.metrics import WebhookMetrics, answer_class
 from connectors.webhooks.producer import AsyncProducer
 from connectors.webhooks.retry import Verdict, backoff, retry_after, verdict
 from connectors.webhooks.topics import WebhookTopics
@@ -51,8 +52,10 @@ class Deliverer:
     def __init__(self, subscription: Subscription, policy: RetryPolicy,
                  session: aiohttp.ClientSession, concurrency: asyncio.Semaphore,
                  producer: AsyncProducer, topics: WebhookTopics,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, metrics: WebhookMetrics | None = None
+                 ) -> None:
         self.subscription = subscription
+        self._metrics = metrics
         self._key = subscription.key
         self._policy = policy
         self._session = session
@@ -87,6 +90,9 @@ class Deliverer:
         while True:
             attempts += 1
             answer = self.last_answer = await self.attempt(event)
+            if self._metrics is not None:
+                self._metrics.attempts.labels(self.subscription.id,
+                                              answer_class(answer.status)).inc()
             decided = verdict(answer.status)
             if decided is Verdict.DELIVERED:
                 return Outcome.DELIVERED

@@ -21,6 +21,7 @@ from connectors.webhooks.config import Subscription, WebhookConfig
 from connectors.webhooks.delivery import Deliverer, Outcome
 from connectors.webhooks.events import Event, event_for, ledger_event, wants
 from connectors.webhooks.lanes import Lanes
+from connectors.webhooks.metrics import WebhookMetrics
 from connectors.webhooks.offsets import PartitionOffsets
 from connectors.webhooks.producer import AsyncProducer
 from connectors.webhooks.status import disabled_subscriptions, set_status
@@ -28,6 +29,7 @@ from connectors.webhooks.topics import WebhookTopics, ensure_webhook_topics
 from schemas.codec import DecodeError
 from streams.errors import LedgerError
 from streams.kafka_config import kafka_config
+from streams.observability import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +47,18 @@ class SubscriptionSink:
 
     def __init__(self, bootstrap: str, topics: WebhookTopics, subscription: Subscription,
                  config: WebhookConfig, session: aiohttp.ClientSession,
-                 producer: AsyncProducer) -> None:
+                 producer: AsyncProducer, metrics: WebhookMetrics | None = None,
+                 readiness: Readiness | None = None) -> None:
         self.subscription = subscription
+        self._metrics = metrics
+        self._readiness = readiness
         self._bootstrap = bootstrap
         self._topics = topics
         self._producer = producer
         self._max_pending = config.max_pending_events
         self._deliverer = Deliverer(subscription, config.retry, session,
                                     asyncio.Semaphore(config.max_concurrent_requests),
-                                    producer, topics)
+                                    producer, topics, metrics=metrics)
         self._lanes = Lanes(self._deliverer.deliver, self._done)
         self._offsets: dict[tuple[str, int], PartitionOffsets] = {}
         self._committed: dict[tuple[str, int], int] = {}
@@ -61,6 +66,10 @@ class SubscriptionSink:
         self._paused = False
         self.disabled = False
         self.counts: Counter[str] = Counter()
+
+    @property
+    def _readiness_name(self) -> str:
+        return f"subscription {self.subscription.id}"
 
     def _new_consumer(self) -> Consumer:
         return Consumer(kafka_config(self._bootstrap, {
@@ -72,6 +81,8 @@ class SubscriptionSink:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until ``stopping`` is set or the endpoint answers 410 Gone."""
+        if self._readiness is not None:
+            self._readiness.block(self._readiness_name, "waiting for its first assignment")
         consumer = self._consumer = self._new_consumer()
         consumer.subscribe(self._topics.sources(self.subscription.events),
                            on_assign=self._assigned, on_revoke=self._revoked,
@@ -83,6 +94,8 @@ class SubscriptionSink:
                 for message in messages:
                     self._accept(message)
                 self._apply_backpressure()
+                if self._metrics is not None:
+                    self._metrics.pending.labels(self.subscription.id).set(self._lanes.pending)
                 now = time.monotonic()
                 if now - last_commit >= COMMIT_INTERVAL_S:
                     self._commit(asynchronous=True)
@@ -130,6 +143,8 @@ class SubscriptionSink:
         if outcome is Outcome.DISABLED:
             return
         self.counts[outcome.value] += 1
+        if self._metrics is not None:
+            self._metrics.deliveries.labels(self.subscription.id, outcome.value).inc()
         offsets = self._offsets.get((event.topic, event.partition))
         if offsets is not None:
             offsets.done(event.offset)
@@ -169,6 +184,8 @@ class SubscriptionSink:
             self._committed.pop((tp.topic, tp.partition), None)
         if self._paused:
             consumer.pause(partitions)
+        if self._readiness is not None:
+            self._readiness.clear(self._readiness_name)
         log.info("subscription %s assigned %s", self.subscription.id,
                  sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
 
@@ -214,7 +231,8 @@ def check_sources(bootstrap: str, topics: WebhookTopics, config: WebhookConfig) 
 
 
 async def run_sink(bootstrap: str, topics: WebhookTopics, config: WebhookConfig,
-                   stopping: asyncio.Event | None = None) -> dict[str, dict[str, int]]:
+                   stopping: asyncio.Event | None = None, metrics: WebhookMetrics | None = None,
+                   readiness: Readiness | None = None) -> dict[str, dict[str, int]]:
     """Run every enabled subscription until SIGTERM/SIGINT (or ``stopping``); return what
     each delivered and dead-lettered."""
     check_sources(bootstrap, topics, config)
@@ -236,7 +254,8 @@ async def run_sink(bootstrap: str, topics: WebhookTopics, config: WebhookConfig,
     producer = AsyncProducer(bootstrap)
     sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(
         limit=config.max_concurrent_requests)) for _ in enabled]
-    sinks = [SubscriptionSink(bootstrap, topics, s, config, session, producer)
+    sinks = [SubscriptionSink(bootstrap, topics, s, config, session, producer, metrics,
+                              readiness)
              for s, session in zip(enabled, sessions, strict=True)]
     for sink in sinks:
         log.info("subscription %s: %s to %s", sink.subscription.id,
