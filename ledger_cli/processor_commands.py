@@ -5,7 +5,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka.admin import AdminClient
+
 from ledger_cli.common import add_kafka_options, topics
+from streams.kafka_config import kafka_config
 from streams.log_format import configure_logging
 from streams.observability import (
     Readiness,
@@ -15,7 +18,10 @@ from streams.observability import (
 )
 from streams.processor import ProcessorConfig, open_processor
 from streams.processor_metrics import ProcessorMetrics
-from streams.settings import resolve_bootstrap, state_root
+from streams.settings import default_state_dir, resolve_bootstrap
+from streams.topics import existing_partitions
+
+DEFAULT_PARTITIONS = 6
 
 
 def register(commands: Any) -> None:
@@ -27,9 +33,12 @@ def register(commands: Any) -> None:
     run.add_argument("--instance-id", default=socket.gethostname(),
                      help="stable id of this process: its transactional id and group member id")
     run.add_argument("--state-dir", type=Path, default=None,
-                     help="RocksDB state (default: $LEDGER_STATE_DIR/processor-<instance-id>)")
-    run.add_argument("--partitions", type=int, default=6,
-                     help="partitions of the ledger's topics when they are created")
+                     help="RocksDB state (default: processor-<instance-id> in the local "
+                          "cluster's home when it runs on `ledger kafka start`'s broker, so "
+                          "`--fresh` clears it too; else in $LEDGER_STATE_DIR)")
+    run.add_argument("--partitions", type=int, default=None,
+                     help="partitions of the ledger's topics when they are created (default: "
+                          f"as many as the existing topics have, else {DEFAULT_PARTITIONS})")
     run.add_argument("--replication-factor", type=int, default=None)
     run.add_argument("--batch-max", type=int, default=500, help="records per transaction")
     run.add_argument("--batch-timeout-ms", type=int, default=10,
@@ -40,10 +49,13 @@ def register(commands: Any) -> None:
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     configure_logging(args.log_format)
-    state_dir = args.state_dir or state_root() / f"processor-{args.instance_id}"
+    bootstrap = resolve_bootstrap(args.bootstrap_servers)
+    partitions = (args.partitions
+                  or existing_partitions(AdminClient(kafka_config(bootstrap)), args.topic_prefix)
+                  or DEFAULT_PARTITIONS)
     config = ProcessorConfig(
-        bootstrap=resolve_bootstrap(args.bootstrap_servers),
-        topics=topics(args, args.partitions), state_dir=state_dir,
+        bootstrap=bootstrap, topics=topics(args, partitions),
+        state_dir=args.state_dir or default_state_dir(bootstrap, args.instance_id),
         instance_id=args.instance_id, batch_max=args.batch_max,
         batch_timeout_s=args.batch_timeout_ms / 1000, replication=args.replication_factor)
     registry, readiness = process_registry(), Readiness()

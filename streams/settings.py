@@ -17,6 +17,17 @@ def local_kafka_home() -> Path:
     return state_root() / "kafka"
 
 
+def default_state_dir(bootstrap: str, instance_id: str) -> Path:
+    """Where a processor keeps its state unless told: with the local cluster when it runs on
+    it (a fresh local cluster starts with fresh state), else under ``state_root()``."""
+    from streams.local_kafka import LocalCluster
+
+    cluster = LocalCluster.load(local_kafka_home())
+    if cluster is not None and cluster.bootstrap_servers == bootstrap:
+        return local_kafka_home() / "processors" / instance_id
+    return state_root() / f"processor-{instance_id}"
+
+
 def resolve_bootstrap(explicit: str | None) -> str:
     """``--bootstrap-servers``, else ``KAFKA_BOOTSTRAP_SERVERS``, else the local broker."""
     if explicit:

@@ -127,6 +127,16 @@ class Topics:
         ]
 
 
+def existing_partitions(admin: AdminClient, prefix: str) -> int | None:
+    """The partition count of the ledger ``prefix``'s commands topic, None before it exists:
+    a processor started without ``--partitions`` joins the ledger as it was created."""
+    name = Topics(prefix=prefix).commands
+    found = admin.list_topics(name, timeout=15).topics.get(name)
+    if found is None or found.error is not None or not found.partitions:
+        return None
+    return len(found.partitions)
+
+
 def ensure_topics(admin: AdminClient, topics: Topics, replication: int | None = None) -> list[str]:
     """Create the missing topics and check the existing ones; return the names created.
 

@@ -148,39 +148,6 @@ class ApiObservability:
         """The base URL of /metrics, /healthz and /readyz."""
         return self.server.url
 
-    def wait_for_topics(self, ledgers: list[Topics]) -> None:
-        """Return once every topic of the ledgers exists and its ends can be read (a
-        processor creates them; a topic just created is listed before its partitions have
-        a leader that answers)."""
-        admin = AdminClient(kafka_config(self._bootstrap, {"client.id": "ledger-api-topics"}))
-        watermarks = Watermarks(self._bootstrap, ledgers[0])
-        try:
-            while reason := self._topics_unready(admin, watermarks, ledgers):
-                self.readiness.block(TOPICS, reason)
-                time.sleep(TOPICS_POLL_S)
-        finally:
-            watermarks.close()
-        self.readiness.clear(TOPICS)
-
-    def _topics_unready(self, admin: AdminClient, watermarks: Watermarks,
-                        ledgers: list[Topics]) -> str | None:
-        try:
-            found = admin.list_topics(timeout=10).topics
-        except KafkaException as exc:
-            return f"Kafka did not list the topics: {exc}"
-        names = [spec.name for topics in ledgers for spec in topics.specs()]
-        missing = [name for name in names if name not in found
-                   or found[name].error is not None or not found[name].partitions]
-        if missing:
-            return (f"{', '.join(missing)} do not exist yet: a processor creates them "
-                    "(`ledger processor run`)")
-        try:
-            watermarks.ends_blocking([(name, p) for name in names
-                                      for p in found[name].partitions])
-        except KafkaUnavailableError as exc:
-            return f"the topics' ends cannot be read yet: {exc}"
-        return None
-
     def metered(self, app: Asgi) -> MeteredApp:
         """``app`` with its requests measured."""
         return MeteredApp(app, self.metrics)
@@ -209,6 +176,42 @@ class ApiObservability:
         self.unwatch()
         with contextlib.suppress(OSError):
             self.server.close()
+
+
+def wait_for_topics(bootstrap: str, ledgers: list[Topics], readiness: Readiness) -> None:
+    """Return once every topic of the ledgers exists and its ends can be read; meanwhile
+    ``readiness`` says why not (a processor creates the topics, and a topic just created is
+    listed before its partitions have a leader that answers). An API started beside its
+    processors by an orchestrator waits for them instead of exiting."""
+    admin = AdminClient(kafka_config(bootstrap, {"client.id": "ledger-api-topics"}))
+    watermarks = Watermarks(bootstrap, ledgers[0])
+    try:
+        while reason := _topics_unready(admin, watermarks, ledgers):
+            readiness.block(TOPICS, reason)
+            time.sleep(TOPICS_POLL_S)
+    finally:
+        watermarks.close()
+    readiness.clear(TOPICS)
+
+
+def _topics_unready(admin: AdminClient, watermarks: Watermarks, ledgers: list[Topics]
+                    ) -> str | None:
+    try:
+        found = admin.list_topics(timeout=10).topics
+    except KafkaException as exc:
+        return f"Kafka did not list the topics: {exc}"
+    names = [spec.name for topics in ledgers for spec in topics.specs()]
+    missing = [name for name in names if name not in found
+               or found[name].error is not None or not found[name].partitions]
+    if missing:
+        return (f"{', '.join(missing)} do not exist yet: a processor creates them "
+                "(`ledger processor run`)")
+    try:
+        watermarks.ends_blocking([(name, p) for name in names
+                                  for p in found[name].partitions])
+    except KafkaUnavailableError as exc:
+        return f"the topics' ends cannot be read yet: {exc}"
+    return None
 
 
 @contextlib.contextmanager

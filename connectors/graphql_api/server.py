@@ -26,13 +26,14 @@ from connectors.graphql_api.auth.store import AuthStore
 from connectors.graphql_api.commands import CommandGateway
 from connectors.graphql_api.context import Services
 from connectors.graphql_api.http_app import GraphQLApp
-from connectors.graphql_api.observability import ApiObservability
+from connectors.graphql_api.observability import ApiObservability, wait_for_topics
 from connectors.graphql_api.read_model import ReadModel
 from connectors.graphql_api.results import ResultWaiter
 from connectors.graphql_api.schema import build_schema
 from connectors.graphql_api.watermarks import SharedEnds, Watermarks
 from streams.client import RESULT_TIMEOUT_S, LedgerClient
 from streams.errors import LedgerError
+from streams.observability import Readiness
 from streams.topics import Topics
 
 __all__ = ["ApiServer", "start_server"]
@@ -50,8 +51,8 @@ class ApiServer:
     ``tenants`` maps tenant names to topic prefixes; without it (and without tenants in
     ``auth``) the one tenant is ``topics``, named after its prefix. ``auth`` turns
     authentication on. ``topics``, ``services`` and ``read_model`` are the first tenant's.
-    With ``observability``, requests are measured, and the instance waits for its topics
-    (not ready meanwhile) instead of failing without them.
+    The instance waits for its topics (not ready meanwhile, with ``observability``, whose
+    requests are also measured) instead of failing without them.
     """
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, host: str = "127.0.0.1",
@@ -63,8 +64,8 @@ class ApiServer:
         prefixes = dict((auth.tenants if auth is not None else None) or tenants
                         or {requested.prefix: requested.prefix})
         self.observability = observability
-        if observability is not None:
-            observability.wait_for_topics([Topics(prefix=p) for p in prefixes.values()])
+        wait_for_topics(bootstrap, [Topics(prefix=p) for p in prefixes.values()],
+                        Readiness() if observability is None else observability.readiness)
         self.tenants: dict[str, Services] = {}
         try:
             for name, prefix in prefixes.items():
