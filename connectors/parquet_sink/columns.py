@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Context, Decimal, Inexact, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -66,19 +66,12 @@ def day_text(days: int) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an entity and where its value sits in a decoded record."""
+    """A column of an entity and the field of the record it holds (a nested record's field
+    is ``(record, field)``)."""
 
     name: str
     type: Any
     path: tuple[str, ...]
-
-    def values(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        """The column's values in ``rows``."""
-        if len(self.path) == 1:
-            key = self.path[0]
-            return [row[key] for row in rows]
-        outer, inner = self.path
-        return [row[outer][inner] for row in rows]
 
 
 # Every entity row also says where its record came from: the sink's own bookkeeping, and
@@ -99,12 +92,16 @@ def _layers(*layers: str) -> tuple[Column, ...]:
 
 @dataclass(frozen=True)
 class Entity:
-    """One kind of record the sink writes, and the date directory each record goes to."""
+    """One kind of record the sink writes, and the date directory each record goes to.
+
+    Its rows are held column by column (``cells``, in the order of its columns); the date of
+    a row is ``day`` of its cells named by ``day_columns``, in days since 1970-01-01."""
 
     name: str
     schema_name: str
     columns: tuple[Column, ...]
-    day_of: Callable[[dict[str, Any]], int]
+    day: Callable[..., int]
+    day_columns: tuple[str, ...]
     date_doc: str
 
     @property
@@ -112,13 +109,42 @@ class Entity:
         """The Arrow schema of its files (the ``date`` is the directory, not a column)."""
         return pa.schema([pa.field(c.name, c.type) for c in self.columns])
 
-    def refusals(self, rows: Sequence[dict[str, Any]]) -> dict[int, str]:
-        """The rows whose money cells the column type cannot hold, with why."""
+    @cached_property
+    def record_paths(self) -> tuple[tuple[str, ...], ...]:
+        """The record's fields a row holds: every column but the Kafka ones, which end it."""
+        assert self.columns[-len(KAFKA_COLUMNS):] == KAFKA_COLUMNS, "Kafka columns go last"
+        return tuple(c.path for c in self.columns[:-len(KAFKA_COLUMNS)])
+
+    @cached_property
+    def _day_cells(self) -> tuple[int, ...]:
+        names = [c.name for c in self.columns]
+        return tuple(names.index(name) for name in self.day_columns)
+
+    def dates(self, cells: Sequence[Sequence[Any]]) -> tuple[list[str], dict[int, str]]:
+        """The date directory of each row (``cells`` column by column), and the rows whose
+        date no calendar holds, with why."""
+        inputs = [cells[i] for i in self._day_cells]
+        try:
+            return list(map(day_text, map(self.day, *inputs))), {}
+        except (OverflowError, ValueError):
+            pass
+        dates: list[str] = []
+        failed: dict[int, str] = {}
+        for index, args in enumerate(zip(*inputs, strict=True)):
+            try:
+                dates.append(day_text(self.day(*args)))
+            except (OverflowError, ValueError) as exc:
+                dates.append("")
+                failed[index] = f"{type(exc).__name__}: {exc}"
+        return dates, failed
+
+    def refusals(self, cells: Sequence[Sequence[Any]]) -> dict[int, str]:
+        """The rows whose money cells the column type cannot hold, with why; ``cells`` are
+        the columns' cells, column by column."""
         refused: dict[int, str] = {}
-        for column in self.columns:
+        for column, texts in zip(self.columns, cells, strict=True):
             if column.type != MONEY:
                 continue
-            texts = column.values(rows)
             try:
                 pa.array(texts, pa.string()).cast(MONEY)
                 continue
@@ -130,18 +156,23 @@ class Entity:
                     refused[index] = f"{column.name}: {reason}"
         return refused
 
-    def table(self, rows: Sequence[dict[str, Any]]) -> pa.Table:
-        """``rows`` (none refused) as a table of this entity's schema."""
-        arrays = [money_array(c.values(rows)) if c.type == MONEY
-                  else pa.array(c.values(rows), c.type) for c in self.columns]
+    def table(self, cells: Sequence[Sequence[Any]]) -> pa.Table:
+        """The columns' ``cells`` (none refused), column by column, as a table of this
+        entity's schema."""
+        arrays = [money_array(texts) if column.type == MONEY else pa.array(texts, column.type)
+                  for column, texts in zip(self.columns, cells, strict=True)]
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
 
-def _balance_day(record: dict[str, Any]) -> int:
-    moment = record["modified"] or record["created"]
+def _balance_day(modified: int | None, created: int | None, timestamp: int) -> int:
+    moment = modified or created
     if moment is None:
-        return int(record["kafka_timestamp"]) // _DAY_MILLIS
-    return int(moment) // _DAY_MICROS
+        return timestamp // _DAY_MILLIS
+    return moment // _DAY_MICROS
+
+
+def _timestamp_day(timestamp: int) -> int:
+    return timestamp // _DAY_MILLIS
 
 
 ENTRIES = Entity(
@@ -151,7 +182,7 @@ ENTRIES = Entity(
      *_plain("currency", "direction", "entry_type", "layer", "description", "metadata_json"),
      Column("effective", pa.date32(), ("effective",)), Column("created", MICROS, ("created",)),
      *KAFKA_COLUMNS),
-    lambda record: int(record["effective"]), "the entry's effective date")
+    int, ("effective",), "the entry's effective date")
 
 TRANSACTIONS = Entity(
     "transactions", "transaction",
@@ -162,7 +193,7 @@ TRANSACTIONS = Entity(
      *_plain("description", "metadata_json"),
      Column("entry_count", pa.int32(), ("entry_count",)), *_plain("void_of", "voided_by"),
      *KAFKA_COLUMNS),
-    lambda record: int(record["effective"]), "the transaction's effective date")
+    int, ("effective",), "the transaction's effective date")
 
 BALANCES = Entity(
     "balances", "balance",
@@ -171,14 +202,14 @@ BALANCES = Entity(
      Column("version", pa.int64(), ("version",)), *_plain("entry_id", "transaction_id"),
      Column("created", MICROS, ("created",)), Column("modified", MICROS, ("modified",)),
      *KAFKA_COLUMNS),
-    _balance_day, "the version's modified date (created, then the record's timestamp, if "
-                  "it has none)")
+    _balance_day, ("modified", "created", "kafka_timestamp"),
+    "the version's modified date (created, then the record's timestamp, if it has none)")
 
 QUARANTINE = Entity(
     "quarantine", "",
     (Column("topic", pa.string(), ("topic",)), *KAFKA_COLUMNS,
      *_plain("code", "error"), *_plain("key", "value", kind=pa.binary())),
-    lambda record: int(record["kafka_timestamp"]) // _DAY_MILLIS, "the record's timestamp")
+    _timestamp_day, ("kafka_timestamp",), "the record's timestamp")
 
 # The topic each entity comes from, by the topic's suffix.
 BY_TOPIC_SUFFIX = {"entries": ENTRIES, "transactions": TRANSACTIONS, "balances": BALANCES}
