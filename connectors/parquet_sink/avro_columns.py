@@ -8,10 +8,11 @@ body field by field (zigzag varints, length-prefixed UTF-8, unions with null, ne
 records, arrays), keeping the values of the wanted fields and checking the rest. Only the
 types the ledger's schemas use are compiled; any other is refused when the reader is built.
 
-A reader refuses (raises ``DecodeError``) whatever fastavro would refuse, and more: bytes
-that end inside a value, an unknown union branch, a negative length, malformed UTF-8, and an
-int or long outside its 32 or 64 bits (fastavro would hand those to Arrow, which cannot take
-them). ``tests/parquet_sink/test_avro_columns.py`` checks it against fastavro.
+A reader refuses (raises ``DecodeError``) whatever fastavro refuses (bytes that end inside
+a value, an unknown union branch, malformed UTF-8), and also an int or long beyond its 32 or
+64 bits (fastavro reads it; an int32 or int64 column could not hold it), a negative length
+and a union index not written in one byte. ``tests/parquet_sink/test_avro_columns.py``
+checks it against fastavro.
 """
 
 from __future__ import annotations
