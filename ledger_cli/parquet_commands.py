@@ -1,13 +1,20 @@
 """``ledger sink parquet run``: the ledger's entries, transactions and balances as Parquet."""
 
 import argparse
-import logging
 import signal
 import threading
 from typing import Any
 
 from connectors.parquet_sink import ParquetSink, RollPolicy, default_warehouse
+from connectors.parquet_sink.metrics import ParquetMetrics
 from ledger_cli.common import add_kafka_options, topics
+from streams.log_format import configure_logging
+from streams.observability import (
+    Readiness,
+    add_observability_options,
+    process_registry,
+    serve_observability,
+)
 from streams.settings import resolve_bootstrap
 
 
@@ -29,21 +36,30 @@ def register(sinks: Any) -> None:
                           f"(default: {RollPolicy.max_seconds:.0f})")
     run.add_argument("--until-end", action="store_true",
                      help="stop once every partition is written up to its end as of the start")
+    add_observability_options(run)
     run.set_defaults(handler=_run, render=_render)
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_format)
     try:
         policy = RollPolicy(args.roll_records, args.roll_seconds)
     except ValueError as exc:
         raise SystemExit(f"ledger: error: {exc}") from exc
-    sink = ParquetSink(resolve_bootstrap(args.bootstrap_servers), topics(args), args.out, policy)
+    registry, readiness = process_registry(), Readiness()
+    server = None if args.metrics_port is None else serve_observability(
+        registry, readiness, args.metrics_port, args.metrics_host)
+    sink = ParquetSink(resolve_bootstrap(args.bootstrap_servers), topics(args), args.out, policy,
+                       ParquetMetrics(registry), readiness)
     stop = threading.Event()
     # SIGTERM stops like Ctrl-C: what is held is written before the sink exits.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
-    stats = sink.run(stop, until_end=args.until_end)
+    try:
+        stats = sink.run(stop, until_end=args.until_end)
+    finally:
+        if server is not None:
+            server.close()
     return {"out": args.out, "records": stats.records, "flushes": stats.flushes,
             "files": stats.files, "seconds": round(stats.seconds, 3)}
 

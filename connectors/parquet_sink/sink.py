@@ -17,9 +17,11 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 
 from connectors.parquet_sink.buffer import PartitionBuffer, RollPolicy
 from connectors.parquet_sink.columns import BALANCES, ENTRIES, QUARANTINE, TRANSACTIONS, Entity
+from connectors.parquet_sink.metrics import ParquetMetrics
 from connectors.parquet_sink.store import Store
 from streams.errors import LedgerError
 from streams.kafka_config import kafka_config
+from streams.observability import Readiness
 from streams.offsets import end_offset
 from streams.topics import Topics
 
@@ -41,8 +43,11 @@ class ParquetSink:
     """Writes the ledger's entries, transactions and balance versions as Parquet files."""
 
     def __init__(self, bootstrap: str, topics: Topics, out: str,
-                 policy: RollPolicy | None = None) -> None:
+                 policy: RollPolicy | None = None, metrics: ParquetMetrics | None = None,
+                 readiness: Readiness | None = None) -> None:
         self.bootstrap = bootstrap
+        self.metrics = metrics
+        self.readiness = readiness
         self.topics = topics
         self.store = Store(out)
         self.policy = policy or RollPolicy()
@@ -92,7 +97,11 @@ class ParquetSink:
         """Write until ``stop`` is set (then flush what is held) or, with ``until_end``, until
         every partition is written up to its end as of the start."""
         started = time.monotonic()
+        if self.readiness is not None:
+            self.readiness.block("warehouse", "recovering the warehouse and assigning")
         positions = self._assign()
+        if self.readiness is not None:
+            self.readiness.clear("warehouse")
         ends = {}
         if until_end:
             # A partition that is empty or already written to its end is not waited for:
@@ -142,10 +151,18 @@ class ParquetSink:
                 self._flush(buffer)
 
     def _flush(self, buffer: PartitionBuffer) -> None:
+        began = time.monotonic()
         files = buffer.files()
         self.store.write(files)
         self.flushes += 1
         self.files += len(files)
+        if self.metrics is not None:
+            self.metrics.flush_seconds.observe(time.monotonic() - began)
+            self.metrics.records.labels(buffer.topic).inc(buffer.records)
+            for file, table in files:
+                self.metrics.files.labels(file.entity).inc()
+                if file.entity == QUARANTINE.name:
+                    self.metrics.quarantined.labels(buffer.topic).inc(table.num_rows)
         if any(file.entity == QUARANTINE.name for file, _table in files):
             log.warning("%s[%d] %d..%d: quarantined records (see the quarantine view)",
                         buffer.topic, buffer.partition, buffer.start, buffer.end)
