@@ -9,7 +9,10 @@ With an authorizer on the cluster, a principal may do only what an ACL allows. T
   where the processors' group stands (for read-your-writes), and keeps its clients and keys;
 - ``producer``: sends posting commands and reads their results;
 - ``sink``: reads the topics a sink carries outside Kafka (entries, transactions,
-  balances, results) and commits its own group's offsets.
+  balances, results) and commits its own group's offsets (the Parquet sink's is
+  ``<prefix>.parquet-sink``);
+- ``webhook-sink``: reads what it sends, commits each subscription's group
+  (``<prefix>.webhooks.<id>``), and keeps its dead letters and disabled subscriptions.
 
 No role but the processor writes ``legs``, ``catalog``, ``balances``, ``entries``,
 ``transactions``, ``transaction-ids`` or ``id-claims``: those records move money or are the
@@ -27,7 +30,7 @@ from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 
 from streams.topics import Topics
 
-ROLES = ("processor", "api", "producer", "sink")
+ROLES = ("processor", "api", "producer", "sink", "webhook-sink")
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,14 @@ def grants(role: str, topics: Topics, sink_group: str | None = None) -> list[Gra
             *topic_grants([topics.entries, topics.transactions, topics.balances,
                            topics.results], read, describe),
             Grant(group, sink_group, (read, describe)),
+        ]
+    if role == "webhook-sink":
+        return [
+            *topic_grants([topics.balances, topics.transactions, topics.results], read,
+                          describe),
+            *topic_grants([topics.webhook_dead_letters, topics.webhook_status],
+                          AclOperation.CREATE, read, write, describe),
+            Grant(group, topics.webhook_group_prefix, (read, describe), prefixed=True),
         ]
     raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
 

@@ -105,6 +105,21 @@ class Topics:
         return self._name("dead-letters")
 
     @property
+    def webhook_dead_letters(self) -> str:
+        """The webhook sink's events given up on (the sink creates it)."""
+        return self._name("webhook-dead-letters")
+
+    @property
+    def webhook_status(self) -> str:
+        """The webhook sink's disabled subscriptions (the sink creates it)."""
+        return self._name("webhook-status")
+
+    @property
+    def webhook_group_prefix(self) -> str:
+        """The start of every webhook subscription's consumer group."""
+        return self._name("webhooks.")
+
+    @property
     def auth(self) -> str:
         """The API's clients and keys (created by the API when it runs with authentication)."""
         return self._name("auth")

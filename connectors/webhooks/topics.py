@@ -18,16 +18,16 @@ class WebhookTopics:
     @property
     def dead_letters(self) -> str:
         """Events given up on, kept forever so they can be replayed."""
-        return f"{self.ledger.prefix}.webhook-dead-letters"
+        return self.ledger.webhook_dead_letters
 
     @property
     def status(self) -> str:
         """Disabled subscriptions (compacted, keyed by subscription)."""
-        return f"{self.ledger.prefix}.webhook-status"
+        return self.ledger.webhook_status
 
     def group(self, subscription_id: str) -> str:
         """The consumer group of one subscription: each has its own offsets."""
-        return f"{self.ledger.prefix}.webhooks.{subscription_id}"
+        return f"{self.ledger.webhook_group_prefix}{subscription_id}"
 
     def source(self, event_type: EventType) -> str:
         """The topic an event type is read from."""

@@ -5,11 +5,14 @@ Every principal here holds only what ``ledger kafka acls ROLE`` grants it (the a
 denies everything else), so a role that needed one more ACL would fail its part.
 """
 
+import json
+import time
 import uuid
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+import yaml
+from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 
 from connectors.graphql_api import ApiProcess, run_tutorial
@@ -17,12 +20,13 @@ from ledger_core import tutorial
 from schemas.codec import codec
 from streams.client import LedgerClient
 from streams.errors import LedgerError
-from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
 from streams.reading import read_committed
 from streams.topics import Topics, ensure_topics
 from tests.kafka.secured import SecuredKafka, User, ledger
+from tests.sink_process import SinkProcess
 from tests.streams.conftest import KafkaLedger
+from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.kafka
 
@@ -39,12 +43,13 @@ def _as(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_each_role_works_with_exactly_its_acls(
     secured_kafka: SecuredKafka, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The processor, the GraphQL API (the whole tutorial), a producer of commands and a
-    read-only sink, each as its own principal with only its role's ACLs."""
+    """The processor, the GraphQL API (the whole tutorial), a producer of commands, the
+    Parquet sink and the webhook sink, each as its own principal with only its role's
+    ACLs."""
     topics = Topics(prefix=f"acl{uuid.uuid4().hex[:8]}", partitions=PARTITIONS)
-    sink_group = f"{topics.prefix}.warehouse"
+    sink_group = f"{topics.prefix}.parquet-sink"
     users = {role: secured_kafka.user(f"{topics.prefix}-{role}")
-             for role in ("processor", "api", "producer", "sink")}
+             for role in ("processor", "api", "producer", "sink", "webhook-sink")}
     for role, user in users.items():
         secured_kafka.grant(role, user, topics, sink_group if role == "sink" else None)
     kafka_ledger = KafkaLedger(secured_kafka.bootstrap, topics, tmp_path)
@@ -69,16 +74,32 @@ def test_each_role_works_with_exactly_its_acls(
         entries = [codec().decode("entry", m.value()) for m in
                    read_committed(secured_kafka.bootstrap, topics.entries, range(PARTITIONS))]
         assert len(entries) == 6  # three postings of two entries
-        consumer = Consumer(kafka_config(secured_kafka.bootstrap, {
-            "group.id": sink_group, "enable.auto.commit": False}))
+        written = ledger("sink", "parquet", "run", "--until-end", "--out",
+                         str(tmp_path / "warehouse"), "--bootstrap-servers",
+                         secured_kafka.bootstrap, "--topic-prefix", topics.prefix,
+                         "--json", env=users["sink"].environment())
+        assert written.returncode == 0, written.stderr[-3000:]
+        assert json.loads(written.stdout)["records"] > len(entries)
+
+        receiver = Receiver()
         try:
-            ends = [TopicPartition(topics.entries, p, end_offset(consumer, topics.entries, p))
-                    for p in range(PARTITIONS)]
-            committed = consumer.commit(offsets=ends, asynchronous=False)
-            assert committed is not None
-            assert all(tp.error is None for tp in committed)
+            url, secret = receiver.endpoint("acl")
+            config = tmp_path / "webhooks.yaml"
+            config.write_text(yaml.safe_dump({"subscriptions": [{
+                "id": "acl", "url": url, "secret": secret, "events": ["balance.updated"],
+                "accounts": [str(tutorial.ERNIE.account_id)], "start": "earliest"}]}))
+            webhooks = SinkProcess(["webhook", "run", "--config", str(config),
+                                    "--bootstrap-servers", secured_kafka.bootstrap,
+                                    "--topic-prefix", topics.prefix], tmp_path / "webhooks.log",
+                                   users["webhook-sink"].environment()).start()
+            deadline = time.monotonic() + 120
+            while len(receiver.accepted("acl")) < 3 and time.monotonic() < deadline:
+                assert webhooks.alive, webhooks.log_since_start()[-3000:]
+                time.sleep(0.2)
+            assert [r.data["version"] for r in receiver.accepted("acl")] == [1, 2, 3]
+            assert webhooks.stop() == 0, webhooks.log_since_start()[-3000:]
         finally:
-            consumer.close()
+            receiver.close()
         logs = [p.log_since_start() for p in kafka_ledger.processors]
         logs.append(api.log_file.read_text())
         for user in users.values():
