@@ -10,6 +10,7 @@ leaves its figures in ``var/bench/results/<name>.json``.
 
 import argparse
 import time
+from pathlib import Path
 
 from bench import (
     audit_replay,
@@ -25,6 +26,7 @@ from bench import (
     webhooks,
 )
 from bench.broker import broker, stop_on_sigterm
+from streams.kafka_config import use_config_file
 
 # name -> (module, default arguments, --quick arguments)
 SUITE = {
@@ -51,7 +53,13 @@ def main() -> None:
     p.add_argument("--only", nargs="+", choices=list(SUITE), default=list(SUITE))
     p.add_argument("--runs", type=int, default=None, help="runs of every benchmark")
     p.add_argument("--quick", action="store_true", help="small sizes: checks the suite runs")
+    p.add_argument("--kafka-config", type=Path, default=None, metavar="FILE",
+                   help="librdkafka client properties for every client, with "
+                        "KAFKA_BOOTSTRAP_SERVERS naming the cluster (default: "
+                        "$LEDGER_KAFKA_CONFIG); each benchmark alone reads the variable")
     args = p.parse_args()
+    if args.kafka_config is not None:
+        use_config_file(args.kafka_config)
     stop_on_sigterm()
     reports = {}
     with broker():  # one broker for the whole suite; each benchmark finds it running
