@@ -54,5 +54,5 @@ def _serve(args: argparse.Namespace) -> None:
         server = ApiServer(bootstrap, topics(args), host=args.host, port=args.port,
                            result_timeout_s=args.result_timeout, auth=auth,
                            tenants=key_values(args.tenant) or None,
-                           observability=observability)
+                           observability=observability, topics_timeout_s=None)
         server.serve_forever()

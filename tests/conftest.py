@@ -18,6 +18,7 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streams.local_kafka import LocalCluster, start_cluster
+from streams.local_kafka.node import log_tail
 from streams.topics import create_topics
 
 KAFKA_IMAGE = "apache/kafka:4.3.1"
@@ -34,8 +35,27 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield from _testcontainers_kafka()
     else:
         cluster = _start_local(tmp_path_factory.mktemp("kafka-1"), nodes=1)
+        _session_cluster.append(cluster)
         yield cluster.bootstrap_servers
+        _session_cluster.clear()
         cluster.stop()
+
+
+# The session's local broker, while it runs: every later Kafka test depends on it.
+_session_cluster: list[LocalCluster] = []
+
+
+@pytest.fixture(autouse=True)
+def _session_broker_outlives_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Stop the suite, naming the test and quoting the broker's log, when the session's
+    broker has exited: every Kafka test after it would only wait for a broker that is gone."""
+    yield
+    for cluster in _session_cluster:
+        if not cluster.running_nodes():
+            spec = cluster.nodes[0]
+            pytest.exit(f"the session's Kafka broker exited during {request.node.nodeid}. "
+                        f"Last lines of its log ({spec.log_file}):\n{log_tail(spec, 40)}",
+                        returncode=1)
 
 
 @pytest.fixture(scope="session")

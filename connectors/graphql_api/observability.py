@@ -178,16 +178,22 @@ class ApiObservability:
             self.server.close()
 
 
-def wait_for_topics(bootstrap: str, ledgers: list[Topics], readiness: Readiness) -> None:
+def wait_for_topics(bootstrap: str, ledgers: list[Topics], readiness: Readiness,
+                    timeout_s: float | None) -> None:
     """Return once every topic of the ledgers exists and its ends can be read; meanwhile
     ``readiness`` says why not (a processor creates the topics, and a topic just created is
     listed before its partitions have a leader that answers). An API started beside its
-    processors by an orchestrator waits for them instead of exiting."""
+    processors by an orchestrator waits for them instead of exiting (``timeout_s`` None);
+    one embedded in a program gives up after ``timeout_s`` with the reason."""
     admin = AdminClient(kafka_config(bootstrap, {"client.id": "ledger-api-topics"}))
     watermarks = Watermarks(bootstrap, ledgers[0])
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         while reason := _topics_unready(admin, watermarks, ledgers):
             readiness.block(TOPICS, reason)
+            if deadline is not None and time.monotonic() > deadline:
+                raise LedgerError(f"the API's topics were not ready after {timeout_s:.0f}s: "
+                                  f"{reason}")
             time.sleep(TOPICS_POLL_S)
     finally:
         watermarks.close()

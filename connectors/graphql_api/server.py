@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 CATCH_UP_TIMEOUT_S = 120.0
 READ_TIMEOUT_S = 10.0
 STARTED_TIMEOUT_S = 30.0
+TOPICS_TIMEOUT_S = 120.0
 
 
 class ApiServer:
@@ -52,20 +53,23 @@ class ApiServer:
     ``auth``) the one tenant is ``topics``, named after its prefix. ``auth`` turns
     authentication on. ``topics``, ``services`` and ``read_model`` are the first tenant's.
     The instance waits for its topics (not ready meanwhile, with ``observability``, whose
-    requests are also measured) instead of failing without them.
+    requests are also measured) instead of failing without them: ``topics_timeout_s`` at
+    most, or for as long as it takes with None.
     """
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, host: str = "127.0.0.1",
                  port: int = 0, result_timeout_s: float = RESULT_TIMEOUT_S,
                  read_timeout_s: float = READ_TIMEOUT_S, auth: AuthConfig | None = None,
                  tenants: Mapping[str, str] | None = None,
-                 observability: ApiObservability | None = None) -> None:
+                 observability: ApiObservability | None = None,
+                 topics_timeout_s: float | None = TOPICS_TIMEOUT_S) -> None:
         requested = topics or Topics()
         prefixes = dict((auth.tenants if auth is not None else None) or tenants
                         or {requested.prefix: requested.prefix})
         self.observability = observability
         wait_for_topics(bootstrap, [Topics(prefix=p) for p in prefixes.values()],
-                        Readiness() if observability is None else observability.readiness)
+                        Readiness() if observability is None else observability.readiness,
+                        topics_timeout_s)
         self.tenants: dict[str, Services] = {}
         try:
             for name, prefix in prefixes.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import CollectorRegistry
 
 from connectors.graphql_api import ApiServer, run_tutorial
@@ -15,7 +16,7 @@ from connectors.graphql_api.metrics import ApiMetrics
 from connectors.graphql_api.observability import ApiObservability, ReadModelLag
 from streams.errors import LedgerError
 from tests.api.conftest import fresh_ledger
-from tests.scrape import Endpoint, Scrape
+from tests.scrape import Endpoint, Scrape, free_port
 
 REQUESTS = "ledger_api_requests_total"
 LAG = "ledger_api_read_model_lag_records"
@@ -144,3 +145,10 @@ def test_the_read_model_is_behind_by_the_age_of_the_oldest_ends_it_has_not_reach
     watermarks.end = None
     lag.sample()
     assert "cannot be fetched" in (lag.reason() or "")
+
+
+def test_an_embedded_api_without_a_broker_gives_up_with_the_reason() -> None:
+    """Nothing listens at the bootstrap: an API embedded in a program stops waiting for its
+    topics after its timeout and says why, instead of waiting for ever."""
+    with pytest.raises(LedgerError, match="topics were not ready after 3s: Kafka did not"):
+        ApiServer(f"127.0.0.1:{free_port()}", topics_timeout_s=3.0)
