@@ -58,9 +58,10 @@ def _session_broker_outlives_each_test(request: pytest.FixtureRequest) -> Iterat
                         returncode=1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def kafka_cluster3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    """A local 3-node KRaft cluster (replication 3, min ISR 2) whose nodes tests may kill."""
+    """A local 3-node KRaft cluster (replication 3, min ISR 2) whose nodes tests may kill.
+    Its three JVMs stop with the module that used them, not with the session."""
     cluster = _start_local(tmp_path_factory.mktemp("kafka-3"), nodes=3)
     yield cluster
     cluster.stop()

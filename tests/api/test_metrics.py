@@ -2,6 +2,7 @@
 real processor's ledger on the real broker."""
 
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,14 @@ def test_an_observed_api_is_ready_once_its_topics_exist_and_counts_each_request(
     observability = ApiObservability(kafka_bootstrap, port=0)
     endpoint = Endpoint(observability.url)
     servers: list[ApiServer] = []
-    opening = threading.Thread(target=lambda: servers.append(
+    opening = threading.Thread(daemon=True, target=lambda: servers.append(
         ApiServer(kafka_bootstrap, ledger.topics, observability=observability).start()))
     try:
         opening.start()
+        # Until the opening thread first lists the topics, the reason is "not looked for yet".
+        deadline = time.monotonic() + 30
+        while "not looked for yet" in str(endpoint.ready()[1]) and time.monotonic() < deadline:
+            time.sleep(0.1)
         status, body = endpoint.ready()
         assert status == 503 and "topics" in body["reasons"], body  # type: ignore[operator]
         assert ledger.topics.commands in body["reasons"]["topics"]  # type: ignore[index]
