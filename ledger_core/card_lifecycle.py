@@ -1,4 +1,5 @@
-"""A card purchase's lifecycle as data: fund, hold on PENDING, release by void, settle.
+"""A card purchase's lifecycle as data: fund, hold on PENDING, release (by void or in part),
+settle.
 
 One correlation id ties the three card steps together. The customer account is
 credit-normal and carries a no-overdraft limit on available(PENDING); the card settlement
@@ -21,6 +22,7 @@ from ledger_core.tran_codes import TranCode
 __all__ = [
     "ACCOUNTS",
     "CARD_HOLD",
+    "CARD_RELEASE",
     "CARD_SETTLE",
     "CASH",
     "CUSTOMER",
@@ -125,25 +127,58 @@ CARD_HOLD = TranCode.model_validate(
     }
 )  # fmt: skip
 
-CARD_SETTLE = TranCode.model_validate(
+CARD_RELEASE = TranCode.model_validate(
     {
-        "tranCodeId": "7d0f3e58-1c4b-4a53-8f7e-2b9d6c5a4e03",
-        "code": "CARD_SETTLE",
-        "description": "Settle a card purchase.",
+        "tranCodeId": "7d0f3e58-1c4b-4a53-8f7e-2b9d6c5a4e04",
+        "code": "CARD_RELEASE",
+        "description": "Release part of a card authorization hold (a partial reversal).",
         "params": [
             *_CUSTOMER_PARAMS,
             {"name": "correlationId", "type": "STRING"},
         ],
         "transaction": {
             "correlationId": "params.correlationId",
-            "description": "'Card settlement'",
+            "description": "'Card authorization partly released'",
         },
-        "entries": _two_legs("params.account", "uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')",
-                             "SETTLED"),
+        "entries": _two_legs("uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')", "params.account",
+                             "PENDING"),
     }
 )  # fmt: skip
 
-TRAN_CODES = (DEPOSIT, CARD_HOLD, CARD_SETTLE)
+# The settled amount and the hold it replaces move in one transaction, so a reader never
+# sees a purchase both held and settled, or neither. ``release`` (what is still held for
+# the authorization) may differ from ``amount``: a clearing above or below the authorized
+# amount; it is 0 for a clearing without an authorization (a force post).
+_RELEASE_LEGS: list[dict[str, Any]] = [
+    {**leg, "units": "params.release", "condition": "params.release > decimal('0')"}
+    for leg in _two_legs("uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')", "params.account",
+                         "PENDING")
+]
+
+CARD_SETTLE = TranCode.model_validate(
+    {
+        "tranCodeId": "7d0f3e58-1c4b-4a53-8f7e-2b9d6c5a4e03",
+        "code": "CARD_SETTLE",
+        "description": "Settle a card purchase, releasing what its authorization still holds.",
+        "params": [
+            *_CUSTOMER_PARAMS,
+            {"name": "correlationId", "type": "STRING"},
+            {"name": "release", "type": "DECIMAL", "default": "decimal('0')",
+             "description": "What the authorization still holds and this clearing releases."},
+        ],
+        "transaction": {
+            "correlationId": "params.correlationId",
+            "description": "'Card settlement'",
+        },
+        "entries": [
+            *_RELEASE_LEGS,
+            *_two_legs("params.account", "uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')",
+                       "SETTLED"),
+        ],
+    }
+)  # fmt: skip
+
+TRAN_CODES = (DEPOSIT, CARD_HOLD, CARD_RELEASE, CARD_SETTLE)
 
 _HOLD_ID = "c0ffee00-0000-4000-8000-000000000002"
 

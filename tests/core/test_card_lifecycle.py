@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from ledger_core import DEFAULT_JOURNAL_ID, Balance, Layer, MemoryLedger, Posted, card_lifecycle
+from ledger_core import (
+    DEFAULT_JOURNAL_ID,
+    Balance,
+    Layer,
+    MemoryLedger,
+    Posted,
+    PostTransaction,
+    card_lifecycle,
+)
 
 
 def _customer(ledger: MemoryLedger) -> Balance:
@@ -83,3 +91,42 @@ def test_settlement_account_mirrors_customer(card_ledger: MemoryLedger, now: dat
     assert settlement is not None
     assert settlement.settled.normal_balance == Decimal("50.00")
     assert settlement.pending.normal_balance == 0
+
+
+def _card_post(transaction: str, tran_code: str, **params: str) -> PostTransaction:
+    return PostTransaction.model_validate({
+        "transactionId": transaction, "tranCode": tran_code,
+        "params": {"account": str(card_lifecycle.CUSTOMER.account_id),
+                   "correlationId": str(card_lifecycle.HOLD.transaction_id), **params}})
+
+
+def test_a_partial_release_then_a_clearing_above_it(card_ledger: MemoryLedger,
+                                                     now: datetime) -> None:
+    """CARD_RELEASE frees part of a hold; CARD_SETTLE releases the rest and settles a larger
+    amount in the same transaction, so no reader sees the purchase both held and settled."""
+    card_ledger.post(card_lifecycle.FUND, now)
+    card_ledger.post(card_lifecycle.HOLD, now)
+    release = card_ledger.post(_card_post("c0ffee00-0000-4000-8000-0000000000a1",
+                                          "CARD_RELEASE", amount="20.00"), now)
+    assert isinstance(release, Posted)
+    assert _available(_customer(card_ledger)) == (Decimal("100.00"), Decimal("70.00"))
+    settle = card_ledger.post(_card_post("c0ffee00-0000-4000-8000-0000000000a2", "CARD_SETTLE",
+                                         amount="35.00", release="30.00"), now)
+    assert isinstance(settle, Posted)
+    settled = _customer(card_ledger)
+    assert _available(settled) == (Decimal("65.00"), Decimal("65.00"))
+    assert settled.pending.normal_balance == 0
+    assert [(e.layer, e.units) for e in settle.entries] == [
+        (Layer.PENDING, Decimal("30.00")), (Layer.PENDING, Decimal("30.00")),
+        (Layer.SETTLED, Decimal("35.00")), (Layer.SETTLED, Decimal("35.00"))]
+
+
+def test_a_force_post_settles_without_a_release(card_ledger: MemoryLedger,
+                                                now: datetime) -> None:
+    """A clearing with nothing held (release 0) writes only the SETTLED legs."""
+    card_ledger.post(card_lifecycle.FUND, now)
+    settle = card_ledger.post(_card_post("c0ffee00-0000-4000-8000-0000000000a3", "CARD_SETTLE",
+                                         amount="12.00"), now)
+    assert isinstance(settle, Posted)
+    assert [e.layer for e in settle.entries] == [Layer.SETTLED, Layer.SETTLED]
+    assert _available(_customer(card_ledger)) == (Decimal("88.00"), Decimal("88.00"))
