@@ -1,0 +1,247 @@
+"""Lithic Auth Stream Access (ASA): the request, its signature, and the answer. No I/O.
+
+Lithic posts every authorization it wants decided to the program's ASA responder and takes
+the JSON answer's ``result`` as the decision. This module turns the request into the
+ledger's ``CardEvent`` and the engine's ``Decision`` into that answer.
+
+Signature. Since 2023 Lithic signs ASA requests the way it signs its Events API webhooks:
+the Standard Webhooks scheme (Lithic changelog, 22 May 2023; Lithic's own SDKs verify both
+the same way). Three headers come with each request: ``webhook-id``, ``webhook-timestamp``
+(seconds since the epoch) and ``webhook-signature``, a space-separated list of
+``v1,<base64>`` items. Each item is the base64 of HMAC-SHA256, keyed by the secret's bytes,
+over ``<webhook-id>.<webhook-timestamp>.<raw body>`` exactly as received. The secret Lithic
+hands out is text, ``whsec_`` and the base64 of the key bytes (``secret_key`` decodes it).
+A timestamp more than five minutes from our clock is refused, as Lithic's SDKs do, so a
+captured request cannot be replayed later. The older ``X-Lithic-HMAC`` header, computed over
+a re-serialized body, is not accepted: Lithic asked every program to move off it.
+
+Amounts. Lithic sends integer minor units; they become ``Decimal`` in major units at the
+currency's ISO 4217 exponent, never through float. The amount held is ``amounts.hold``
+when Lithic reports one (programs with hold adjustments, e.g. fuel), else
+``amounts.cardholder``, else the deprecated top-level ``amount`` with
+``cardholder_currency`` for payloads that predate ``amounts``: always the cardholder's
+billing currency, the currency of the ledger account.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+
+from connectors.cards.events import CardEvent, CardEventKind, Decision, DecisionCode
+from ledger_core import currency_exponent
+
+__all__ = [
+    "ID_HEADER",
+    "RESULTS",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "TIMESTAMP_TOLERANCE_S",
+    "AsaRequest",
+    "SignatureError",
+    "event_from",
+    "ledger_key",
+    "response_for",
+    "secret_key",
+    "verify_signature",
+]
+
+ID_HEADER: Final = "webhook-id"
+TIMESTAMP_HEADER: Final = "webhook-timestamp"
+SIGNATURE_HEADER: Final = "webhook-signature"
+TIMESTAMP_TOLERANCE_S: Final = 300
+
+# Bounds on what an unauthenticated sender can make us parse or hash.
+_ID_LENGTH_MAX = 256
+_SIGNATURE_HEADER_MAX = 1024  # a handful of signatures while Lithic rotates the secret
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SECRET_PREFIX = "whsec_"
+
+# Lithic's tokens are UUIDs; the bound is looser so a change of format is no outage, but
+# tight enough that nothing but an identifier gets into a ledger key or a log line.
+Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+# Minor units; 10**15 is far above any card limit and keeps the Decimal exact.
+MinorUnits = Annotated[StrictInt, Field(ge=0, le=10**15)]
+# Statuses are open-ended on Lithic's side: an unknown one is declined, not refused as invalid.
+Status = Annotated[str, StringConstraints(pattern=r"^[A-Z_]{1,64}$")]
+
+
+class _Edge(BaseModel):
+    # Lithic adds fields over time: ignore what is not read here, forbid nothing.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class AsaCard(_Edge):
+    """The ``card`` object: only its token is read."""
+
+    token: Token
+
+
+class AsaAmount(_Edge):
+    """One of the structured ``amounts``."""
+
+    amount: MinorUnits
+    currency: Currency
+
+
+class AsaAmounts(_Edge):
+    """``amounts``: what the cardholder is charged and, with hold adjustments, what is held."""
+
+    cardholder: AsaAmount
+    hold: AsaAmount | None = None
+
+
+class AsaRequest(_Edge):
+    """The fields of an ASA request this ledger needs; all others are ignored."""
+
+    token: Token
+    status: Status
+    card: AsaCard | None = None
+    card_token: Token | None = None  # the transaction object's flat form of card.token
+    amounts: AsaAmounts | None = None
+    amount: MinorUnits | None = None  # deprecated by Lithic in favour of amounts
+    cardholder_currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _names_a_card_and_an_amount(self) -> AsaRequest:
+        if self.card is None and self.card_token is None:
+            raise ValueError("card.token is required")
+        if self.amounts is None and (self.amount is None or self.cardholder_currency is None):
+            raise ValueError("amounts (or amount and cardholder_currency) is required")
+        return self
+
+    @property
+    def card_reference(self) -> str:
+        """The card's token, from ``card.token`` or the flat ``card_token``."""
+        if self.card is not None:
+            return self.card.token
+        assert self.card_token is not None  # the validator requires one of them
+        return self.card_token
+
+    @property
+    def held(self) -> tuple[int, str]:
+        """(minor units, currency) to hold on the cardholder's account."""
+        if self.amounts is not None:
+            chosen = self.amounts.hold or self.amounts.cardholder
+            return chosen.amount, chosen.currency
+        assert self.amount is not None and self.cardholder_currency is not None
+        return self.amount, self.cardholder_currency
+
+
+class SignatureError(Exception):
+    """The request does not carry a valid, current Lithic signature; the reason is for logs."""
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a Lithic ``whsec_...`` secret (the prefix is optional)."""
+    text = secret.strip().removeprefix(_SECRET_PREFIX)
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("the secret is not whsec_ followed by base64") from error
+    if not key:
+        raise ValueError("the secret is empty")
+    return key
+
+
+def verify_signature(key: bytes, headers: Mapping[str, str], body: bytes, now: float) -> None:
+    """Raise ``SignatureError`` unless one of the request's signatures is valid and current.
+
+    ``headers`` is looked up with the lower-case names (aiohttp's headers ignore case).
+    """
+    webhook_id = headers.get(ID_HEADER)
+    timestamp = headers.get(TIMESTAMP_HEADER)
+    signatures = headers.get(SIGNATURE_HEADER)
+    if webhook_id is None or timestamp is None or signatures is None:
+        raise SignatureError("a signature header is missing")
+    if not 0 < len(webhook_id) <= _ID_LENGTH_MAX or not webhook_id.isascii():
+        raise SignatureError("the webhook id is malformed")
+    if _TIMESTAMP.fullmatch(timestamp) is None:
+        raise SignatureError("the timestamp is malformed")
+    if abs(now - int(timestamp)) > TIMESTAMP_TOLERANCE_S:
+        raise SignatureError("the timestamp is outside the tolerance")
+    if len(signatures) > _SIGNATURE_HEADER_MAX:
+        raise SignatureError("the signature header is too long")
+    signed = b"%s.%s.%s" % (webhook_id.encode(), timestamp.encode(), body)
+    expected = hmac.new(key, signed, hashlib.sha256).digest()
+    for item in signatures.split():
+        version, _, encoded = item.partition(",")
+        if version != "v1":
+            continue  # other versions may appear alongside v1 one day
+        try:
+            candidate = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if hmac.compare_digest(candidate, expected):
+            return
+    raise SignatureError("no signature matches")
+
+
+# The ASA statuses the ledger books, and as what. FINANCIAL_AUTHORIZATION (single-message,
+# e.g. PIN debit or ATM) is held like an authorization: it reserves the funds at once and
+# its settlement is booked as a clearing like any other.
+_KINDS: Final = {
+    "AUTHORIZATION": CardEventKind.AUTHORIZATION,
+    "FINANCIAL_AUTHORIZATION": CardEventKind.AUTHORIZATION,
+}
+# Statuses Lithic documents that the engine has no event for: declined by the front door.
+# Credit authorizations reach an ASA responder only when the program enables credit
+# decisioning; a balance inquiry would need a balance read the Decider does not offer.
+_NOT_BOOKED: Final = {
+    "BALANCE_INQUIRY": "balance inquiries are not answered by this ledger",
+    "CREDIT_AUTHORIZATION": "credit authorizations are not decided by this ledger",
+    "FINANCIAL_CREDIT_AUTHORIZATION": "credit authorizations are not decided by this ledger",
+}
+
+
+def ledger_key(token: str) -> str:
+    """The key of the ledger transaction of Lithic transaction ``token``: Lithic repeats the
+    token when it retries a request, so a retry books nothing new."""
+    return f"lithic:{token}"
+
+
+def event_from(request: AsaRequest) -> CardEvent | Decision:
+    """The card event to decide, or the front door's own decline when there is none."""
+    kind = _KINDS.get(request.status)
+    if kind is None:
+        reason = _NOT_BOOKED.get(request.status, f"ASA status {request.status} is not supported")
+        return Decision(DecisionCode.FORMAT_ERROR, reason)
+    minor, currency = request.held
+    exponent = currency_exponent(currency)
+    if exponent is None:
+        return Decision(DecisionCode.AMOUNT_INVALID, f"currency {currency} is not known")
+    key = ledger_key(request.token)
+    return CardEvent(kind=kind, key=key, hold_key=key, amount=Decimal(minor).scaleb(-exponent),
+                     currency=currency, card_token=request.card_reference)
+
+
+# Each DecisionCode as one of the results Lithic's ASA response enumerates (a value outside
+# the enumeration is also a decline, but one Lithic reports only as CUSTOM_ASA_RESULT). The
+# enumeration has no result for an unknown card, a bad message or an error on our side, so:
+# a card or account the ledger will not let spend is CARD_PAUSED, and whatever is wrong
+# with the transaction rather than the card is UNAUTHORIZED_MERCHANT (not permitted here).
+RESULTS: Final[Mapping[DecisionCode, str]] = {
+    DecisionCode.APPROVED: "APPROVED",
+    DecisionCode.INSUFFICIENT_FUNDS: "INSUFFICIENT_FUNDS",
+    DecisionCode.UNKNOWN_CARD: "CARD_PAUSED",
+    DecisionCode.CARD_LOCKED: "CARD_PAUSED",
+    DecisionCode.ACCOUNT_LOCKED: "CARD_PAUSED",
+    DecisionCode.AMOUNT_INVALID: "UNAUTHORIZED_MERCHANT",
+    DecisionCode.FORMAT_ERROR: "UNAUTHORIZED_MERCHANT",
+    DecisionCode.SYSTEM_ERROR: "UNAUTHORIZED_MERCHANT",
+    DecisionCode.LEDGER_TIMEOUT: "UNAUTHORIZED_MERCHANT",
+}
+
+
+def response_for(request: AsaRequest, decision: Decision) -> dict[str, str]:
+    """The ASA response body: the request's token and Lithic's result for the decision."""
+    return {"token": request.token, "result": RESULTS[decision.code]}
