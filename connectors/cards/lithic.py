@@ -4,16 +4,17 @@ Lithic posts every authorization it wants decided to the program's ASA responder
 the JSON answer's ``result`` as the decision. This module turns the request into the
 ledger's ``CardEvent`` and the engine's ``Decision`` into that answer.
 
-Signature. Since 2023 Lithic signs ASA requests the way it signs its Events API webhooks:
-the Standard Webhooks scheme (Lithic changelog, 22 May 2023; Lithic's own SDKs verify both
-the same way). Three headers come with each request: ``webhook-id``, ``webhook-timestamp``
+Signature. Since May 2023 Lithic signs ASA requests exactly as it signs the webhooks of its
+Events API (its announcement and changelog of 22 May 2023), which is the Standard Webhooks
+scheme its SDKs verify. Three headers come with each request: ``webhook-id``,
+``webhook-timestamp``
 (seconds since the epoch) and ``webhook-signature``, a space-separated list of
 ``v1,<base64>`` items. Each item is the base64 of HMAC-SHA256, keyed by the secret's bytes,
 over ``<webhook-id>.<webhook-timestamp>.<raw body>`` exactly as received. The secret Lithic
 hands out is text, ``whsec_`` and the base64 of the key bytes (``secret_key`` decodes it).
 A timestamp more than five minutes from our clock is refused, as Lithic's SDKs do, so a
-captured request cannot be replayed later. The older ``X-Lithic-HMAC`` header, computed over
-a re-serialized body, is not accepted: Lithic asked every program to move off it.
+captured request cannot be replayed later. Before these headers, a responder could only
+trust Lithic's published IP addresses; Lithic asked programs to move to the signature.
 
 Amounts. Lithic sends integer minor units; they become ``Decimal`` in major units at the
 currency's ISO 4217 exponent, never through float. The amount held is ``amounts.hold``
@@ -35,6 +36,7 @@ from decimal import Decimal
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from connectors.cards.events import CardEvent, CardEventKind, Decision, DecisionCode
 from ledger_core import currency_exponent
@@ -113,10 +115,11 @@ class AsaRequest(_Edge):
 
     @model_validator(mode="after")
     def _names_a_card_and_an_amount(self) -> AsaRequest:
+        # The missing field travels in the error's context: a model-level error has no loc.
         if self.card is None and self.card_token is None:
-            raise ValueError("card.token is required")
+            raise PydanticCustomError("missing", "{field} is required", {"field": "card.token"})
         if self.amounts is None and (self.amount is None or self.cardholder_currency is None):
-            raise ValueError("amounts (or amount and cardholder_currency) is required")
+            raise PydanticCustomError("missing", "{field} is required", {"field": "amounts"})
         return self
 
     @property

@@ -140,9 +140,9 @@ class _Responder:
 def _field(error: ValidationError) -> str:
     """Where the first problem is, as a dotted path: names only, never the value sent."""
     first = error.errors(include_input=False, include_url=False)[0]
-    if first["type"] == "json_invalid":
-        return "body"
-    return ".".join(str(part) for part in first["loc"]) or "body"
+    if first["loc"]:
+        return ".".join(str(part) for part in first["loc"])
+    return str(first.get("ctx", {}).get("field", "body"))
 
 
 async def _health(_request: web.Request) -> web.Response:
