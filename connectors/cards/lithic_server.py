@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import Final
 
 from aiohttp import web
@@ -52,13 +51,10 @@ def _error(status: int, message: str, **detail: str) -> web.Response:
 class _Responder:
     """The ASA handler and the decisions that outlived their request."""
 
-    def __init__(self, decider: Decider, key: bytes, deadline_s: float, body_max: int,
-                 clock: Callable[[], float]) -> None:
+    def __init__(self, decider: Decider, key: bytes, deadline_s: float) -> None:
         self.decider = decider
         self.key = key
         self.deadline_s = deadline_s
-        self.body_max = body_max
-        self.clock = clock
         self.late: set[asyncio.Task[Decision]] = set()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -73,9 +69,9 @@ class _Responder:
         started = time.monotonic()
         body = await self._body(request)
         if body is None:
-            return _error(413, "request body too large", limit=str(self.body_max))
+            return _error(413, "request body too large", limit=str(BODY_MAX))
         try:
-            verify_signature(self.key, request.headers, body, self.clock())
+            verify_signature(self.key, request.headers, body, time.time())
         except SignatureError as error:
             log.warning("lithic asa: refused a request: %s", error)
             return _error(401, "invalid signature")
@@ -91,14 +87,14 @@ class _Responder:
 
     async def _body(self, request: web.Request) -> bytes | None:
         """The raw body, or None when it is larger than allowed (read no further then)."""
-        if request.content_length is not None and request.content_length > self.body_max:
+        if request.content_length is not None and request.content_length > BODY_MAX:
             return None
         chunks: list[bytes] = []
         size = 0
         # Chunked bodies announce no length: count while reading.
         while chunk := await request.content.read(_READ_CHUNK):
             size += len(chunk)
-            if size > self.body_max:
+            if size > BODY_MAX:
                 return None
             chunks.append(chunk)
         return b"".join(chunks)
@@ -152,17 +148,15 @@ async def _health(_request: web.Request) -> web.Response:
 _RESPONDER: Final = web.AppKey("lithic_responder", _Responder)
 
 
-def make_app(decider: Decider, key: bytes, *, deadline_s: float = DEADLINE_S,
-             body_max: int = BODY_MAX, clock: Callable[[], float] = time.time
-             ) -> web.Application:
+def make_app(decider: Decider, key: bytes, deadline_s: float = DEADLINE_S) -> web.Application:
     """The ASA application; ``key`` is the HMAC key (``lithic.secret_key`` of the secret)."""
     if not key:
         raise ValueError("the signing key is empty")
     if deadline_s <= 0:
         raise ValueError("the deadline must be positive")
-    responder = _Responder(decider, key, deadline_s, body_max, clock)
+    responder = _Responder(decider, key, deadline_s)
     # Our reader bounds the body; aiohttp's own limit only has to stay out of its way.
-    app = web.Application(client_max_size=body_max + 1)
+    app = web.Application(client_max_size=BODY_MAX + 1)
     app[_RESPONDER] = responder
     app.router.add_post(ASA_PATH, responder.handle)
     app.router.add_get(HEALTH_PATH, _health)
@@ -174,12 +168,10 @@ class AsaServer:
     ``start``)."""
 
     def __init__(self, decider: Decider, key: bytes, *, host: str = "127.0.0.1",
-                 port: int = 0, deadline_s: float = DEADLINE_S, body_max: int = BODY_MAX,
-                 clock: Callable[[], float] = time.time) -> None:
+                 port: int = 0, deadline_s: float = DEADLINE_S) -> None:
         self.host = host
         self.port = port
-        self.app = make_app(decider, key, deadline_s=deadline_s, body_max=body_max,
-                            clock=clock)
+        self.app = make_app(decider, key, deadline_s)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -189,7 +181,8 @@ class AsaServer:
 
     async def start(self) -> AsaServer:
         """Listen; return once requests are accepted."""
-        runner = web.AppRunner(self.app, access_log=None)  # our own log line has no PAN
+        # One log line per decision is ours; an access log would only repeat it.
+        runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
