@@ -15,6 +15,7 @@ from ledger_cli import (
     api_commands,
     audit_commands,
     auth_commands,
+    card_commands,
     catalog_commands,
     kafka_commands,
     posting_commands,
@@ -33,9 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (kafka_commands, processor_commands, catalog_commands, posting_commands,
-                  read_commands, audit_commands, api_commands, auth_commands, sink_commands,
-                  sql_commands):
+    for group in (kafka_commands, processor_commands, catalog_commands, card_commands,
+                  posting_commands, read_commands, audit_commands, api_commands, auth_commands,
+                  sink_commands, sql_commands):
         group.register(commands)
     return parser
 

@@ -1,12 +1,13 @@
 """ledger_core: the Twisp accounting model as a pure, exact library.
 
-Models (journals, accounts, tran codes, transactions, entries, balances, limits), the tran
-code engine (CEL), and ``apply``: a pure function from a state view, a command and the
-wall time to a decision. No Kafka, no storage, no clock, no I/O.
+Models (journals, accounts, tran codes, transactions, entries, balances, limits, cards),
+the tran code engine (CEL), and ``apply``: a pure function from a state view, a command and
+the wall time to a decision. No Kafka, no storage, no clock, no I/O.
 """
 
 from ledger_core.accounts import Account, AccountConfig
 from ledger_core.balances import Balance, LayerBalance, fold_entry
+from ledger_core.cards import Card
 from ledger_core.commands import (
     Command,
     PostTransaction,
@@ -36,6 +37,7 @@ __all__ = [
     "AccountConfig",
     "Activation",
     "Balance",
+    "Card",
     "Command",
     "Decision",
     "Direction",

@@ -1,4 +1,5 @@
-"""The catalog (journals, accounts, tran code versions, limits) and the rules for changing it.
+"""The catalog (journals, accounts, tran code versions, limits, cards) and the rules for
+changing it.
 
 Catalog changes are decided one at a time, in order (the runtime serialises them through one
 partition), which is what keeps account codes and tran codes unique. A create that repeats
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from ledger_core.accounts import Account
 from ledger_core.bounded_fields import bound_code
+from ledger_core.cards import Card
 from ledger_core.decisions import Rejected
 from ledger_core.expansion import compile_tran_code
 from ledger_core.expression_cost import COMPREHENSION_DEPTH_MAX, comprehension_depth
@@ -29,7 +31,7 @@ from ledger_core.tran_codes import TranCode
 
 __all__ = ["Catalog", "CatalogEntity", "CatalogKind", "catalog_input_refusal", "decide_catalog"]
 
-CatalogEntity = Journal | Account | TranCode | VelocityLimit
+CatalogEntity = Journal | Account | TranCode | VelocityLimit | Card
 
 
 class CatalogKind(StrEnum):
@@ -41,6 +43,8 @@ class CatalogKind(StrEnum):
     CREATE_TRAN_CODE = "CREATE_TRAN_CODE"
     UPDATE_TRAN_CODE = "UPDATE_TRAN_CODE"
     CREATE_LIMIT = "CREATE_LIMIT"
+    CREATE_CARD = "CREATE_CARD"
+    UPDATE_CARD = "UPDATE_CARD"
 
 
 class Catalog:
@@ -53,6 +57,9 @@ class Catalog:
         self.account_codes: dict[str, UUID] = {}
         self.tran_codes: dict[str, dict[int, TranCode]] = {}
         self.limits: dict[UUID, dict[UUID, VelocityLimit]] = {}
+        self.cards: dict[UUID, Card] = {}
+        self.card_pan_hashes: dict[str, UUID] = {}
+        self.card_tokens: dict[str, UUID] = {}
 
     def copy(self) -> Catalog:
         """An independent copy, to decide changes on before they are committed."""
@@ -62,6 +69,9 @@ class Catalog:
         clone.account_codes = dict(self.account_codes)
         clone.tran_codes = {code: dict(versions) for code, versions in self.tran_codes.items()}
         clone.limits = {account: dict(limits) for account, limits in self.limits.items()}
+        clone.cards = dict(self.cards)
+        clone.card_pan_hashes = dict(self.card_pan_hashes)
+        clone.card_tokens = dict(self.card_tokens)
         return clone
 
     def journal(self, journal_id: UUID) -> Journal | None:
@@ -83,8 +93,23 @@ class Catalog:
         """Every limit attached to the account."""
         return tuple(self.limits.get(account_id, {}).values())
 
+    def card(self, card_id: UUID) -> Card | None:
+        """The card with this id, or None."""
+        return self.cards.get(card_id)
+
+    def card_by_pan_hash(self, pan_hash: str) -> Card | None:
+        """The card whose PAN has this hash (``ledger_core.cards.pan_hash``), or None."""
+        card_id = self.card_pan_hashes.get(pan_hash)
+        return None if card_id is None else self.cards[card_id]
+
+    def card_by_token(self, card_token: str) -> Card | None:
+        """The card the card processor calls ``card_token``, or None."""
+        card_id = self.card_tokens.get(card_token)
+        return None if card_id is None else self.cards[card_id]
+
     def put(self, entity: CatalogEntity) -> None:
-        """Add or replace one entity; an account's code index follows its newest version."""
+        """Add or replace one entity; the indexes of account codes and of card hashes and
+        tokens follow each entity's newest version."""
         if isinstance(entity, Journal):
             self.journals[entity.journal_id] = entity
         elif isinstance(entity, Account):
@@ -95,8 +120,24 @@ class Catalog:
             self.account_codes[entity.code] = entity.account_id
         elif isinstance(entity, TranCode):
             self.tran_codes.setdefault(entity.code, {})[entity.version] = entity
+        elif isinstance(entity, Card):
+            self._put_card(entity)
         else:
             self.limits.setdefault(entity.account_id, {})[entity.limit_id] = entity
+
+    def _put_card(self, card: Card) -> None:
+        previous = self.cards.get(card.card_id)
+        if previous is not None:
+            # Only an index entry that still names this card goes: a forged record may have
+            # claimed another card's hash or token, and must not erase that card's entry.
+            for index, value in ((self.card_pan_hashes, previous.pan_hash),
+                                 (self.card_tokens, previous.card_token)):
+                if value is not None and index.get(value) == card.card_id:
+                    del index[value]
+        self.cards[card.card_id] = card
+        self.card_pan_hashes[card.pan_hash] = card.card_id
+        if card.card_token is not None:
+            self.card_tokens[card.card_token] = card.card_id
 
 
 def decide_catalog(
@@ -118,8 +159,12 @@ def decide_catalog(
             return _create_tran_code(catalog, created)
         if isinstance(created, VelocityLimit):
             return _create_limit(catalog, created)
+        if isinstance(created, Card):
+            return _create_card(catalog, created)
         if kind is CatalogKind.UPDATE_ACCOUNT:
             return _update_account(catalog, body)
+        if kind is CatalogKind.UPDATE_CARD:
+            return _update_card(catalog, body)
         return _update_tran_code(catalog, body)
     except ValidationError as error:
         return _invalid(kind, error)
@@ -135,7 +180,12 @@ def catalog_input_refusal(kind: CatalogKind, body: Mapping[str, Any]) -> Rejecte
 _CREATED: dict[CatalogKind, type[CatalogEntity]] = {
     CatalogKind.CREATE_JOURNAL: Journal, CatalogKind.CREATE_ACCOUNT: Account,
     CatalogKind.CREATE_TRAN_CODE: TranCode, CatalogKind.CREATE_LIMIT: VelocityLimit,
+    CatalogKind.CREATE_CARD: Card,
 }
+
+# A card body's values are not echoed in a rejection: a PAN typed into the wrong field
+# (``panHash``, or an unknown ``pan``) must not come back in a result, a log or a webhook.
+_SECRET_KINDS = frozenset({CatalogKind.CREATE_CARD, CatalogKind.UPDATE_CARD})
 
 
 def _validated(kind: CatalogKind, body: Mapping[str, Any]) -> CatalogEntity | Rejected | None:
@@ -164,7 +214,7 @@ def _invalid(kind: CatalogKind, error: ValidationError) -> Rejected:
         bound_code(first) or RejectionCode.CATALOG_COMMAND_INVALID,
         f"{kind.value} input is invalid: {field}: {first['msg']}",
         field,
-        first.get("input"),
+        None if kind in _SECRET_KINDS else first.get("input"),
     )
 
 
@@ -318,6 +368,83 @@ def _create_limit(catalog: Catalog, limit: VelocityLimit) -> CatalogEntity | Rej
             limit.limit_id,
         )
     return limit
+
+
+def _create_card(catalog: Catalog, card: Card) -> CatalogEntity | Rejected:
+    if catalog.account(card.account_id) is None:
+        return _reject(
+            RejectionCode.ACCOUNT_NOT_FOUND,
+            f"card {card.card_id} names account {card.account_id}, which does not exist",
+            "accountId",
+            card.account_id,
+        )
+    existing = catalog.card(card.card_id)
+    if existing is not None and existing != card:
+        return _reject(
+            RejectionCode.CARD_ID_DUPLICATE,
+            f"cardId {card.card_id} already names another card",
+            "cardId",
+            card.card_id,
+        )
+    return _unique_card(catalog, card)
+
+
+def _unique_card(catalog: Catalog, card: Card) -> CatalogEntity | Rejected:
+    """The card, unless another card holds its PAN hash or its token. The message names the
+    other card by id and last four, never by the hash: the hash stays in the catalog."""
+    holder = catalog.card_by_pan_hash(card.pan_hash)
+    if holder is not None and holder.card_id != card.card_id:
+        return _reject(
+            RejectionCode.CARD_PAN_DUPLICATE,
+            f"the PAN is already the PAN of card {holder.card_id} "
+            f"(last four {holder.last_four})",
+            "panHash",
+            None,
+        )
+    if card.card_token is not None:
+        holder = catalog.card_by_token(card.card_token)
+        if holder is not None and holder.card_id != card.card_id:
+            return _reject(
+                RejectionCode.CARD_TOKEN_DUPLICATE,
+                f"card token {card.card_token!r} is already the token of card "
+                f"{holder.card_id}",
+                "cardToken",
+                card.card_token,
+            )
+    return card
+
+
+# A card's PAN, and so its hash and last four, are the card itself: a new PAN is a new card.
+_CARD_UPDATABLE = {"status", "metadata", "card_token"}
+
+
+def _update_card(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    raw_id = body.get("cardId", body.get("card_id"))
+    try:
+        card_id = UUID(str(raw_id))
+    except ValueError:
+        return _reject(
+            RejectionCode.CATALOG_COMMAND_INVALID,
+            "cardId is not a UUID",
+            "cardId",
+            None,
+        )
+    current = catalog.card(card_id)
+    if current is None:
+        return _reject(
+            RejectionCode.CARD_NOT_FOUND, f"card {card_id} does not exist", "cardId", card_id
+        )
+    changes = {_snake(key): value for key, value in body.items() if _snake(key) != "card_id"}
+    refused = sorted(set(changes) - _CARD_UPDATABLE)
+    if refused:
+        return _reject(
+            RejectionCode.CATALOG_COMMAND_INVALID,
+            f"{refused[0]} of a card cannot be updated",
+            refused[0],
+            None,
+        )
+    updated = Card.model_validate({**current.model_dump(), **changes})
+    return _unique_card(catalog, updated)
 
 
 def _snake(key: str) -> str:

@@ -64,7 +64,8 @@ class RejectionCode(StrEnum):
     # The ledger failed on this record (a defect): the record is answered, the partition
     # moves on, and the error is logged with the record's position.
     PROCESSING_FAILED = "processing_failed"
-    # Catalog changes (journals, accounts, tran codes, limits) are decided one at a time.
+    # Catalog changes (journals, accounts, tran codes, limits, cards) are decided one at a
+    # time.
     CATALOG_COMMAND_INVALID = "catalog_command_invalid"
     JOURNAL_ID_DUPLICATE = "journal_id_duplicate"
     ACCOUNT_ID_DUPLICATE = "account_id_duplicate"
@@ -73,6 +74,11 @@ class RejectionCode(StrEnum):
     CEL_EXPRESSION_TOO_COSTLY = "cel_expression_too_costly"
     CEL_EXPRESSION_TOO_COMPLEX = "cel_expression_too_complex"
     LIMIT_ID_DUPLICATE = "limit_id_duplicate"
+    # A card maps one PAN (by its hash) and one processor token to one account.
+    CARD_ID_DUPLICATE = "card_id_duplicate"
+    CARD_PAN_DUPLICATE = "card_pan_duplicate"
+    CARD_TOKEN_DUPLICATE = "card_token_duplicate"
+    CARD_NOT_FOUND = "card_not_found"
 
 
 class Rejection(Record, frozen=True, kw_only=True):

@@ -17,6 +17,7 @@ from uuid import UUID
 from ledger_core import (
     Account,
     Balance,
+    Card,
     Command,
     Direction,
     Entry,
@@ -227,6 +228,24 @@ def tran_code_from(record: dict[str, Any]) -> TranCode:
 def limit_record(limit: VelocityLimit) -> dict[str, Any]:
     """The ``velocity_limit`` record of a VelocityLimit."""
     return limit.model_dump(mode="json")
+
+
+def card_record(card: Card) -> dict[str, Any]:
+    """The ``card`` record of a Card."""
+    return {"card_id": str(card.card_id), "account_id": str(card.account_id),
+            "pan_hash": card.pan_hash, "last_four": card.last_four,
+            "card_token": card.card_token, "status": card.status.value,
+            "metadata_json": dump_json(card.metadata)}
+
+
+def card_from(record: dict[str, Any]) -> Card:
+    """The Card of a ``card`` record, validated: a catalog record may be forged."""
+    return Card.model_validate({
+        "card_id": record["card_id"], "account_id": record["account_id"],
+        "pan_hash": record["pan_hash"], "last_four": record["last_four"],
+        "card_token": record["card_token"], "status": record["status"],
+        "metadata": load_json(record["metadata_json"]),
+    })
 
 
 def _str(value: UUID | None) -> str | None:

@@ -30,7 +30,7 @@ from typing import Any
 import fastavro
 from confluent_kafka import Consumer
 
-from ledger_core import Account, Direction, Journal, Layer, TranCode, VelocityLimit
+from ledger_core import Account, Card, Direction, Journal, Layer, TranCode, VelocityLimit
 from ledger_core.audit import (
     AuditEntry,
     FoldedBalance,
@@ -282,11 +282,13 @@ def entity_of(entity_json: str | None) -> CatalogEntity:
         return VelocityLimit.model_validate(body)
     if "tranCodeId" in body:
         return TranCode.model_validate(body)
+    if "cardId" in body:  # before accountId, which a card names too
+        return Card.model_validate(body)
     if "accountId" in body:
         return Account.model_validate(body)
     if "journalId" in body:
         return Journal.model_validate(body)
-    raise ValueError("the entity is no journal, account, tran code or limit")
+    raise ValueError("the entity is no journal, account, tran code, limit or card")
 
 
 def _canonical(value: Any) -> str:

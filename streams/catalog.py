@@ -1,7 +1,7 @@
 """The catalog topic as a global table: every processor reads all of it into a ``Catalog``.
 
-Journals, accounts, tran code versions and limits are few and change rarely, so each process
-holds all of them in memory. A record that does not decode into a valid entity (only a
+Journals, accounts, tran code versions, limits and cards are few and change rarely, so each
+process holds all of them in memory. A record that does not decode into a valid entity (only a
 forged or corrupted one can) is skipped and kept in ``quarantined``: configuration that was
 not applied, which the catalog desk writes to the dead-letters topic. ``refresh`` takes
 what has arrived without waiting; ``catch_up`` reads to the topic's current end, which is
@@ -16,8 +16,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from ledger_core import Account, Journal, RejectionCode, TranCode, VelocityLimit
-from ledger_core.catalog import Catalog
+from ledger_core import Account, Card, Journal, RejectionCode, TranCode, VelocityLimit
+from ledger_core.catalog import Catalog, CatalogEntity
 from ledger_core.input_bounds import shown
 from schemas import mapping
 from schemas.codec import DecodeError, codec
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 CATCH_UP_STALL_S = 60.0
 
 
-def catalog_key(entity: Journal | Account | TranCode | VelocityLimit) -> dict[str, str]:
+def catalog_key(entity: CatalogEntity) -> dict[str, str]:
     """The CatalogKey record of an entity: one compacted key per entity (per tran code version)."""
     if isinstance(entity, Journal):
         return {"kind": "journal", "id": str(entity.journal_id)}
@@ -38,10 +38,12 @@ def catalog_key(entity: Journal | Account | TranCode | VelocityLimit) -> dict[st
         return {"kind": "account", "id": str(entity.account_id)}
     if isinstance(entity, TranCode):
         return {"kind": "tran_code", "id": f"{entity.code}:{entity.version}"}
+    if isinstance(entity, Card):
+        return {"kind": "card", "id": str(entity.card_id)}
     return {"kind": "limit", "id": str(entity.limit_id)}
 
 
-def catalog_value(entity: Journal | Account | TranCode | VelocityLimit) -> dict[str, Any]:
+def catalog_value(entity: CatalogEntity) -> dict[str, Any]:
     """The Avro union branch and record of an entity, for a CatalogRecord."""
     if isinstance(entity, Journal):
         return {"-type": "ledger.Journal", **mapping.journal_record(entity)}
@@ -49,10 +51,12 @@ def catalog_value(entity: Journal | Account | TranCode | VelocityLimit) -> dict[
         return {"-type": "ledger.Account", **mapping.account_record(entity)}
     if isinstance(entity, TranCode):
         return {"-type": "ledger.TranCode", **mapping.tran_code_record(entity)}
+    if isinstance(entity, Card):
+        return {"-type": "ledger.Card", **mapping.card_record(entity)}
     return {"-type": "ledger.VelocityLimit", **mapping.limit_record(entity)}
 
 
-def entity_from(record: dict[str, Any]) -> Journal | Account | TranCode | VelocityLimit:
+def entity_from(record: dict[str, Any]) -> CatalogEntity:
     """The entity of a decoded CatalogRecord."""
     type_name, body = record["entity"]
     if type_name == "ledger.Journal":
@@ -61,6 +65,8 @@ def entity_from(record: dict[str, Any]) -> Journal | Account | TranCode | Veloci
         return mapping.account_from(body)
     if type_name == "ledger.TranCode":
         return mapping.tran_code_from(body)
+    if type_name == "ledger.Card":
+        return mapping.card_from(body)
     return VelocityLimit.model_validate(body)
 
 

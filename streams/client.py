@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from ledger_core import (
     Account,
     Balance,
+    Card,
     Enforcement,
     Journal,
     PostedTransaction,
@@ -52,6 +53,7 @@ _NOT_AUTHORIZED = {KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUT
 _CREATE_KINDS: dict[type, CatalogKind] = {
     Journal: CatalogKind.CREATE_JOURNAL, Account: CatalogKind.CREATE_ACCOUNT,
     TranCode: CatalogKind.CREATE_TRAN_CODE, VelocityLimit: CatalogKind.CREATE_LIMIT,
+    Card: CatalogKind.CREATE_CARD,
 }
 
 
@@ -291,7 +293,7 @@ class LedgerClient:
         return self.wait([command_id], timeout_s)[command_id]
 
     def create(self, entity: CatalogEntity, timeout_s: float = RESULT_TIMEOUT_S) -> Result:
-        """Create a journal, account, tran code or limit given as a model; wait for it."""
+        """Create a journal, account, tran code, limit or card given as a model; wait for it."""
         kind = _CREATE_KINDS[type(entity)]
         return self.catalog(kind, entity.model_dump(mode="json", by_alias=True), timeout_s)
 

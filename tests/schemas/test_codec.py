@@ -10,7 +10,8 @@ from typing import Any
 import fastavro.utils
 import pytest
 
-from ledger_core import MemoryLedger, Posted, PostedTransaction, Rejected, tutorial
+from ledger_core import Card, MemoryLedger, Posted, PostedTransaction, Rejected, tutorial
+from ledger_core.cards import card_from_pan
 from schemas import mapping
 from schemas.codec import DecodeError, codec
 from streams.catalog import catalog_value, entity_from
@@ -60,6 +61,24 @@ def test_catalog_entities_round_trip() -> None:
         data = codec().encode("catalog_record", {"entity": catalog_value(entity),
                                                  "command_id": "c", "written_at": NOW})
         assert entity_from(codec().decode("catalog_record", data)) == entity
+
+
+def test_a_card_round_trips_and_catalog_records_written_before_cards_still_read() -> None:
+    """A card survives the v2 catalog record; an account written with v1 (before the Card
+    branch) and a v1 catalog command decode to what they were."""
+    card = card_from_pan(tutorial.ERNIE.account_id, tutorial.ERNIE.account_id,
+                         "4111111111111111", bytes(32), "tok_1")
+    assert isinstance(card, Card)
+    card = card.model_copy(update={"metadata": {"program": "debit"}})
+    data = codec().encode("catalog_record", {"entity": catalog_value(card), "command_id": "c",
+                                             "written_at": NOW})
+    assert entity_from(codec().decode("catalog_record", data)) == card
+    old = codec().encode("catalog_record", {"entity": catalog_value(tutorial.ERNIE),
+                                            "command_id": "c", "written_at": NOW}, version=1)
+    assert entity_from(codec().decode("catalog_record", old)) == tutorial.ERNIE
+    command = {"command_id": "c", "kind": "CREATE_LIMIT", "body_json": "{}", "sent_at": NOW}
+    assert codec().decode("catalog_command", codec().encode("catalog_command", command,
+                                                            version=1)) == command
 
 
 @pytest.mark.parametrize("name", [n for n in codec().names if len(codec().versions(n)) > 1])
