@@ -114,6 +114,12 @@ def catalog_seeds() -> dict[str, bytes]:
             "metadata": {"reason": "fraud", "score": 75}}),
         "update-tran-code-description": _catalog(CatalogKind.UPDATE_TRAN_CODE, {
             "code": "ACH_CREDIT", "description": "Version two.", "status": "LOCKED"}),
+        "create-card": _catalog(CatalogKind.CREATE_CARD, {
+            "cardId": "f0220000-0000-4000-8000-0000000000c1",
+            "accountId": str(card_lifecycle.CUSTOMER.account_id), "panHash": "0" * 64,
+            "lastFour": "1111", "cardToken": "tok_1", "metadata": {"program": "debit"}}),
+        "update-card-lock": _catalog(CatalogKind.UPDATE_CARD, {
+            "cardId": "f0220000-0000-4000-8000-0000000000c1", "status": "LOCKED"}),
     }
     for account in (*tutorial.ACCOUNTS, *card_lifecycle.ACCOUNTS):
         seeds[f"create-account-{account.code.lower()}"] = _catalog(CatalogKind.CREATE_ACCOUNT,

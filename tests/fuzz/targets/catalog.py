@@ -24,9 +24,10 @@ as the entity decided, a broken check (``FindingError``), a hang past libFuzzer'
 ``-timeout`` or a memory blow-up.
 
 Inputs starting with ``0x4C`` are the message value itself. Any other input is read by
-``atheris.FuzzedDataProvider`` into one or two catalog commands (journal, account, tran code
-and limit documents with fuzzed names, codes, metadata and CEL sources), each encoded with
-the codec and routed in turn, in one batch: the second sees the first.
+``atheris.FuzzedDataProvider`` into one or two catalog commands (journal, account, tran code,
+limit and card documents with fuzzed names, codes, metadata and CEL sources), each encoded with
+the codec and routed in turn, in one batch: the second sees the first (a card update can
+find the card the first command created).
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ TRAN_CODE_IDS = (*(str(t.tran_code_id) for t in (*tutorial.TRAN_CODES,
 TRAN_CODE_CODES = (*(t.code for t in (*tutorial.TRAN_CODES, *card_lifecycle.TRAN_CODES)),
                    "NEW_CODE")
 STATUSES = ("ACTIVE", "LOCKED", "INACTIVE", "active", "")
+CARD_IDS = ("f0220000-0000-4000-8000-0000000000c1", "f0220000-0000-4000-8000-0000000000c2")
+# Valid hashes (one shared, so a second card meets card_pan_duplicate), an uppercase one and
+# a PAN, which the model refuses.
+PAN_HASHES = ("0" * 64, "0123456789abcdef" * 4, "AB" * 32, "4111111111111111")
+CARD_TOKENS = ("tok_1", "tok_2", "")
 DIRECTIONS = ("DEBIT", "CREDIT", "debit", "")
 LAYERS = ("SETTLED", "PENDING", "ENCUMBRANCE", "settled")
 PARAM_TYPES = ("STRING", "INTEGER", "DECIMAL", "BOOLEAN", "UUID", "DATE", "TIMESTAMP", "JSON",
@@ -271,6 +277,20 @@ def _limit(fuzzed: Fuzzed) -> dict[str, Any]:
     return body
 
 
+def _card(fuzzed: Fuzzed, update: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"cardId": fuzzed.one_of(CARD_IDS)}
+    if not update:
+        body.update(accountId=fuzzed.one_of(ACCOUNT_IDS), panHash=fuzzed.one_of(PAN_HASHES),
+                    lastFour=fuzzed.one_of(("1111", "4444", "44a4")))
+    if fuzzed.flag():
+        body["status"] = fuzzed.one_of(STATUSES)
+    if fuzzed.flag():
+        body["cardToken"] = fuzzed.pick((*CARD_TOKENS, None))
+    if fuzzed.integer(0, 3) == 0:
+        body["metadata"] = fuzzed.json_value(2)
+    return body
+
+
 def structured_body(fuzzed: Fuzzed, kind: CatalogKind) -> Any:
     """The input document of a catalog command of ``kind``, from fuzzer bytes."""
     if fuzzed.integer(0, 15) == 0:
@@ -281,6 +301,8 @@ def structured_body(fuzzed: Fuzzed, kind: CatalogKind) -> Any:
         return _account(fuzzed, kind is CatalogKind.UPDATE_ACCOUNT)
     if kind in (CatalogKind.CREATE_TRAN_CODE, CatalogKind.UPDATE_TRAN_CODE):
         return _tran_code(fuzzed, kind is CatalogKind.UPDATE_TRAN_CODE)
+    if kind in (CatalogKind.CREATE_CARD, CatalogKind.UPDATE_CARD):
+        return _card(fuzzed, kind is CatalogKind.UPDATE_CARD)
     return _limit(fuzzed)
 
 
