@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import iso8583
 
 from iso8583_spec.masking import scrub
 from iso8583_spec.message import Message, Undecodable
 from iso8583_spec.mti import is_mti
-from iso8583_spec.specs import spec
+from iso8583_spec.specs import Spec, spec
 
 # pyiso8583's keys that are not data elements: header, MTI, bitmaps.
 _STRUCTURE = frozenset({"h", "t", "p", "1"})
@@ -27,23 +28,50 @@ class EncodeFailedError(ValueError):
         super().__init__(f"cannot encode field {field}: {reason}")
 
 
+class _Unknown(Mapping[str, Mapping[str, Any]]):
+    """The variant, plus a stand-in for each field it does not define: a fixed field longer
+    than the whole payload. pyiso8583 then fails on that field after decoding the ones before
+    it, so a STAN or RRN ahead of the unknown field is still read."""
+
+    def __init__(self, variant: Spec, payload_size: int) -> None:
+        self._variant = variant
+        self._beyond = {"data_enc": "b", "len_enc": "ascii", "len_type": 0,
+                        "max_len": payload_size + 1, "desc": "Not in the variant"}
+
+    def __getitem__(self, key: str) -> Mapping[str, Any]:
+        if key in self._variant:
+            return self._variant[key]
+        if key.isdigit():
+            return self._beyond
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._variant)
+
+    def __len__(self) -> int:
+        return len(self._variant)
+
+
 def decode(payload: bytes, spec_name: str) -> Message | Undecodable:
     """The message in ``payload`` (one frame's payload, no length prefix) or why it is not one.
 
     Any bytes give one of the two; only an unknown ``spec_name`` raises (ValueError)."""
     variant = spec(spec_name)
     try:
-        decoded, _ = iso8583.decode(bytes(payload), variant)
+        decoded, _ = iso8583.decode(bytes(payload), _Unknown(variant, len(payload)))
     except iso8583.DecodeError as error:
-        # pyiso8583 leaves what it had read in doc_dec; the field it failed on is not trusted.
-        read = {key: value for key, value in error.doc_dec.items() if key != error.field}
-        return Undecodable(reason=scrub(f"field {error.field}: {error.msg} (byte {error.pos})"),
-                           mti=_read_mti(read), stan=_read_stan(read), rrn=_read_rrn(read))
-    except KeyError as error:
-        # The bitmap names a field the variant does not define, so what follows cannot be cut.
-        return Undecodable(reason=scrub(f"field {error.args[0]} is not in the {spec_name} "
-                                        f"variant"),
-                           mti=_read_mti(_mti_only(payload, spec_name)))
+        # pyiso8583 leaves what it had read in doc_dec. The field it failed on is not trusted,
+        # unless the failure is the bytes left over after it.
+        trailing = error.msg == "Extra data after last field"
+        read = {key: value for key, value in error.doc_dec.items()
+                if key != error.field or trailing}
+        if error.field in variant:
+            reason = f"field {error.field}: {error.msg} (byte {error.pos})"
+        else:
+            # Its length, and so where the next field starts, is unknown: decoding stops.
+            reason = f"field {error.field} is not in the {spec_name} variant"
+        return Undecodable(reason=scrub(reason), mti=_read_mti(read), stan=_read_stan(read),
+                           rrn=_read_rrn(read))
     if not is_mti(decoded["t"]):
         # Hex nibbles or letters where the MTI goes: no message type to process or to answer.
         return Undecodable(reason="the MTI is not four digits", stan=_read_stan(decoded),
@@ -51,11 +79,6 @@ def decode(payload: bytes, spec_name: str) -> Message | Undecodable:
     return Message(mti=decoded["t"],
                    fields={key: value for key, value in decoded.items()
                            if key not in _STRUCTURE})
-
-
-def _mti_only(payload: bytes, spec_name: str) -> dict[str, str]:
-    head = payload[:2].hex() if spec_name == "binary" else payload[:4].decode("ascii", "replace")
-    return {"t": head}
 
 
 def _read_mti(read: Mapping[str, str]) -> str | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PREFIX_SIZE = 2
-# Far above any message of these specs (the largest is about 600 bytes) and small enough that
-# one connection's buffer stays trivial.
+# Far above any message of these specs (with every field at its longest: 521 bytes in ascii,
+# 401 in binary) and small enough that one connection's buffer stays trivial.
 FRAME_SIZE_MAX = 8192
 _PREFIX_MAX = 0xFFFF
 

@@ -105,11 +105,11 @@ def problems(message: Message) -> list[FieldProblem]:
     return sorted(found, key=lambda problem: problem.field)
 
 
-def response_code_for(found: Sequence[FieldProblem]) -> str | None:
-    """The response code for a message with these problems: a format error when any is one,
-    else the first problem's own code (invalid amount, invalid card number); None when none."""
+def response_code_for(found: Sequence[FieldProblem]) -> str:
+    """The response code for a message with these problems (at least one): a format error when
+    any is one, else the first problem's own code (invalid amount, invalid card number)."""
     if not found:
-        return None
+        raise ValueError("a message without problems has no problem response code")
     answers = [problem.response_code for problem in found]
     return codes.FORMAT_ERROR if codes.FORMAT_ERROR in answers else answers[0]
 

@@ -73,6 +73,14 @@ def test_trailing_bytes_make_it_undecodable(variant: str) -> None:
     assert result.stan == "000001"
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_trailing_bytes_after_the_rrn_keep_it(variant: str) -> None:
+    payload = encode(Message("0400", {"11": "000042", "37": "406009123456"}), variant)
+    result = decode(payload + b"0", variant)
+    assert result == Undecodable(reason=result.reason, mti="0400",  # type: ignore[union-attr]
+                                 stan="000042", rrn="406009123456")
+
+
 def test_an_unreadable_mti_is_none() -> None:
     for payload, variant in [(b"", "ascii"), (b"01", "ascii"), (b"AB00" + b"0" * 16, "ascii"),
                              (b"\xff\xff" + bytes(8), "binary"), (b"\x01", "binary")]:
@@ -89,6 +97,21 @@ def test_a_field_outside_the_variant_is_undecodable(variant: str) -> None:
                else bytes.fromhex("0100" + bitmap + "000000001000"))
     result = decode(payload, variant)
     assert result == Undecodable(reason=f"field 5 is not in the {variant} variant", mti="0100")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_stan_and_rrn_before_an_unknown_field_are_read(variant: str) -> None:
+    known = encode(Message("0100", {"11": "000042", "37": "406009123456"}), variant)
+    # set the bit of field 60 (private use, not in the variants) and append its bytes
+    if variant == "ascii":
+        bitmap = int(known[4:20], 16) | 1 << (64 - 60)
+        payload = known[:4] + f"{bitmap:016X}".encode() + known[20:] + b"003ABC"
+    else:
+        bitmap = int.from_bytes(known[2:10], "big") | 1 << (64 - 60)
+        payload = known[:2] + bitmap.to_bytes(8, "big") + known[10:] + b"\x00\x03ABC"
+    assert decode(payload, variant) == Undecodable(
+        reason=f"field 60 is not in the {variant} variant", mti="0100", stan="000042",
+        rrn="406009123456")
 
 
 def test_an_undecodable_reason_never_quotes_a_pan() -> None:

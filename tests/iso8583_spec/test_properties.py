@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ def _check(result: Message | Undecodable) -> None:
     assert isinstance(result, Message | Undecodable)
     if isinstance(result, Undecodable):
         assert not any(pan in result.reason for pan in PANS)
+        assert re.search(r"[0-9]{6}", result.reason) is None
         assert result.mti is None or (len(result.mti) == 4 and result.mti.isdigit())
     else:
         # whatever decodes can be validated without raising

@@ -182,7 +182,8 @@ def test_problems_come_by_field_number() -> None:
 
 
 def test_the_response_code_follows_the_problems() -> None:
-    assert response_code_for([]) is None
+    with pytest.raises(ValueError, match="without problems"):
+        response_code_for([])
     assert response_code_for(problems(_with("authorization", f4="0" * 12))) == "13"
     assert response_code_for(problems(_with("authorization", f2="4111111111111112"))) == "14"
     assert response_code_for(problems(_with("authorization", f4="0" * 12, f11=None))) == "30"
