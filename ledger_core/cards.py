@@ -109,6 +109,9 @@ def _last_four(value: str) -> str:
 def _token(value: str) -> str:
     if not value:
         raise ValueError("a card token is not empty")
+    # Tokens are echoed in messages; a PAN pasted into the token field must not be stored.
+    if pan_problem(value) is None:
+        raise ValueError("a card token may not be a PAN")
     return value
 
 

@@ -2,9 +2,9 @@
 changing it.
 
 Catalog changes are decided one at a time, in order (the runtime serialises them through one
-partition), which is what keeps account codes and tran codes unique. A create that repeats
-an existing entity exactly is accepted without a new version, so a client may re-send a
-create after a timeout; a create that conflicts is rejected.
+partition), which is what keeps account codes, tran codes, and cards' PAN hashes and tokens
+unique. A create that repeats an existing entity exactly is accepted without a new version,
+so a client may re-send a create after a timeout; a create that conflicts is rejected.
 """
 
 from __future__ import annotations

@@ -158,6 +158,8 @@ def test_a_copy_is_independent(catalog: Catalog) -> None:
     (CatalogKind.UPDATE_CARD, {"cardId": str(CARD.card_id), "pan": PAN}),
     (CatalogKind.UPDATE_CARD, {"cardId": str(CARD.card_id), "metadata": PAN}),
     (CatalogKind.UPDATE_CARD, {"cardId": str(CARD.card_id), "cardToken": 4111111111111111}),
+    (CatalogKind.UPDATE_CARD, {"cardId": str(CARD.card_id), "cardToken": PAN}),
+    (CatalogKind.CREATE_CARD, _body(_card(OTHER_PAN, token=None), cardToken=PAN)),
 ])
 def test_no_rejection_shows_a_pan_or_its_hash(catalog: Catalog, kind: CatalogKind,
                                               body: dict[str, Any]) -> None:

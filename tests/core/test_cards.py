@@ -112,10 +112,12 @@ def test_the_model_reads_camel_case_and_writes_it_back() -> None:
     ("status", "INACTIVE", "ACTIVE or LOCKED"),
     ("cardToken", "", "not empty"),
     ("cardToken", "t" * 129, "more than the 128 allowed"),
+    ("cardToken", VALID_PANS[1], "may not be a PAN"),
     ("pan", VALID_PANS[0], "Extra inputs are not permitted"),
 ])
 def test_the_model_refuses_malformed_fields(field: str, value: str, reason: str) -> None:
     """A hash that is not 64 lowercase hex digits, last four that are not 4 digits, an
-    INACTIVE card, an empty or overlong token, and a PAN field are refused."""
+    INACTIVE card, an empty or overlong token, a PAN as the token, and a PAN field are
+    refused."""
     with pytest.raises(ValidationError, match=reason):
         Card.model_validate(_card(**{field: value}))
