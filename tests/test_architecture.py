@@ -15,6 +15,10 @@ FORBIDDEN = {
     "nacha": {"ledger_core", "schemas", "streams", "connectors", "ledger_cli", "confluent_kafka",
               "rocksdict", "socket", "subprocess", "requests", "httpx", "random", "time", "os",
               "pathlib"},
+    # the ISO 8583 message rules stand alone too: messages, not ledgers, and no I/O
+    "iso8583_spec": {"ledger_core", "schemas", "streams", "connectors", "ledger_cli",
+                     "confluent_kafka", "rocksdict", "socket", "subprocess", "requests", "httpx",
+                     "random", "time", "os", "pathlib"},
     "schemas": {"streams", "connectors", "confluent_kafka", "rocksdict"},
     "streams": {"connectors", "ledger_cli"},
     "connectors": {"ledger_cli"},
@@ -49,7 +53,7 @@ def test_imports_point_inward(package: str) -> None:
     assert offenders == {}
 
 
-@pytest.mark.parametrize("package", ["ledger_core", "nacha"])
+@pytest.mark.parametrize("package", ["ledger_core", "nacha", "iso8583_spec"])
 def test_the_pure_packages_read_no_clock_and_no_randomness(package: str) -> None:
     """The pure packages never call now()/today()/uuid4()/time(): time and ids are arguments."""
     offenders = []

@@ -1,0 +1,275 @@
+"""The authorization engine: a card event becomes ledger commands, and their result a decision.
+
+The engine decides nothing about money itself. The cardholder's account carries a
+no-overdraft limit on available(PENDING), and the processor that owns the account judges
+the hold against it, serially, so concurrent authorizations can never overdraw it. The
+engine finds the card, books the event through the card tran codes, and maps the result:
+
+| event | booking |
+|---|---|
+| AUTHORIZATION | ``CARD_HOLD`` of the amount on PENDING, judged against the limit |
+| ADVICE | ``CARD_HOLD`` with the limit's enforcement overridden to WARN (stand-in) |
+| REVERSAL | ``CARD_RELEASE`` of what is held above the replacement amount |
+| CLEARING | ``CARD_SETTLE``: the cleared amount on SETTLED, and the hold released |
+
+Every booking's transaction id derives from the message's key, so a repeated message books
+nothing new: the ledger answers ``transaction_id_duplicate`` and the engine answers the
+first decision again. A decision that is not back by the deadline is answered as
+``LEDGER_TIMEOUT``; for an authorization the engine then sends a void of the hold at once.
+The void reaches the same partition after the hold, so whenever the hold is booked, late,
+it is released, even if this process stops in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid5
+
+from confluent_kafka import KafkaException
+
+from connectors.cards.directory import CardDirectory
+from connectors.cards.events import CardEvent, CardEventKind, Decision, DecisionCode
+from connectors.cards.holds import HoldBook
+from connectors.graphql_api.errors import ResultTimeoutError
+from connectors.graphql_api.results import ResultWaiter
+from ledger_core import Enforcement, RejectionCode, Status
+from streams.client import LedgerClient, Result
+from streams.errors import CommandRefusedError, LedgerError
+
+__all__ = ["DEADLINE_S", "AuthorizationEngine", "hold_id"]
+
+log = logging.getLogger(__name__)
+
+DEADLINE_S = 1.5
+# How long a booking that missed its deadline is still followed, to log how it ended.
+LATE_RESULT_TIMEOUT_S = 120.0
+DECISIONS_KEPT_MAX = 200_000
+_NAMESPACE = UUID("5b3c0f0e-8f0a-4c4e-9d7e-0c2a7d1e6b11")
+_APPROVAL_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_REJECTION_DECISIONS = {
+    RejectionCode.VELOCITY_LIMIT_EXCEEDED: DecisionCode.INSUFFICIENT_FUNDS,
+    RejectionCode.ACCOUNT_LOCKED: DecisionCode.ACCOUNT_LOCKED,
+    RejectionCode.AMOUNT_INVALID: DecisionCode.AMOUNT_INVALID,
+    RejectionCode.CURRENCY_INVALID: DecisionCode.AMOUNT_INVALID,
+    RejectionCode.PARAM_TYPE_INVALID: DecisionCode.AMOUNT_INVALID,
+}
+
+
+def hold_id(hold_key: str) -> UUID:
+    """The transaction id of the hold that the authorization ``hold_key`` books."""
+    return uuid5(_NAMESPACE, f"hold|{hold_key}")
+
+
+def _booking_id(event: CardEvent) -> UUID:
+    return uuid5(_NAMESPACE, f"{event.kind.value.lower()}|{event.key}")
+
+
+def _approval_code(hold: UUID) -> str:
+    """Six characters derived from the hold, so a repeat gets the same code."""
+    number = int.from_bytes(hashlib.sha256(hold.bytes).digest()[:8], "big")
+    code = ""
+    for _ in range(6):
+        number, digit = divmod(number, len(_APPROVAL_ALPHABET))
+        code += _APPROVAL_ALPHABET[digit]
+    return code
+
+
+class AuthorizationEngine:
+    """Books card events in the ledger and decides them (the ``Decider`` of the front doors)."""
+
+    def __init__(self, client: LedgerClient, results: ResultWaiter, directory: CardDirectory,
+                 holds: HoldBook, deadline_s: float = DEADLINE_S) -> None:
+        self.client = client
+        self.results = results
+        self.directory = directory
+        self.holds = holds
+        self.deadline_s = deadline_s
+        self._decisions: OrderedDict[str, Decision] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._late: set[asyncio.Task[Any]] = set()
+
+    async def decide(self, event: CardEvent) -> Decision:
+        """Book ``event`` once, whatever the repeats, and decide it within the deadline."""
+        started = time.monotonic()
+        decision = await self._decide(event)
+        log.info("card %s %s: %s (%s) in %.1f ms", event.kind.value, event.key,
+                 decision.code.value, decision.message, (time.monotonic() - started) * 1000)
+        return decision
+
+    async def _decide(self, event: CardEvent) -> Decision:
+        known = self._decisions.get(event.key)
+        if known is not None:
+            return known
+        refused = self._refused(event)
+        if refused is not None:
+            return refused
+        account = await self._account(event)
+        if isinstance(account, Decision):
+            return account
+        lock = self._locks.setdefault(event.hold_key, asyncio.Lock())
+        try:
+            async with lock:
+                known = self._decisions.get(event.key)
+                if known is not None:
+                    return known
+                return self._remember(event, await self._within_deadline(event, account))
+        finally:
+            if not lock.locked():
+                self._locks.pop(event.hold_key, None)
+
+    async def _account(self, event: CardEvent) -> UUID | Decision:
+        """The cardholder's account, or the decision when there is none to book on."""
+        if event.pan is None and event.card_token is None:
+            # Only a reversal may name its card by the authorization alone (field 90).
+            hold = self.holds.hold(hold_id(event.hold_key))
+            if hold is None or hold.account_id is None:
+                return Decision(DecisionCode.APPROVED, "no authorization is held for it")
+            return hold.account_id
+        card = await self.directory.card(event.pan, event.card_token)
+        if card is None:
+            return Decision(DecisionCode.UNKNOWN_CARD, "no card with this number")
+        if card.status is Status.LOCKED and event.kind is CardEventKind.AUTHORIZATION:
+            return self._remember(event, Decision(DecisionCode.CARD_LOCKED,
+                                                  f"card {card.card_id} is LOCKED"))
+        return card.account_id
+
+    @staticmethod
+    def _refused(event: CardEvent) -> Decision | None:
+        if event.amount <= 0 and event.kind is not CardEventKind.REVERSAL:
+            return Decision(DecisionCode.AMOUNT_INVALID, f"amount {event.amount} is not positive")
+        if event.replacement_amount is not None and not (
+                0 <= event.replacement_amount <= event.amount):
+            return Decision(DecisionCode.AMOUNT_INVALID,
+                            f"replacement amount {event.replacement_amount} is not between 0 "
+                            f"and the original amount {event.amount}")
+        return None
+
+    def _remember(self, event: CardEvent, decision: Decision) -> Decision:
+        if decision.code is not DecisionCode.SYSTEM_ERROR:
+            self._decisions[event.key] = decision
+            while len(self._decisions) > DECISIONS_KEPT_MAX:
+                self._decisions.popitem(last=False)
+        return decision
+
+    async def _within_deadline(self, event: CardEvent, account: UUID) -> Decision:
+        booking = asyncio.ensure_future(self._book(event, account))
+        try:
+            return await asyncio.wait_for(asyncio.shield(booking), self.deadline_s)
+        except TimeoutError:
+            pass
+        except (ResultTimeoutError, CommandRefusedError, KafkaException, LedgerError) as exc:
+            log.error("card %s %s: not booked: %s", event.kind.value, event.key, exc)
+            return Decision(DecisionCode.SYSTEM_ERROR, f"not booked: {exc}")
+        hold = hold_id(event.hold_key)
+        if event.kind is CardEventKind.AUTHORIZATION:
+            # Sent now, not when the hold's result comes: the void is in Kafka behind the
+            # hold even if this process stops before the ledger answers.
+            self.client.send_void(hold, account)
+            message = (f"no decision within {self.deadline_s:g}s: declined, and the hold "
+                       f"{hold} is voided if it is booked late")
+        else:
+            message = (f"no decision within {self.deadline_s:g}s; the booking stays in Kafka "
+                       "and a repeat of the message is safe")
+        self._late.add(booking)
+        booking.add_done_callback(lambda task: self._ended_late(event, task))
+        return Decision(DecisionCode.LEDGER_TIMEOUT, message)
+
+    def _ended_late(self, event: CardEvent, booking: asyncio.Task[Decision]) -> None:
+        self._late.discard(booking)
+        if booking.cancelled():
+            return
+        failure = booking.exception()
+        if failure is not None:
+            log.error("card %s %s: the late booking failed: %s", event.kind.value, event.key,
+                      failure)
+            return
+        log.warning("card %s %s: decided after the deadline: %s (%s)", event.kind.value,
+                    event.key, booking.result().code.value, booking.result().message)
+
+    async def _book(self, event: CardEvent, account: UUID) -> Decision:
+        hold = hold_id(event.hold_key)
+        common = {"account": str(account), "currency": event.currency,
+                  "correlationId": str(hold)}
+        if event.kind in (CardEventKind.AUTHORIZATION, CardEventKind.ADVICE):
+            stand_in = event.kind is CardEventKind.ADVICE
+            result = await self._post(hold, "CARD_HOLD", {**common, "amount": event.amount},
+                                      account, Enforcement.WARN if stand_in else None)
+            return self._hold_decision(result, hold, stand_in)
+        held = self._held(hold)
+        if event.kind is CardEventKind.REVERSAL:
+            release = held - (event.replacement_amount or Decimal(0))
+            if release <= 0:
+                return Decision(DecisionCode.APPROVED, f"nothing held above the replacement "
+                                f"amount for hold {hold}")
+            result = await self._post(_booking_id(event), "CARD_RELEASE",
+                                      {**common, "amount": release}, account, None)
+            return self._booking_decision(result, f"released {release} of hold {hold}")
+        release = held if event.final else min(held, event.amount)
+        result = await self._post(_booking_id(event), "CARD_SETTLE",
+                                  {**common, "amount": event.amount, "release": release},
+                                  account, Enforcement.WARN)
+        return self._booking_decision(result, f"settled {event.amount}, released {release} of "
+                                              f"hold {hold}")
+
+    def _held(self, hold: UUID) -> Decimal:
+        found = self.holds.hold(hold)
+        return Decimal(0) if found is None else max(found.held, Decimal(0))
+
+    async def _post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
+                    owner: UUID, override: Enforcement | None) -> Result:
+        command_id = self.client.send_post(transaction_id, tran_code, params, owner,
+                                           override=override)
+        result = await self.results.wait(command_id, LATE_RESULT_TIMEOUT_S)
+        if result.transaction is not None:
+            self.holds.apply(result.transaction)
+        return result
+
+    def _hold_decision(self, result: Result, hold: UUID, stand_in: bool) -> Decision:
+        if result.ok:
+            flagged = " past the limit (stand-in)" if result.warnings else ""
+            return Decision(DecisionCode.APPROVED, f"held as {hold}{flagged}", hold,
+                            _approval_code(hold) if not stand_in else None)
+        code = _rejection_code(result)
+        if code is RejectionCode.TRANSACTION_ID_DUPLICATE:
+            booked = self.holds.hold(hold)
+            if booked is not None and booked.voided:
+                return Decision(DecisionCode.LEDGER_TIMEOUT,
+                                f"hold {hold} was voided after a late decision")
+            return Decision(DecisionCode.APPROVED, f"already held as {hold}", hold,
+                            _approval_code(hold) if not stand_in else None)
+        return _declined(result, code)
+
+    def _booking_decision(self, result: Result, done: str) -> Decision:
+        if result.ok:
+            posted = result.transaction
+            return Decision(DecisionCode.APPROVED, done,
+                            None if posted is None else posted.transaction.transaction_id)
+        code = _rejection_code(result)
+        if code is RejectionCode.TRANSACTION_ID_DUPLICATE:
+            return Decision(DecisionCode.APPROVED, "already booked")
+        return _declined(result, code)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait for the bookings that missed their deadline (a stopping server calls it)."""
+        if self._late:
+            await asyncio.wait(set(self._late), timeout=timeout_s)
+
+
+def _rejection_code(result: Result) -> RejectionCode | None:
+    try:
+        return None if result.code is None else RejectionCode(result.code)
+    except ValueError:
+        return None
+
+
+def _declined(result: Result, code: RejectionCode | None) -> Decision:
+    decision = _REJECTION_DECISIONS.get(code) if code is not None else None
+    return Decision(decision or DecisionCode.SYSTEM_ERROR, f"{result.code}: {result.message}")
+

@@ -1,0 +1,101 @@
+"""``ledger cards setup|iso8583 serve|lithic serve``: the card program's front doors."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+from connectors.cards.engine import DEADLINE_S
+from connectors.cards.iso_server import Iso8583Server
+from connectors.cards.runtime import CardRuntime
+from ledger_cli.common import add_kafka_options, client
+from ledger_core import card_lifecycle
+from streams.card_keys import load_pan_key
+from streams.errors import LedgerError
+from streams.log_format import LOG_FORMATS, configure_logging
+from streams.settings import resolve_bootstrap
+
+log = logging.getLogger(__name__)
+
+
+def register(commands: Any) -> None:
+    """Add the ``cards`` command group."""
+    cards = commands.add_parser("cards", help="the card program: authorization servers")
+    sub = cards.add_subparsers(dest="cards_command", required=True)
+    setup = sub.add_parser("setup", help="create the card settlement account and the card tran "
+                                         "codes (CARD_HOLD, CARD_RELEASE, CARD_SETTLE)")
+    add_kafka_options(setup)
+    setup.set_defaults(handler=_setup, render=_render_setup)
+
+    iso = sub.add_parser("iso8583", help="the ISO 8583 authorization server")
+    iso_sub = iso.add_subparsers(dest="iso_command", required=True)
+    serve = iso_sub.add_parser("serve", help="serve ISO 8583 over TCP (2-byte length prefix) "
+                                             "until SIGINT or SIGTERM")
+    serve.add_argument("--spec", choices=("ascii", "binary"), default="ascii",
+                       help="the message variant (docs/iso8583.md)")
+    _server_options(serve)
+    serve.set_defaults(handler=_serve_iso8583)
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    add_kafka_options(parser)
+    parser.add_argument("--pan-key-file", type=Path, default=None, metavar="FILE",
+                        help="the card program's PAN key (default: $LEDGER_CARD_PAN_KEY); the "
+                             "same key `ledger card create` hashed the PANs with")
+    parser.add_argument("--port", type=int, required=True, help="port to listen on (0: any free)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--deadline", type=float, default=DEADLINE_S,
+                        help="seconds a decision may take before the answer is 'issuer "
+                             f"unavailable' and a late hold is voided (default {DEADLINE_S:g})")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                        help="text lines (default) or one JSON object per line")
+
+
+def _setup(args: argparse.Namespace) -> dict[str, Any]:
+    ledger = client(args)
+    try:
+        written = [ledger.create(card_lifecycle.SETTLEMENT)]
+        written += [ledger.create(code) for code in card_lifecycle.TRAN_CODES
+                    if code.code != "DEPOSIT"]
+    finally:
+        ledger.close()
+    refused = [r for r in written if not r.ok]
+    if refused:
+        raise LedgerError(f"setup refused: {refused[0].code}: {refused[0].message}")
+    return {"settlementAccount": str(card_lifecycle.SETTLEMENT.account_id),
+            "tranCodes": [code.code for code in card_lifecycle.TRAN_CODES
+                          if code.code != "DEPOSIT"]}
+
+
+def _render_setup(result: dict[str, Any]) -> str:
+    return (f"card settlement account {result['settlementAccount']}; tran codes "
+            f"{', '.join(result['tranCodes'])}")
+
+
+def _serve_iso8583(args: argparse.Namespace) -> None:
+    configure_logging(args.log_format)
+    runtime = CardRuntime(resolve_bootstrap(args.bootstrap_servers),
+                          load_pan_key(args.pan_key_file), args.topic_prefix, args.deadline)
+    try:
+        server = Iso8583Server(runtime.engine, args.spec, args.host, args.port)
+        asyncio.run(_until_stopped(server.start, server.stop, runtime))
+    finally:
+        runtime.close()
+
+
+async def _until_stopped(start: Any, stop: Any, runtime: CardRuntime) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await start()
+    print("ready", flush=True)
+    with contextlib.suppress(asyncio.CancelledError):
+        await stopping.wait()
+    await stop()
+    await runtime.engine.drain(10)

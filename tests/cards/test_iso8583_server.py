@@ -1,0 +1,241 @@
+"""The ISO 8583 server on the real broker, spoken to by a network's TCP client."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from connectors.cards.iso_client import Iso8583Client, Purchase, echo
+from iso8583_spec.codec import encode
+from iso8583_spec.message import Message
+from streams.audit_log import run_audit
+from tests.cards.conftest import SPECS, CardProgram, new_pan
+
+_numbers = itertools.count(random.randrange(100_000, 800_000))
+
+
+def _stan() -> str:
+    return f"{next(_numbers) % 1_000_000:06d}"
+
+
+def purchase(pan: str, amount: str) -> Purchase:
+    """A purchase with a STAN and RRN of its own."""
+    stan = _stan()
+    return Purchase(pan=pan, stan=stan, rrn=f"RRN{stan}XYZ", transmitted=datetime.now(UTC),
+                    amount=Decimal(amount))
+
+
+def _run(work: object) -> object:
+    return asyncio.run(work)  # type: ignore[arg-type]
+
+
+async def _one(cards: CardProgram, spec: str, message: Message) -> Message:
+    client = await cards.connect(spec)
+    try:
+        return await client.send(message)
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_an_authorization_is_approved_held_and_answered_with_an_approval_code(
+        cards: CardProgram, spec: str) -> None:
+    """0100 within the funds: 0110 with 00 and a 6-character approval code; the amount is
+    held on PENDING, settled funds untouched."""
+    account, pan, _card = cards.cardholder(Decimal("100.00"))
+    answer = _run(_one(cards, spec, purchase(pan, "40.00").authorization()))
+    assert isinstance(answer, Message)
+    assert answer.mti == "0110"
+    assert answer.get(39) == "00"
+    approval = answer.get(38)
+    assert approval is not None and len(approval) == 6
+    assert answer.get(2) is None, "a response never echoes the PAN"
+    assert cards.available(account) == Decimal("60.00")
+    assert cards.settled(account) == Decimal("100.00")
+
+
+def test_declines_for_funds_and_for_an_unknown_card(cards: CardProgram) -> None:
+    """Above available(PENDING): 51, nothing held. A PAN no card has: 14."""
+    account, pan, _card = cards.cardholder(Decimal("30.00"))
+
+    async def scenario() -> tuple[Message, Message]:
+        client = await cards.connect("ascii")
+        try:
+            return (await client.send(purchase(pan, "30.01").authorization()),
+                    await client.send(purchase(new_pan(), "1.00").authorization()))
+        finally:
+            await client.close()
+
+    funds, unknown = _run(scenario())  # type: ignore[misc]
+    assert (funds.mti, funds.get(39), funds.get(38)) == ("0110", "51", None)
+    assert (unknown.mti, unknown.get(39)) == ("0110", "14")
+    assert cards.available(account) == Decimal("30.00")
+
+
+def test_a_repeat_of_each_message_type_books_nothing_new(cards: CardProgram) -> None:
+    """0101, 0121, 0401 and 0221 repeat the first answer; holds and settlements happen once."""
+    account, pan, _card = cards.cardholder(Decimal("100.00"))
+    bought = purchase(pan, "20.00")
+    advised = purchase(pan, "5.00")
+
+    async def scenario() -> list[Message]:
+        client = await cards.connect("ascii")
+        try:
+            answers = [await client.send(bought.authorization()),
+                       await client.send(bought.authorization(repeat=True)),
+                       await client.send(advised.advice()),
+                       await client.send(advised.advice(repeat=True))]
+            reversal_stan = _stan()
+            answers += [await client.send(bought.reversal(reversal_stan, Decimal("15.00"))),
+                        await client.send(bought.reversal(reversal_stan, Decimal("15.00"),
+                                                          repeat=True))]
+            clearing_stan = _stan()
+            answers += [await client.send(bought.clearing(clearing_stan, Decimal("15.00"))),
+                        await client.send(bought.clearing(clearing_stan, Decimal("15.00"),
+                                                          repeat=True))]
+            return answers
+        finally:
+            await client.close()
+
+    answers = _run(scenario())
+    assert isinstance(answers, list)
+    assert [a.mti for a in answers] == ["0110", "0110", "0130", "0130", "0410", "0410",
+                                        "0230", "0230"]
+    assert [a.get(39) for a in answers] == ["00"] * 8
+    assert answers[0].get(38) == answers[1].get(38)
+    # 100 - 15 settled (the hold released in full by the clearing) - 5 held by the advice
+    assert cards.settled(account) == Decimal("85.00")
+    assert cards.available(account) == Decimal("80.00")
+
+
+def test_a_partial_reversal_then_a_clearing_above_the_authorized_amount(
+        cards: CardProgram) -> None:
+    """0400 with field 95 keeps only the replacement amount held; an 0220 above it releases
+    what is held and settles the larger amount, in one transaction."""
+    account, pan, _card = cards.cardholder(Decimal("100.00"))
+    bought = purchase(pan, "50.00")
+
+    async def scenario() -> list[Message]:
+        client = await cards.connect("binary")
+        try:
+            first = await client.send(bought.authorization())
+            partial = await client.send(bought.reversal(_stan(), Decimal("30.00")))
+            return [first, partial]
+        finally:
+            await client.close()
+
+    first, partial = _run(scenario())  # type: ignore[misc]
+    assert (first.get(39), partial.mti, partial.get(39)) == ("00", "0410", "00")
+    assert cards.available(account) == Decimal("70.00")
+    cleared = _run(_one(cards, "binary", bought.clearing(_stan(), Decimal("36.50"))))
+    assert isinstance(cleared, Message)
+    assert (cleared.mti, cleared.get(39)) == ("0230", "00")
+    assert cards.settled(account) == Decimal("63.50")
+    assert cards.available(account) == Decimal("63.50")
+
+
+def test_a_full_reversal_releases_the_hold(cards: CardProgram) -> None:
+    """0400 without field 95 (and without card data) releases everything held."""
+    account, pan, _card = cards.cardholder(Decimal("10.00"))
+    bought = purchase(pan, "10.00")
+    assert _run(_one(cards, "ascii", bought.authorization())).get(39) == "00"  # type: ignore[attr-defined]
+    assert cards.available(account) == Decimal("0.00")
+    released = _run(_one(cards, "ascii", bought.reversal(_stan())))
+    assert isinstance(released, Message)
+    assert (released.mti, released.get(39)) == ("0410", "00")
+    assert cards.available(account) == Decimal("10.00")
+
+
+def test_a_stand_in_advice_is_booked_past_the_limit(cards: CardProgram) -> None:
+    """0120: the network already approved, so the hold is booked even above the funds."""
+    account, pan, _card = cards.cardholder(Decimal("10.00"))
+    answer = _run(_one(cards, "ascii", purchase(pan, "25.00").advice()))
+    assert isinstance(answer, Message)
+    assert (answer.mti, answer.get(39)) == ("0130", "00")
+    assert cards.available(account) == Decimal("-15.00")
+
+
+def test_a_clearing_without_an_authorization_is_force_posted(cards: CardProgram) -> None:
+    """0220 naming no held authorization settles its amount, releasing nothing."""
+    account, pan, _card = cards.cardholder(Decimal("10.00"))
+    forced = purchase(pan, "4.00")
+    answer = _run(_one(cards, "ascii", forced.clearing(forced.stan, Decimal("4.00"))))
+    assert isinstance(answer, Message)
+    assert (answer.mti, answer.get(39)) == ("0230", "00")
+    assert cards.settled(account) == Decimal("6.00")
+    assert cards.available(account) == Decimal("6.00")
+
+
+def test_bad_frames_missing_fields_and_bad_dates_get_30_and_the_connection_goes_on(
+        cards: CardProgram) -> None:
+    """Each bad message is answered with 30 where its MTI can be read; an echo afterwards on
+    the same connection still gets its 0810."""
+    account, pan, _card = cards.cardholder(Decimal("10.00"))
+
+    async def scenario() -> list[Message]:
+        client = await cards.connect("ascii")
+        try:
+            missing = purchase(pan, "1.00").authorization()
+            no_terminal = Message(missing.mti, {k: v for k, v in missing.fields.items()
+                                                if k != "41"})
+            dated = purchase(pan, "1.00").authorization()
+            bad_date = Message(dated.mti, {**dated.fields, "7": "1345996199"})
+            unexpected = purchase(pan, "1.00").authorization()
+            extra = Message(unexpected.mti, {**unexpected.fields, "38": "ABC123"})
+            answers = [await client.send(no_terminal), await client.send(bad_date),
+                       await client.send(extra)]
+            # A frame whose MTI reads but whose bitmap promises more than it carries.
+            broken = purchase(pan, "1.00")
+            truncated = encode(broken.authorization(), "ascii")[:40]
+            answers.append(await client.send_raw(truncated, None, None))
+            answers.append(await client.send(echo(_stan(), datetime.now(UTC))))
+            return answers
+        finally:
+            await client.close()
+
+    answers = _run(scenario())
+    assert isinstance(answers, list)
+    assert [(a.mti, a.get(39)) for a in answers] == [
+        ("0110", "30"), ("0110", "30"), ("0110", "30"), ("0110", "30"), ("0810", "00")]
+    assert cards.available(account) == Decimal("10.00")
+
+
+def test_a_thousand_concurrent_authorizations_on_ten_cards_never_overdraw(
+        cards: CardProgram, kafka_bootstrap: str) -> None:
+    """1,000 authorizations at once over 4 connections: each is answered, approved plus
+    declined is what was sent, no card's available balance ends below zero, the approved
+    amounts are exactly what is held, and the audit finds nothing."""
+    holders = [cards.cardholder(Decimal("50.00")) for _ in range(10)]
+    amounts = [Decimal(random.randrange(100, 1500)) / 100 for _ in range(1000)]
+    bought = [(holders[i % 10], purchase(holders[i % 10][1], str(amount)))
+              for i, amount in enumerate(amounts)]
+
+    async def scenario() -> list[Message]:
+        clients: list[Iso8583Client] = [await cards.connect(SPECS[i % 2]) for i in range(4)]
+        try:
+            return list(await asyncio.gather(*[
+                clients[i % 4].send(p.authorization(), timeout_s=120)
+                for i, (_holder, p) in enumerate(bought)]))
+        finally:
+            for client in clients:
+                await client.close()
+
+    answers = _run(scenario())
+    assert isinstance(answers, list)
+    codes = [a.get(39) for a in answers]
+    approved = [p for (_h, p), code in zip(bought, codes, strict=True) if code == "00"]
+    declined = [code for code in codes if code == "51"]
+    assert len(approved) + len(declined) == len(bought) == 1000
+    assert declined, "the limits were never reached: the test proves nothing"
+    for account, pan, _card in holders:
+        held = sum((p.amount for p in approved if p.pan == pan), Decimal(0))
+        available = cards.available(account)
+        assert available >= 0
+        assert available == Decimal("50.00") - held
+    report = run_audit(kafka_bootstrap, cards.ledger.topics, cards.ledger.topics.partitions)
+    assert report.violations == [], report.violations
