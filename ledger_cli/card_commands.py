@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger_cli.common import add_kafka_options, client, topics
 from ledger_cli.rendering import render_table
-from ledger_core import Card
+from ledger_core import Card, Layer, VelocityLimit
 from ledger_core.cards import card_from_pan
 from ledger_core.catalog import CatalogKind
 from streams.card_keys import PAN_KEY_VARIABLE, load_pan_key
@@ -39,6 +39,9 @@ def register(commands: Any) -> None:
     pan.add_argument("--pan-stdin", action="store_true",
                      help="read the card number from standard input")
     create.add_argument("--card-token", help="the card processor's token for the card")
+    create.add_argument("--allow-overdraft", action="store_true",
+                        help="do not give the account a no-overdraft limit on available(PENDING) "
+                             "(by default it gets one, so no authorization can overdraw it)")
     create.add_argument("--pan-key-file", type=Path, metavar="FILE",
                         help=f"the card program's PAN key (default: ${PAN_KEY_VARIABLE})")
     # The key and the PAN are checked before Kafka is, so a missing key fails at once.
@@ -68,6 +71,13 @@ def _create(args: argparse.Namespace) -> dict[str, Any]:
     if not isinstance(card, Card):
         raise LedgerError(f"that is not a card number: {card.reason}")
     check_connection(resolve_bootstrap(args.bootstrap_servers))
+    if not args.allow_overdraft:
+        # An authorization is a hold on PENDING: the limit there is what declines it for funds.
+        limit = VelocityLimit.no_overdraft(account_id, layer=Layer.PENDING)
+        refused = _send(args, CatalogKind.CREATE_LIMIT, limit.model_dump(mode="json",
+                                                                         by_alias=True))
+        if refused["status"] == "REJECTED":
+            return refused
     return _send(args, CatalogKind.CREATE_CARD, card.model_dump(mode="json", by_alias=True))
 
 
@@ -86,7 +96,7 @@ def _send(args: argparse.Namespace, kind: CatalogKind, body: dict[str, Any]) -> 
         result = ledger.catalog(kind, body).to_json()
     finally:
         ledger.close()
-    if "entity" in result:
+    if kind is CatalogKind.CREATE_CARD and "entity" in result:
         del result["entity"]["panHash"]  # what the command shows of a card: not its hash
     return result
 

@@ -16,6 +16,7 @@ from ledger_cli import (
     audit_commands,
     auth_commands,
     card_commands,
+    card_server_commands,
     catalog_commands,
     kafka_commands,
     posting_commands,
@@ -35,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in (kafka_commands, processor_commands, catalog_commands, card_commands,
-                  posting_commands, read_commands, audit_commands, api_commands, auth_commands,
-                  sink_commands, sql_commands):
+                  card_server_commands, posting_commands, read_commands, audit_commands,
+                  api_commands, auth_commands, sink_commands, sql_commands):
         group.register(commands)
     return parser
 

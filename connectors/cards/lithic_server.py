@@ -21,6 +21,7 @@ from typing import Final
 from aiohttp import web
 from pydantic import ValidationError
 
+from connectors.cards.engine import DEADLINE_S
 from connectors.cards.events import Decider, Decision, DecisionCode
 from connectors.cards.lithic import (
     AsaRequest,
@@ -30,15 +31,13 @@ from connectors.cards.lithic import (
     verify_signature,
 )
 
-__all__ = ["ASA_PATH", "BODY_MAX", "DEADLINE_S", "HEALTH_PATH", "AsaServer", "make_app",
-           "serve"]
+__all__ = ["ASA_PATH", "BODY_MAX", "HEALTH_PATH", "AsaServer", "make_app"]
 
 log = logging.getLogger(__name__)
 
 ASA_PATH: Final = "/lithic/asa"
 HEALTH_PATH: Final = "/healthz"
 BODY_MAX: Final = 64 * 1024  # real ASA requests are a few KiB
-DEADLINE_S: Final = 1.5
 _READ_CHUNK = 16 * 1024
 # How long stop() lets decisions that missed their deadline finish.
 _DRAIN_S = 30.0
@@ -188,6 +187,8 @@ class AsaServer:
         await site.start()
         self._runner = runner
         self.port = runner.addresses[0][1]  # the port bound when 0 was asked for
+        log.info("serving Lithic ASA at %s (deadline %.2f s)", self.url,
+                 self.app[_RESPONDER].deadline_s)
         return self
 
     async def stop(self, drain_s: float = _DRAIN_S) -> None:
@@ -202,13 +203,3 @@ class AsaServer:
         """Decisions answered as timed out that are still running."""
         return len(self.app[_RESPONDER].late)
 
-
-async def serve(decider: Decider, host: str, port: int, key: bytes,
-                deadline_s: float = DEADLINE_S) -> None:
-    """Serve until cancelled (Ctrl-C under ``asyncio.run``), then stop cleanly."""
-    server = await AsaServer(decider, key, host=host, port=port, deadline_s=deadline_s).start()
-    log.info("serving Lithic ASA at %s (deadline %.2f s)", server.url, deadline_s)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()

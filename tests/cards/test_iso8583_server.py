@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import random
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -239,3 +240,35 @@ def test_a_thousand_concurrent_authorizations_on_ten_cards_never_overdraw(
         assert available == Decimal("50.00") - held
     report = run_audit(kafka_bootstrap, cards.ledger.topics, cards.ledger.topics.partitions)
     assert report.violations == [], report.violations
+
+
+def test_no_pan_reaches_a_topic_or_a_log(cards: CardProgram,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    """After an approval, a refusal and an undecodable frame that all carry the PAN, no
+    record of any of the ledger's topics and no log line holds it, in ASCII or in BCD."""
+    caplog.set_level(logging.DEBUG)
+    _account, pan, _card = cards.cardholder(Decimal("10.00"))
+
+    async def scenario() -> None:
+        client = await cards.connect("ascii")
+        try:
+            assert (await client.send(purchase(pan, "1.00").authorization())).get(39) == "00"
+            refused = purchase(pan, "1.00").authorization()
+            extra = Message(refused.mti, {**refused.fields, "38": "ABC123"})
+            assert (await client.send(extra)).get(39) == "30"
+            broken = encode(purchase(pan, "1.00").authorization(), "ascii")[:60]
+            assert (await client.send_raw(broken, None, None)).get(39) == "30"
+        finally:
+            await client.close()
+
+    _run(scenario())
+    cards.ledger.clients[0].wait_converged()
+    forms = (pan.encode(), bytes.fromhex(pan))
+    for spec in cards.ledger.topics.specs():
+        for message in cards.ledger.read(spec.name):
+            for form in forms:
+                assert form not in (message.value() or b""), spec.name
+                assert form not in (message.key() or b""), spec.name
+    assert caplog.records, "nothing was logged: the test proves nothing"
+    assert pan not in caplog.text
+    assert pan[-4:] in caplog.text or "****" in caplog.text

@@ -1,4 +1,9 @@
-"""``ledger cards setup|iso8583 serve|lithic serve``: the card program's front doors."""
+"""``ledger cards setup|iso8583 serve|lithic serve``: the card program's front doors.
+
+Both servers decide through one ``AuthorizationEngine`` (``connectors.cards``); the Lithic
+endpoint's signing secret comes from ``--secret-file`` or ``$LEDGER_LITHIC_ASA_SECRET``, in
+Lithic's ``whsec_...`` form.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Any
 
 from connectors.cards.engine import DEADLINE_S
 from connectors.cards.iso_server import Iso8583Server
+from connectors.cards.lithic import secret_key
+from connectors.cards.lithic_server import AsaServer
 from connectors.cards.runtime import CardRuntime
 from ledger_cli.common import add_kafka_options, client
 from ledger_core import card_lifecycle
@@ -21,6 +29,8 @@ from streams.log_format import LOG_FORMATS, configure_logging
 from streams.settings import resolve_bootstrap
 
 log = logging.getLogger(__name__)
+
+SECRET_VARIABLE = "LEDGER_LITHIC_ASA_SECRET"
 
 
 def register(commands: Any) -> None:
@@ -40,6 +50,14 @@ def register(commands: Any) -> None:
                        help="the message variant (docs/iso8583.md)")
     _server_options(serve)
     serve.set_defaults(handler=_serve_iso8583)
+
+    lithic = sub.add_parser("lithic", help="the Lithic Auth Stream Access (ASA) endpoint")
+    lithic_sub = lithic.add_subparsers(dest="lithic_command", required=True)
+    asa = lithic_sub.add_parser("serve", help="serve POST /lithic/asa until SIGINT or SIGTERM")
+    asa.add_argument("--secret-file", type=Path, default=None, metavar="FILE",
+                     help=f"the ASA signing secret (whsec_...; default: ${SECRET_VARIABLE})")
+    _server_options(asa)
+    asa.set_defaults(handler=_serve_lithic)
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -88,13 +106,42 @@ def _serve_iso8583(args: argparse.Namespace) -> None:
         runtime.close()
 
 
+def _serve_lithic(args: argparse.Namespace) -> None:
+    configure_logging(args.log_format)
+    key = _lithic_key(args.secret_file)
+    runtime = CardRuntime(resolve_bootstrap(args.bootstrap_servers),
+                          load_pan_key(args.pan_key_file), args.topic_prefix, args.deadline)
+    try:
+        server = AsaServer(runtime.engine, key, host=args.host, port=args.port,
+                           deadline_s=args.deadline)
+        asyncio.run(_until_stopped(server.start, server.stop, runtime))
+    finally:
+        runtime.close()
+
+
+def _lithic_key(secret_file: Path | None) -> bytes:
+    if secret_file is not None:
+        try:
+            text = secret_file.read_text().strip()
+        except OSError as exc:
+            raise LedgerError(f"cannot read the ASA secret file {secret_file}: "
+                              f"{exc.strerror}") from exc
+    else:
+        text = os.environ.get(SECRET_VARIABLE, "")
+        if not text:
+            raise LedgerError(f"no ASA secret: set {SECRET_VARIABLE} or give --secret-file")
+    try:
+        return secret_key(text)
+    except ValueError as exc:
+        raise LedgerError(f"the ASA secret is not a whsec_ secret: {exc}") from None
+
+
 async def _until_stopped(start: Any, stop: Any, runtime: CardRuntime) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     await start()
-    print("ready", flush=True)
     with contextlib.suppress(asyncio.CancelledError):
         await stopping.wait()
     await stop()
