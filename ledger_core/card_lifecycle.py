@@ -98,6 +98,21 @@ _CUSTOMER_PARAMS: list[dict[str, Any]] = [
     {"name": "currency", "type": "STRING", "default": "'USD'"},
 ]
 
+# Every card tran code names its journal and settlement account by param, so one set of tran
+# codes serves card programs configured with journals and settlement accounts of their own;
+# the defaults are the DEFAULT journal and CARD.SETTLEMENT. The cardholder's account is
+# stamped in the metadata: what a hold still holds is read from the cardholder's entries.
+_CARD_PARAMS: list[dict[str, Any]] = [
+    *_CUSTOMER_PARAMS,
+    {"name": "settlement", "type": "UUID",
+     "default": "uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')",
+     "description": "The card settlement account (owed to the network)."},
+    {"name": "journal", "type": "UUID", "default": "uuid('00000000-0000-4000-8000-000000000001')",
+     "description": "The journal the card program posts in."},
+]
+_CARD_TRANSACTION = {"journalId": "params.journal",
+                     "metadata": "{'cardholder': string(params.account)}"}
+
 DEPOSIT = TranCode.model_validate(
     {
         "tranCodeId": "7d0f3e58-1c4b-4a53-8f7e-2b9d6c5a4e01",
@@ -115,15 +130,15 @@ CARD_HOLD = TranCode.model_validate(
         "code": "CARD_HOLD",
         "description": "Hold funds for a card authorization.",
         "params": [
-            *_CUSTOMER_PARAMS,
+            *_CARD_PARAMS,
             {"name": "correlationId", "type": "STRING", "default": "transaction_id"},
         ],
         "transaction": {
+            **_CARD_TRANSACTION,
             "correlationId": "params.correlationId",
             "description": "'Card authorization hold'",
         },
-        "entries": _two_legs("params.account", "uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')",
-                             "PENDING"),
+        "entries": _two_legs("params.account", "params.settlement", "PENDING"),
     }
 )  # fmt: skip
 
@@ -133,15 +148,15 @@ CARD_RELEASE = TranCode.model_validate(
         "code": "CARD_RELEASE",
         "description": "Release part of a card authorization hold (a partial reversal).",
         "params": [
-            *_CUSTOMER_PARAMS,
+            *_CARD_PARAMS,
             {"name": "correlationId", "type": "STRING"},
         ],
         "transaction": {
+            **_CARD_TRANSACTION,
             "correlationId": "params.correlationId",
             "description": "'Card authorization partly released'",
         },
-        "entries": _two_legs("uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')", "params.account",
-                             "PENDING"),
+        "entries": _two_legs("params.settlement", "params.account", "PENDING"),
     }
 )  # fmt: skip
 
@@ -151,8 +166,7 @@ CARD_RELEASE = TranCode.model_validate(
 # amount; it is 0 for a clearing without an authorization (a force post).
 _RELEASE_LEGS: list[dict[str, Any]] = [
     {**leg, "units": "params.release", "condition": "params.release > decimal('0')"}
-    for leg in _two_legs("uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')", "params.account",
-                         "PENDING")
+    for leg in _two_legs("params.settlement", "params.account", "PENDING")
 ]
 
 CARD_SETTLE = TranCode.model_validate(
@@ -161,19 +175,19 @@ CARD_SETTLE = TranCode.model_validate(
         "code": "CARD_SETTLE",
         "description": "Settle a card purchase, releasing what its authorization still holds.",
         "params": [
-            *_CUSTOMER_PARAMS,
+            *_CARD_PARAMS,
             {"name": "correlationId", "type": "STRING"},
             {"name": "release", "type": "DECIMAL", "default": "decimal('0')",
              "description": "What the authorization still holds and this clearing releases."},
         ],
         "transaction": {
+            **_CARD_TRANSACTION,
             "correlationId": "params.correlationId",
             "description": "'Card settlement'",
         },
         "entries": [
             *_RELEASE_LEGS,
-            *_two_legs("params.account", "uuid('0b7a1c52-7a0e-4d8e-9a55-6a2f3c1d0e02')",
-                       "SETTLED"),
+            *_two_legs("params.account", "params.settlement", "SETTLED"),
         ],
     }
 )  # fmt: skip

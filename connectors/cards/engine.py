@@ -126,6 +126,8 @@ class AuthorizationEngine:
 
     async def _account(self, event: CardEvent) -> UUID | Decision:
         """The cardholder's account, or the decision when there is none to book on."""
+        if event.account_id is not None:
+            return event.account_id
         if event.pan is None and event.card_token is None:
             # Only a reversal may name its card by the authorization alone (field 90).
             hold = self.holds.hold(hold_id(event.hold_key))
@@ -197,6 +199,10 @@ class AuthorizationEngine:
         hold = hold_id(event.hold_key)
         common = {"account": str(account), "currency": event.currency,
                   "correlationId": str(hold)}
+        if event.journal_id is not None:
+            common["journal"] = str(event.journal_id)
+        if event.settlement_account_id is not None:
+            common["settlement"] = str(event.settlement_account_id)
         if event.kind in (CardEventKind.AUTHORIZATION, CardEventKind.ADVICE):
             stand_in = event.kind is CardEventKind.ADVICE
             result = await self._post(hold, "CARD_HOLD", {**common, "amount": event.amount},

@@ -61,13 +61,21 @@ class CardEvent:
     replacement_amount: Decimal | None = None
     # CLEARING: no more clearings follow, so whatever is still held is released
     final: bool = True
+    # Set by a front door that already knows the cardholder's account (no card lookup).
+    account_id: UUID | None = None
+    # The card program's journal and settlement account (None: the card tran codes'
+    # defaults, the DEFAULT journal and CARD.SETTLEMENT).
+    journal_id: UUID | None = None
+    settlement_account_id: UUID | None = None
 
     def __repr__(self) -> str:
         last_four = "" if self.pan is None else self.pan[-4:]
         return (f"CardEvent(kind={self.kind.value}, key={self.key!r}, hold_key={self.hold_key!r},"
                 f" amount={self.amount}, currency={self.currency}, pan=****{last_four},"
                 f" card_token={self.card_token!r}, replacement_amount={self.replacement_amount},"
-                f" final={self.final})")
+                f" final={self.final}, account_id={self.account_id},"
+                f" journal_id={self.journal_id},"
+                f" settlement_account_id={self.settlement_account_id})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,15 +59,16 @@ def card_transaction(posted: PostedTransaction) -> bool:
         posted.transaction.void_of is not None
 
 
-def _cardholder_effect(posted: PostedTransaction) -> tuple[UUID | None, Decimal]:
-    account, effect = None, Decimal(0)
+def _cardholder_effect(posted: PostedTransaction) -> Decimal:
+    """The transaction's PENDING effect on the cardholder its metadata names (debit
+    positive); none for a transaction that names no cardholder."""
+    metadata = posted.transaction.metadata or {}
+    cardholder = _uuid(str(metadata.get("cardholder", "")))
+    effect = Decimal(0)
     for entry in posted.entries:
-        if entry.account_id == card_lifecycle.SETTLEMENT.account_id:
-            continue
-        account = entry.account_id
-        if entry.layer is Layer.PENDING:
+        if entry.account_id == cardholder and entry.layer is Layer.PENDING:
             effect += entry.units if entry.direction is Direction.DEBIT else -entry.units
-    return account, effect
+    return effect
 
 
 class HoldBook(ConsumerThread):
@@ -130,9 +131,15 @@ class HoldBook(ConsumerThread):
             return
         with self._lock:
             hold = self._holds.setdefault(correlation, Hold())
-            account, effect = _cardholder_effect(posted)
+            if transaction.void_of is not None:
+                # A void reverses its original's entries, whatever its metadata says.
+                effect = -hold.effects.get(transaction.void_of, Decimal(0))
+            else:
+                effect = _cardholder_effect(posted)
             hold.effects[transaction.transaction_id] = effect
-            hold.account_id = hold.account_id or account
+            if transaction.transaction_id == correlation:
+                metadata = transaction.metadata or {}
+                hold.account_id = _uuid(str(metadata.get("cardholder", "")))
             if transaction.void_of == correlation or (
                     transaction.transaction_id == correlation
                     and transaction.voided_by is not None):
