@@ -3,11 +3,12 @@
 It starts from an empty ledger every time: a fresh local broker, a processor process, a
 GraphQL API process and the webhook sink, then the tutorial (ACH deposit and withdrawal) sent
 as GraphQL through the API, with Ernie's new balance delivered as a signed webhook to a
-receiver on loopback, and a card purchase (hold, release, settle), printing balances as it
-goes. It ends with the trial balance that ``ledger sql`` reads from the Parquet files the
-Parquet sink wrote. It stops what it started and exits 0, or exits 1 with the reason.
-``--keep`` leaves the broker, the processor, the API and the webhook sink running for
-exploration; ``--stop`` stops them.
+receiver on loopback, and a card purchase through the ISO 8583 server (authorization,
+partial reversal, clearing, a decline), printing balances as it goes. It ends with the
+trial balance that ``ledger sql`` reads from the Parquet files the Parquet sink wrote. It
+stops what it started and exits 0, or exits 1 with the reason.
+``--keep`` leaves the broker, the processor, the API, the webhook sink and the ISO 8583 server
+running for exploration; ``--stop`` stops them.
 """
 
 import argparse
@@ -15,15 +16,14 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from uuid import UUID
 
 from connectors.graphql_api import ApiProcess, run_tutorial
 from connectors.graphql_api.auth.admin import ADMINISTRATOR, create_api_key
-from ledger_cli import demo_sinks
+from ledger_cli import demo_cards, demo_sinks
 from ledger_cli.demo_sinks import WebhookReceiver
 from ledger_cli.processor_process import ProcessorProcess
 from ledger_cli.rendering import render_table
-from ledger_core import Layer, PostTransaction, VoidTransaction, card_lifecycle, tutorial
+from ledger_core import tutorial
 from streams.client import LedgerClient, Result
 from streams.errors import LedgerError
 from streams.local_kafka import LocalCluster, start_cluster
@@ -44,7 +44,8 @@ def main() -> int:
     try:
         if args.stop:
             stop_everything()
-            print("stopped the demo's webhook sink, API, processor and the local broker")
+            print("stopped the demo's ISO 8583 server, webhook sink, API, processor and the local "
+                  "broker")
         else:
             run(keep=args.keep)
     except LedgerError as exc:
@@ -62,8 +63,8 @@ def stop_everything() -> None:
     """Stop the demo's API and processor (SIGTERM, then SIGKILL) and the local broker."""
     if _demo_file().exists():
         started = json.loads(_demo_file().read_text())
-        for pid in (started.get("webhook_sink_pid"), started.get("api_pid"),
-                    started["processor_pid"]):
+        for pid in (started.get("card_server_pid"), started.get("webhook_sink_pid"),
+                    started.get("api_pid"), started["processor_pid"]):
             if pid is not None and is_alive(pid):
                 terminate(pid, grace_s=20)
         _demo_file().unlink()
@@ -87,7 +88,8 @@ def run(keep: bool) -> None:
         receiver = _start_webhook_sink(bootstrap)
         _tutorial(api_url, api_key)
         _signed_webhook(receiver)
-        _card_lifecycle(client)
+        pan_key = demo_cards.new_pan_key()
+        demo_cards.card_purchase(client, _start_card_server(bootstrap, pan_key), pan_key)
         client.wait_converged()
         client.close()
         _warehouse(bootstrap)
@@ -113,7 +115,8 @@ def run(keep: bool) -> None:
         else:
             stop_everything()
             shutil.rmtree(state_root() / f"processor-{PROCESSOR_ID}", ignore_errors=True)
-            print("\nstopped the webhook sink, the API, the processor and the broker")
+            print("\nstopped the ISO 8583 server, the webhook sink, the API, the processor and the "
+                  "broker")
 
 
 def _start_processor(bootstrap: str) -> ProcessorProcess:
@@ -144,6 +147,14 @@ def _start_api(bootstrap: str) -> ApiProcess:
     _demo_file().write_text(json.dumps({**started, "api_pid": api.pid}))
     print(f"GraphQL API at {api.url} (pid {api.pid}, log {api.log_file})")
     return api
+
+
+def _start_card_server(bootstrap: str, pan_key: str) -> demo_cards.CardServer:
+    server = demo_cards.CardServer(bootstrap, state_root() / "demo-cards.log", pan_key).start()
+    started = json.loads(_demo_file().read_text())
+    _demo_file().write_text(json.dumps({**started, "card_server_pid": server.pid}))
+    print(f"ISO 8583 server started (pid {server.pid}, log {server.log_file})")
+    return server
 
 
 def _start_webhook_sink(bootstrap: str) -> WebhookReceiver:
@@ -205,35 +216,6 @@ def _tutorial(api_url: str, api_key: str) -> None:
              "(no balance)" if b.normal is None else f"{b.normal} {b.currency}"]
             for b in balances]
     print(render_table(["account", "dr", "cr", "settled normal balance"], rows))
-
-
-def _card_lifecycle(client: LedgerClient) -> None:
-    print("\n== A card purchase: hold, release, settle (one correlation id) ==")
-    customer = card_lifecycle.CUSTOMER.account_id
-    for account in card_lifecycle.ACCOUNTS:
-        _check(client.create(account), f"account {account.code}")
-    for tran_code in card_lifecycle.TRAN_CODES:
-        _check(client.create(tran_code), f"tran code {tran_code.code}")
-    _check(client.create(card_lifecycle.CUSTOMER_NO_OVERDRAFT), "the no-overdraft limit")
-    rows = []
-    steps: list[tuple[str, PostTransaction | VoidTransaction]] = [
-        ("fund 100.00", card_lifecycle.FUND), ("hold 50.00", card_lifecycle.HOLD),
-        ("release the hold", card_lifecycle.RELEASE), ("settle 50.00", card_lifecycle.SETTLE)]
-    for label, command in steps:
-        if isinstance(command, VoidTransaction):
-            _check(client.void(command.void_of, owner=customer), label)
-        else:
-            _check(client.post(command.transaction_id, command.tran_code, command.params,
-                               owner=customer), label)
-        rows.append([label, *_availability(client, customer)])
-    print(render_table(["step", "available(SETTLED)", "available(PENDING)", "pending"], rows))
-
-
-def _availability(client: LedgerClient, account_id: UUID) -> list[str]:
-    balance = client.balances(account_id)[0]
-    return [str(balance.available(Layer.SETTLED).normal_balance),
-            str(balance.available(Layer.PENDING).normal_balance),
-            str(balance.pending.normal_balance)]
 
 
 if __name__ == "__main__":
