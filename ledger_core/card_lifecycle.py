@@ -132,9 +132,13 @@ CARD_HOLD = TranCode.model_validate(
         "params": [
             *_CARD_PARAMS,
             {"name": "correlationId", "type": "STRING", "default": "transaction_id"},
+            {"name": "standIn", "type": "BOOLEAN", "default": "false",
+             "description": "The network approved it in stand-in (an advice): held even past "
+                            "the limit, and flagged so in the metadata."},
         ],
         "transaction": {
             **_CARD_TRANSACTION,
+            "metadata": "{'cardholder': string(params.account), 'standIn': params.standIn}",
             "correlationId": "params.correlationId",
             "description": "'Card authorization hold'",
         },

@@ -205,7 +205,8 @@ class AuthorizationEngine:
             common["settlement"] = str(event.settlement_account_id)
         if event.kind in (CardEventKind.AUTHORIZATION, CardEventKind.ADVICE):
             stand_in = event.kind is CardEventKind.ADVICE
-            result = await self._post(hold, "CARD_HOLD", {**common, "amount": event.amount},
+            result = await self._post(hold, "CARD_HOLD",
+                                      {**common, "amount": event.amount, "standIn": stand_in},
                                       account, Enforcement.WARN if stand_in else None)
             return self._hold_decision(result, hold, stand_in)
         held = self._held(hold)

@@ -11,9 +11,13 @@ from decimal import Decimal
 
 import pytest
 
+from connectors.cards.engine import hold_id
 from connectors.cards.iso_client import Iso8583Client, Purchase, echo
 from iso8583_spec.codec import encode
 from iso8583_spec.message import Message
+from iso8583_spec.reading import message_key
+from schemas import mapping
+from schemas.codec import codec
 from streams.audit_log import run_audit
 from tests.cards.conftest import SPECS, CardProgram, new_pan
 
@@ -153,12 +157,21 @@ def test_a_full_reversal_releases_the_hold(cards: CardProgram) -> None:
 
 
 def test_a_stand_in_advice_is_booked_past_the_limit(cards: CardProgram) -> None:
-    """0120: the network already approved, so the hold is booked even above the funds."""
+    """0120: the network already approved, so the hold is booked even above the funds, and
+    flagged: standIn in its metadata, and the breached limit as a warning of its result."""
     account, pan, _card = cards.cardholder(Decimal("10.00"))
-    answer = _run(_one(cards, "ascii", purchase(pan, "25.00").advice()))
+    advice = purchase(pan, "25.00").advice()
+    answer = _run(_one(cards, "ascii", advice))
     assert isinstance(answer, Message)
     assert (answer.mti, answer.get(39)) == ("0130", "00")
     assert cards.available(account) == Decimal("-15.00")
+    hold = str(hold_id(message_key(advice)))
+    held = [mapping.posted_from(codec().decode("transaction", m.value()))
+            for m in cards.ledger.read(cards.ledger.topics.transactions)]
+    [posted] = [p for p in held if str(p.transaction.transaction_id) == hold]
+    assert posted.transaction.metadata == {"cardholder": str(account), "standIn": True}
+    [result] = [r for r in cards.ledger.results() if r["transaction_id"] == hold]
+    assert result["warnings"], "the breached no-overdraft limit is recorded with the result"
 
 
 def test_a_clearing_without_an_authorization_is_force_posted(cards: CardProgram) -> None:
