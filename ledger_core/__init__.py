@@ -1,8 +1,9 @@
 """ledger_core: the Twisp accounting model as a pure, exact library.
 
-Models (journals, accounts, tran codes, transactions, entries, balances, limits, cards),
-the tran code engine (CEL), and ``apply``: a pure function from a state view, a command and
-the wall time to a decision. No Kafka, no storage, no clock, no I/O.
+Models (journals, accounts, tran codes, transactions, entries, balances, limits, cards,
+ISO 8583 configurations), the tran code engine (CEL), and ``apply``: a pure function from a
+state view, a command and the wall time to a decision. No Kafka, no storage, no clock, no
+I/O.
 """
 
 from ledger_core.accounts import Account, AccountConfig
@@ -19,6 +20,7 @@ from ledger_core.decisions import Decision, Posted, Rejected
 from ledger_core.enums import Direction, Enforcement, Layer, ParamType, Status
 from ledger_core.expansion import compile_tran_code
 from ledger_core.expressions import Activation, EnginePolicy, Expression, compile_expression
+from ledger_core.iso8583_configs import Iso8583Config
 from ledger_core.journals import DEFAULT_JOURNAL, DEFAULT_JOURNAL_ID, Journal
 from ledger_core.ledger import apply, apply_remote_entries
 from ledger_core.limits import VelocityLimit
@@ -45,6 +47,7 @@ __all__ = [
     "EnginePolicy",
     "Entry",
     "Expression",
+    "Iso8583Config",
     "Journal",
     "Layer",
     "LayerBalance",

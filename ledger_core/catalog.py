@@ -1,5 +1,5 @@
-"""The catalog (journals, accounts, tran code versions, limits, cards) and the rules for
-changing it.
+"""The catalog (journals, accounts, tran code versions, limits, cards, ISO 8583
+configurations) and the rules for changing it.
 
 Catalog changes are decided one at a time, in order (the runtime serialises them through one
 partition), which is what keeps account codes, tran codes, and cards' PAN hashes and tokens
@@ -15,15 +15,18 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 from ledger_core.accounts import Account
 from ledger_core.bounded_fields import bound_code
 from ledger_core.cards import Card
 from ledger_core.decisions import Rejected
+from ledger_core.enums import Status
 from ledger_core.expansion import compile_tran_code
 from ledger_core.expression_cost import COMPREHENSION_DEPTH_MAX, comprehension_depth
 from ledger_core.expressions import FailingExpression
 from ledger_core.input_bounds import JSON_SIZE_MAX, json_value_problem, shown
+from ledger_core.iso8583_configs import Iso8583Config, time_zone_problem
 from ledger_core.journals import DEFAULT_JOURNAL, Journal
 from ledger_core.limits import VelocityLimit
 from ledger_core.rejections import Rejection, RejectionCode
@@ -31,7 +34,7 @@ from ledger_core.tran_codes import TranCode
 
 __all__ = ["Catalog", "CatalogEntity", "CatalogKind", "catalog_input_refusal", "decide_catalog"]
 
-CatalogEntity = Journal | Account | TranCode | VelocityLimit | Card
+CatalogEntity = Journal | Account | TranCode | VelocityLimit | Card | Iso8583Config
 
 
 class CatalogKind(StrEnum):
@@ -45,6 +48,9 @@ class CatalogKind(StrEnum):
     CREATE_LIMIT = "CREATE_LIMIT"
     CREATE_CARD = "CREATE_CARD"
     UPDATE_CARD = "UPDATE_CARD"
+    CREATE_ISO8583_CONFIG = "CREATE_ISO8583_CONFIG"
+    UPDATE_ISO8583_CONFIG = "UPDATE_ISO8583_CONFIG"
+    DELETE_ISO8583_CONFIG = "DELETE_ISO8583_CONFIG"
 
 
 class Catalog:
@@ -60,6 +66,7 @@ class Catalog:
         self.cards: dict[UUID, Card] = {}
         self.card_pan_hashes: dict[str, UUID] = {}
         self.card_tokens: dict[str, UUID] = {}
+        self.iso8583_configs: dict[UUID, Iso8583Config] = {}
 
     def copy(self) -> Catalog:
         """An independent copy, to decide changes on before they are committed."""
@@ -72,6 +79,7 @@ class Catalog:
         clone.cards = dict(self.cards)
         clone.card_pan_hashes = dict(self.card_pan_hashes)
         clone.card_tokens = dict(self.card_tokens)
+        clone.iso8583_configs = dict(self.iso8583_configs)
         return clone
 
     def journal(self, journal_id: UUID) -> Journal | None:
@@ -107,6 +115,10 @@ class Catalog:
         card_id = self.card_tokens.get(card_token)
         return None if card_id is None else self.cards[card_id]
 
+    def iso8583_config(self, config_id: UUID) -> Iso8583Config | None:
+        """The ISO 8583 configuration with this id (LOCKED once deleted), or None."""
+        return self.iso8583_configs.get(config_id)
+
     def put(self, entity: CatalogEntity) -> None:
         """Add or replace one entity; the indexes of account codes and of card hashes and
         tokens follow each entity's newest version."""
@@ -122,6 +134,8 @@ class Catalog:
             self.tran_codes.setdefault(entity.code, {})[entity.version] = entity
         elif isinstance(entity, Card):
             self._put_card(entity)
+        elif isinstance(entity, Iso8583Config):
+            self.iso8583_configs[entity.config_id] = entity
         else:
             self.limits.setdefault(entity.account_id, {})[entity.limit_id] = entity
 
@@ -161,10 +175,16 @@ def decide_catalog(
             return _create_limit(catalog, created)
         if isinstance(created, Card):
             return _create_card(catalog, created)
+        if isinstance(created, Iso8583Config):
+            return _create_iso8583_config(catalog, created)
         if kind is CatalogKind.UPDATE_ACCOUNT:
             return _update_account(catalog, body)
         if kind is CatalogKind.UPDATE_CARD:
             return _update_card(catalog, body)
+        if kind is CatalogKind.UPDATE_ISO8583_CONFIG:
+            return _update_iso8583_config(catalog, body)
+        if kind is CatalogKind.DELETE_ISO8583_CONFIG:
+            return _delete_iso8583_config(catalog, body)
         return _update_tran_code(catalog, body)
     except ValidationError as error:
         return _invalid(kind, error)
@@ -180,8 +200,10 @@ def catalog_input_refusal(kind: CatalogKind, body: Mapping[str, Any]) -> Rejecte
 _CREATED: dict[CatalogKind, type[CatalogEntity]] = {
     CatalogKind.CREATE_JOURNAL: Journal, CatalogKind.CREATE_ACCOUNT: Account,
     CatalogKind.CREATE_TRAN_CODE: TranCode, CatalogKind.CREATE_LIMIT: VelocityLimit,
-    CatalogKind.CREATE_CARD: Card,
+    CatalogKind.CREATE_CARD: Card, CatalogKind.CREATE_ISO8583_CONFIG: Iso8583Config,
 }
+# A create makes version 1, whatever the body says; later versions come from changes.
+_VERSIONED = frozenset({CatalogKind.CREATE_TRAN_CODE, CatalogKind.CREATE_ISO8583_CONFIG})
 
 # A card body's values are not echoed in a rejection: a PAN typed into the wrong field
 # (``panHash``, or an unknown ``pan``) must not come back in a result, a log or a webhook.
@@ -200,7 +222,7 @@ def _validated(kind: CatalogKind, body: Mapping[str, Any]) -> CatalogEntity | Re
     model = _CREATED.get(kind)
     if model is None:
         return None
-    fields = {**body, "version": 1} if kind is CatalogKind.CREATE_TRAN_CODE else body
+    fields = {**body, "version": 1} if kind in _VERSIONED else body
     try:
         return model.model_validate(fields)
     except ValidationError as error:
@@ -445,6 +467,106 @@ def _update_card(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | R
         )
     updated = Card.model_validate({**current.model_dump(), **changes})
     return _unique_card(catalog, updated)
+
+
+def _create_iso8583_config(catalog: Catalog,
+                           config: Iso8583Config) -> CatalogEntity | Rejected:
+    if catalog.journal(config.journal_id) is None:
+        return _reject(
+            RejectionCode.JOURNAL_NOT_FOUND,
+            f"ISO 8583 config {config.config_id} names journal {config.journal_id}, which "
+            "does not exist",
+            "journalId",
+            str(config.journal_id),
+        )
+    if catalog.account(config.settlement_account_id) is None:
+        return _reject(
+            RejectionCode.ACCOUNT_NOT_FOUND,
+            f"ISO 8583 config {config.config_id} names settlement account "
+            f"{config.settlement_account_id}, which does not exist",
+            "settlementAccountId",
+            str(config.settlement_account_id),
+        )
+    existing = catalog.iso8583_config(config.config_id)
+    if existing is not None:
+        if existing.model_copy(update={"version": 1}) == config:
+            return existing
+        return _reject(
+            RejectionCode.ISO8583_CONFIG_ID_DUPLICATE,
+            f"configId {config.config_id} already names another ISO 8583 config (version "
+            f"{existing.version}); update it instead",
+            "configId",
+            str(config.config_id),
+        )
+    return _known_zone(config)
+
+
+def _known_zone(config: Iso8583Config) -> CatalogEntity | Rejected:
+    problem = time_zone_problem(config.time_zone)
+    if problem is not None:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID, problem, "timeZone",
+                       config.time_zone)
+    return config
+
+
+# Twisp's ISO8583UpdateConfigInput: the journal and the settlement account are the config's
+# identity in the books (what was booked under it), so they do not change.
+_ISO8583_CONFIG_UPDATABLE = {"time_zone", "open_to_buy", "processor", "processor_spec",
+                             "description"}
+
+
+def _current_iso8583_config(catalog: Catalog,
+                            body: Mapping[str, Any]) -> Iso8583Config | Rejected:
+    """The configuration a change names, unless it is unknown or deleted."""
+    raw_id = body.get("configId", body.get("config_id"))
+    try:
+        config_id = UUID(str(raw_id))
+    except ValueError:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID, f"configId {raw_id!r} is not a "
+                       "UUID", "configId", raw_id)
+    current = catalog.iso8583_config(config_id)
+    if current is None:
+        return _reject(RejectionCode.ISO8583_CONFIG_NOT_FOUND,
+                       f"ISO 8583 config {config_id} does not exist", "configId", str(config_id))
+    return current
+
+
+def _update_iso8583_config(catalog: Catalog,
+                           body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    current = _current_iso8583_config(catalog, body)
+    if isinstance(current, Rejected):
+        return current
+    if current.status is Status.LOCKED:
+        return _reject(RejectionCode.ISO8583_CONFIG_LOCKED,
+                       f"ISO 8583 config {current.config_id} was deleted; create a new one",
+                       "configId", str(current.config_id))
+    # Keyed by the wire names, so that a refusal names the field as the client sent it.
+    changes = {to_camel(_snake(key)): value for key, value in body.items()
+               if _snake(key) != "config_id"}
+    refused = sorted(key for key in changes if _snake(key) not in _ISO8583_CONFIG_UPDATABLE)
+    if refused:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"{refused[0]} of an ISO 8583 config cannot be updated", refused[0],
+                       changes[refused[0]])
+    updated = Iso8583Config.model_validate({**current.model_dump(by_alias=True), **changes})
+    # A re-sent update changes nothing and so makes no new version.
+    if updated == current:
+        return current
+    return _known_zone(updated.model_copy(update={"version": current.version + 1}))
+
+
+def _delete_iso8583_config(catalog: Catalog,
+                           body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    """A soft delete: the configuration stays, LOCKED, under a new version."""
+    refused = sorted(_snake(key) for key in body if _snake(key) != "config_id")
+    if refused:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"a delete names only the configId, not {refused[0]}", refused[0], None)
+    current = _current_iso8583_config(catalog, body)
+    # Deleting a deleted configuration again (a re-sent delete) changes nothing.
+    if isinstance(current, Rejected) or current.status is Status.LOCKED:
+        return current
+    return current.model_copy(update={"status": Status.LOCKED, "version": current.version + 1})
 
 
 def _snake(key: str) -> str:

@@ -64,8 +64,8 @@ class RejectionCode(StrEnum):
     # The ledger failed on this record (a defect): the record is answered, the partition
     # moves on, and the error is logged with the record's position.
     PROCESSING_FAILED = "processing_failed"
-    # Catalog changes (journals, accounts, tran codes, limits, cards) are decided one at a
-    # time.
+    # Catalog changes (journals, accounts, tran codes, limits, cards, ISO 8583
+    # configurations) are decided one at a time.
     CATALOG_COMMAND_INVALID = "catalog_command_invalid"
     JOURNAL_ID_DUPLICATE = "journal_id_duplicate"
     ACCOUNT_ID_DUPLICATE = "account_id_duplicate"
@@ -79,6 +79,10 @@ class RejectionCode(StrEnum):
     CARD_PAN_DUPLICATE = "card_pan_duplicate"
     CARD_TOKEN_DUPLICATE = "card_token_duplicate"
     CARD_NOT_FOUND = "card_not_found"
+    # An ISO 8583 configuration is kept, LOCKED, once deleted.
+    ISO8583_CONFIG_ID_DUPLICATE = "iso8583_config_id_duplicate"
+    ISO8583_CONFIG_NOT_FOUND = "iso8583_config_not_found"
+    ISO8583_CONFIG_LOCKED = "iso8583_config_locked"
 
 
 class Rejection(Record, frozen=True, kw_only=True):

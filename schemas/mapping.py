@@ -21,6 +21,7 @@ from ledger_core import (
     Command,
     Direction,
     Entry,
+    Iso8583Config,
     Journal,
     Layer,
     LayerBalance,
@@ -245,6 +246,31 @@ def card_from(record: dict[str, Any]) -> Card:
         "pan_hash": record["pan_hash"], "last_four": record["last_four"],
         "card_token": record["card_token"], "status": record["status"],
         "metadata": load_json(record["metadata_json"]),
+    })
+
+
+def iso8583_config_record(config: Iso8583Config) -> dict[str, Any]:
+    """The ``iso8583_config`` record of an Iso8583Config version."""
+    return {"config_id": str(config.config_id), "journal_id": str(config.journal_id),
+            "settlement_account_id": str(config.settlement_account_id),
+            "time_zone": config.time_zone, "processor": config.processor.value,
+            "description": config.description,
+            "message_variant": config.processor_spec.variant.value,
+            "open_to_buy": config.open_to_buy.value, "status": config.status.value,
+            "version": config.version}
+
+
+def iso8583_config_from(record: dict[str, Any]) -> Iso8583Config:
+    """The Iso8583Config of an ``iso8583_config`` record, validated: a catalog record may
+    be forged."""
+    return Iso8583Config.model_validate({
+        "config_id": record["config_id"], "journal_id": record["journal_id"],
+        "settlement_account_id": record["settlement_account_id"],
+        "time_zone": record["time_zone"], "processor": record["processor"],
+        "description": record["description"],
+        "processor_spec": {"variant": record["message_variant"]},
+        "open_to_buy": record["open_to_buy"], "status": record["status"],
+        "version": record["version"],
     })
 
 

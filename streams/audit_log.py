@@ -30,7 +30,16 @@ from typing import Any
 import fastavro
 from confluent_kafka import Consumer
 
-from ledger_core import Account, Card, Direction, Journal, Layer, TranCode, VelocityLimit
+from ledger_core import (
+    Account,
+    Card,
+    Direction,
+    Iso8583Config,
+    Journal,
+    Layer,
+    TranCode,
+    VelocityLimit,
+)
 from ledger_core.audit import (
     AuditEntry,
     FoldedBalance,
@@ -284,11 +293,14 @@ def entity_of(entity_json: str | None) -> CatalogEntity:
         return TranCode.model_validate(body)
     if "cardId" in body:  # before accountId, which a card names too
         return Card.model_validate(body)
+    if "configId" in body:  # before journalId, which a config names too
+        return Iso8583Config.model_validate(body)
     if "accountId" in body:
         return Account.model_validate(body)
     if "journalId" in body:
         return Journal.model_validate(body)
-    raise ValueError("the entity is no journal, account, tran code, limit or card")
+    raise ValueError("the entity is no journal, account, tran code, limit, card or ISO 8583 "
+                     "config")
 
 
 def _canonical(value: Any) -> str:

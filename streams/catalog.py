@@ -1,9 +1,10 @@
 """The catalog topic as a global table: every processor reads all of it into a ``Catalog``.
 
-Journals, accounts, tran code versions, limits and cards are few and change rarely, so each
-process holds all of them in memory. A record that does not decode into a valid entity (only a
-forged or corrupted one can) is skipped and kept in ``quarantined``: configuration that was
-not applied, which the catalog desk writes to the dead-letters topic. ``refresh`` takes
+Journals, accounts, tran code versions, limits, cards and ISO 8583 configurations are few and
+change rarely, so each process holds all of them in memory. A record that does not decode
+into a valid entity (only a forged or corrupted one can) is skipped and kept in
+``quarantined``: configuration that was not applied, which the catalog desk writes to the
+dead-letters topic. ``refresh`` takes
 what has arrived without waiting; ``catch_up`` reads to the topic's current end, which is
 what makes a posting that follows its account's creation see the account (the creation
 committed before the posting was sent).
@@ -16,7 +17,15 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from ledger_core import Account, Card, Journal, RejectionCode, TranCode, VelocityLimit
+from ledger_core import (
+    Account,
+    Card,
+    Iso8583Config,
+    Journal,
+    RejectionCode,
+    TranCode,
+    VelocityLimit,
+)
 from ledger_core.catalog import Catalog, CatalogEntity
 from ledger_core.input_bounds import shown
 from schemas import mapping
@@ -40,6 +49,8 @@ def catalog_key(entity: CatalogEntity) -> dict[str, str]:
         return {"kind": "tran_code", "id": f"{entity.code}:{entity.version}"}
     if isinstance(entity, Card):
         return {"kind": "card", "id": str(entity.card_id)}
+    if isinstance(entity, Iso8583Config):
+        return {"kind": "iso8583_config", "id": str(entity.config_id)}
     return {"kind": "limit", "id": str(entity.limit_id)}
 
 
@@ -53,6 +64,8 @@ def catalog_value(entity: CatalogEntity) -> dict[str, Any]:
         return {"-type": "ledger.TranCode", **mapping.tran_code_record(entity)}
     if isinstance(entity, Card):
         return {"-type": "ledger.Card", **mapping.card_record(entity)}
+    if isinstance(entity, Iso8583Config):
+        return {"-type": "ledger.Iso8583Config", **mapping.iso8583_config_record(entity)}
     return {"-type": "ledger.VelocityLimit", **mapping.limit_record(entity)}
 
 
@@ -67,6 +80,8 @@ def entity_from(record: dict[str, Any]) -> CatalogEntity:
         return mapping.tran_code_from(body)
     if type_name == "ledger.Card":
         return mapping.card_from(body)
+    if type_name == "ledger.Iso8583Config":
+        return mapping.iso8583_config_from(body)
     return VelocityLimit.model_validate(body)
 
 

@@ -24,6 +24,7 @@ from ledger_core import (
     Balance,
     Card,
     Enforcement,
+    Iso8583Config,
     Journal,
     PostedTransaction,
     PostTransaction,
@@ -53,7 +54,7 @@ _NOT_AUTHORIZED = {KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUT
 _CREATE_KINDS: dict[type, CatalogKind] = {
     Journal: CatalogKind.CREATE_JOURNAL, Account: CatalogKind.CREATE_ACCOUNT,
     TranCode: CatalogKind.CREATE_TRAN_CODE, VelocityLimit: CatalogKind.CREATE_LIMIT,
-    Card: CatalogKind.CREATE_CARD,
+    Card: CatalogKind.CREATE_CARD, Iso8583Config: CatalogKind.CREATE_ISO8583_CONFIG,
 }
 
 
@@ -293,7 +294,8 @@ class LedgerClient:
         return self.wait([command_id], timeout_s)[command_id]
 
     def create(self, entity: CatalogEntity, timeout_s: float = RESULT_TIMEOUT_S) -> Result:
-        """Create a journal, account, tran code, limit or card given as a model; wait for it."""
+        """Create a journal, account, tran code, limit, card or ISO 8583 config given as a
+        model; wait for it."""
         kind = _CREATE_KINDS[type(entity)]
         return self.catalog(kind, entity.model_dump(mode="json", by_alias=True), timeout_s)
 

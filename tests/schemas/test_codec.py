@@ -10,7 +10,15 @@ from typing import Any
 import fastavro.utils
 import pytest
 
-from ledger_core import Card, MemoryLedger, Posted, PostedTransaction, Rejected, tutorial
+from ledger_core import (
+    Card,
+    Iso8583Config,
+    MemoryLedger,
+    Posted,
+    PostedTransaction,
+    Rejected,
+    tutorial,
+)
 from ledger_core.cards import card_from_pan
 from schemas import mapping
 from schemas.codec import DecodeError, codec
@@ -79,6 +87,28 @@ def test_a_card_round_trips_and_catalog_records_written_before_cards_still_read(
     command = {"command_id": "c", "kind": "CREATE_LIMIT", "body_json": "{}", "sent_at": NOW}
     assert codec().decode("catalog_command", codec().encode("catalog_command", command,
                                                             version=1)) == command
+
+
+def test_an_iso8583_config_round_trips_and_v2_catalog_records_still_read() -> None:
+    """A config survives the v3 catalog record; a card written with v2 and a v2 catalog
+    command decode to what they were."""
+    config = Iso8583Config.model_validate({
+        "configId": str(tutorial.JOURNAL.journal_id), "journalId": str(tutorial.JOURNAL.journal_id),
+        "settlementAccountId": str(tutorial.ERNIE.account_id), "timeZone": "America/Chicago",
+        "processor": "I2C", "description": "Program A", "processorSpec": {"variant": "binary"},
+        "version": 3, "status": "LOCKED"})
+    data = codec().encode("catalog_record", {"entity": catalog_value(config), "command_id": "c",
+                                             "written_at": NOW})
+    assert entity_from(codec().decode("catalog_record", data)) == config
+    card = card_from_pan(tutorial.ERNIE.account_id, tutorial.ERNIE.account_id,
+                         "4111111111111111", bytes(32))
+    assert isinstance(card, Card)
+    old = codec().encode("catalog_record", {"entity": catalog_value(card), "command_id": "c",
+                                            "written_at": NOW}, version=2)
+    assert entity_from(codec().decode("catalog_record", old)) == card
+    command = {"command_id": "c", "kind": "UPDATE_CARD", "body_json": "{}", "sent_at": NOW}
+    assert codec().decode("catalog_command", codec().encode("catalog_command", command,
+                                                            version=2)) == command
 
 
 @pytest.mark.parametrize("name", [n for n in codec().names if len(codec().versions(n)) > 1])
