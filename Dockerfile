@@ -10,6 +10,7 @@ WORKDIR /opt/kafka-ledger
 COPY pyproject.toml constraints.txt README.md ./
 COPY ledger_core ledger_core
 COPY nacha nacha
+COPY iso8583_spec iso8583_spec
 COPY schemas schemas
 COPY streams streams
 COPY connectors connectors

@@ -20,11 +20,14 @@ LEDGER_SERVICES = {name: service for name, service in COMPOSE["services"].items(
                    if "build" in service}
 
 
-def test_compose_runs_a_processor_the_api_and_both_sinks_from_the_ledgers_image() -> None:
+def test_compose_runs_a_processor_the_api_both_sinks_and_the_card_server_from_one_image(
+) -> None:
     """One image, built from the Dockerfile, for every role."""
-    commands = {name: service["command"][:2] for name, service in LEDGER_SERVICES.items()}
-    assert sorted(commands.values()) == [["api", "serve"], ["processor", "run"],
-                                         ["sink", "parquet"], ["sink", "webhook"]]
+    commands = {name: service["command"][:3] for name, service in LEDGER_SERVICES.items()}
+    assert sorted(commands.values()) == [
+        ["api", "serve", "--bootstrap-servers"], ["cards", "iso8583", "serve"],
+        ["processor", "run", "--bootstrap-servers"], ["sink", "parquet", "run"],
+        ["sink", "webhook", "run"]]
     assert {service["build"] for service in LEDGER_SERVICES.values()} == {"."}
 
 
