@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from connectors.cards.events import Decider
 from connectors.graphql_api.auth.gate import Identity
 from connectors.graphql_api.auth.store import AuthStore
 from connectors.graphql_api.commands import CommandGateway
@@ -53,6 +54,8 @@ class Services:
     ends: SharedEnds
     gateway: CommandGateway
     read_timeout_s: float
+    # the card authorization engine of the instance, on the gateway's client and results
+    cards: Decider
     auth: AuthStore | None = None
 
     def catalog_part(self) -> Part:

@@ -10,7 +10,9 @@ __all__ = [
     "AccountStatus",
     "DebitOrCredit",
     "EntryIndex",
+    "Iso8583ProcessorType",
     "Layer",
+    "OpenToBuyType",
     "ParamDataType",
     "SortOrder",
     "Status",
@@ -89,3 +91,30 @@ class SortOrder(Enum):
 
     ASC = "ASC"
     DESC = "DESC"
+
+
+@strawberry.enum(name="ISO8583ProcessorType",
+                 description="The card processor whose ISO 8583 messages a config reads.")
+class Iso8583ProcessorType(Enum):
+    """Twisp's ISO8583ProcessorType."""
+
+    UNSPECIFIED = "UNSPECIFIED"
+    VISA_DIRECT = "VISA_DIRECT"
+    GALILEO = "GALILEO"
+    MARQETA = "MARQETA"
+    LITHIC = "LITHIC"
+    HIGHNOTE = "HIGHNOTE"
+    Q2 = "Q2"
+    FIRST_DATA = "FIRST_DATA"
+    I2C = "I2C"
+
+
+@strawberry.enum(description="The balance authorizations are judged against; this ledger "
+                             "judges holds on available(PENDING) only.")
+class OpenToBuyType(Enum):
+    """Twisp's OpenToBuyType; the ledger accepts AVAILABLE_PENDING and refuses the others."""
+
+    AVAILABLE_ENCUMBRANCE = "AVAILABLE_ENCUMBRANCE"
+    AVAILABLE_PENDING = "AVAILABLE_PENDING"
+    AVAILABLE_SETTLED = "AVAILABLE_SETTLED"
+    VELOCITY_BALANCE = "VELOCITY_BALANCE"

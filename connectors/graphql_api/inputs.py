@@ -37,10 +37,11 @@ __all__ = [
     "TransactionInput",
     "TransactionPropertiesInput",
     "VelocityEnforcementInput",
+    "body_of",
 ]
 
 
-def _body(**fields: Any) -> dict[str, Any]:
+def body_of(**fields: Any) -> dict[str, Any]:
     """A body of the given camelCase fields, without the ones left out (None)."""
     return {name: value for name, value in fields.items() if value is not None}
 
@@ -61,7 +62,7 @@ class JournalInput:
 
     def body(self) -> dict[str, Any]:
         """The CREATE_JOURNAL body."""
-        return _body(journalId=str(self.journal_id), name=self.name,
+        return body_of(journalId=str(self.journal_id), name=self.name,
                      description=self.description, status=self.status.value, code=self.code)
 
 
@@ -73,7 +74,7 @@ class AccountConfigInput:
 
     def body(self) -> dict[str, Any]:
         """The config part of an account body."""
-        return _body(enableConcurrentPosting=self.enable_concurrent_posting)
+        return body_of(enableConcurrentPosting=self.enable_concurrent_posting)
 
 
 @strawberry.input(description="Fields of a new account.")
@@ -92,7 +93,7 @@ class AccountInput:
 
     def body(self) -> dict[str, Any]:
         """The CREATE_ACCOUNT body."""
-        return _body(accountId=str(self.account_id), code=self.code, name=self.name,
+        return body_of(accountId=str(self.account_id), code=self.code, name=self.name,
                      externalId=self.external_id,
                      normalBalanceType=self.normal_balance_type.value,
                      description=self.description, status=self.status.value,
@@ -115,7 +116,7 @@ class AccountUpdateInput:
 
     def body(self, account_id: UUID) -> dict[str, Any]:
         """The UPDATE_ACCOUNT body."""
-        return _body(accountId=str(account_id), externalId=self.external_id, code=self.code,
+        return body_of(accountId=str(account_id), externalId=self.external_id, code=self.code,
                      name=self.name, normalBalanceType=_value(self.normal_balance_type),
                      description=self.description, status=_value(self.status),
                      metadata=self.metadata,
@@ -133,7 +134,7 @@ class ParamDefinitionInput:
 
     def body(self) -> dict[str, Any]:
         """The param part of a tran code body."""
-        return _body(name=self.name, type=self.type.value, default=self.default,
+        return body_of(name=self.name, type=self.type.value, default=self.default,
                      description=self.description)
 
 
@@ -150,7 +151,7 @@ class TranCodeTransactionInput:
 
     def body(self) -> dict[str, Any]:
         """The transaction part of a tran code body."""
-        return _body(effective=self.effective, journalId=self.journal_id,
+        return body_of(effective=self.effective, journalId=self.journal_id,
                      correlationId=self.correlation_id, externalId=self.external_id,
                      description=self.description, metadata=self.metadata)
 
@@ -171,7 +172,7 @@ class TranCodeEntryInput:
 
     def body(self) -> dict[str, Any]:
         """The entry part of a tran code body."""
-        return _body(accountId=self.account_id, units=self.units, currency=self.currency,
+        return body_of(accountId=self.account_id, units=self.units, currency=self.currency,
                      direction=self.direction, entryType=self.entry_type, layer=self.layer,
                      description=self.description, metadata=self.metadata,
                      condition=self.condition)
@@ -192,7 +193,7 @@ class TranCodeInput:
 
     def body(self) -> dict[str, Any]:
         """The CREATE_TRAN_CODE body."""
-        return _body(tranCodeId=str(self.tran_code_id), code=self.code,
+        return body_of(tranCodeId=str(self.tran_code_id), code=self.code,
                      description=self.description,
                      params=None if self.params is None else [p.body() for p in self.params],
                      transaction=self.transaction.body(),

@@ -3,7 +3,8 @@
 One consumer (``read_committed``) reads every partition of the catalog, balances (CDC),
 transactions and entries topics from the beginning, in a background thread, and keeps:
 
-- the catalog (journals, accounts, every tran code version), as the processors hold it;
+- the catalog (journals, accounts, every tran code version, cards, ISO 8583 configs), as the
+  processors hold it;
 - the latest balance of every (account, journal, currency);
 - the latest record of every transaction, with the partition that decided it;
 - every entry, by id and by account, in log order.
@@ -37,7 +38,15 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from connectors.graphql_api.consumer_thread import ConsumerThread
 from connectors.graphql_api.errors import ReadModelTimeoutError
-from ledger_core import Account, Balance, Entry, Journal, PostedTransaction, TranCode
+from ledger_core import (
+    Account,
+    Balance,
+    Entry,
+    Iso8583Config,
+    Journal,
+    PostedTransaction,
+    TranCode,
+)
 from ledger_core.catalog import Catalog
 from schemas import mapping
 from schemas.codec import codec
@@ -220,6 +229,15 @@ class ReadModel(ConsumerThread):
     def account(self, account_id: UUID) -> Account | None:
         """The account as its latest version has it, or None."""
         return self.catalog.account(account_id)
+
+    def iso8583_config(self, config_id: UUID) -> Iso8583Config | None:
+        """The ISO 8583 config at its latest version (LOCKED once deleted), or None."""
+        return self.catalog.iso8583_config(config_id)
+
+    def iso8583_configs(self) -> list[Iso8583Config]:
+        """Every ISO 8583 config at its latest version, deleted ones included."""
+        with self._lock:
+            return list(self.catalog.iso8583_configs.values())
 
     def tran_code(self, code: str, version: int | None = None) -> TranCode | None:
         """The tran code at ``version`` (its latest when None), or None."""

@@ -23,6 +23,7 @@ import ledger_core as core
 from connectors.graphql_api import writes
 from connectors.graphql_api.auth.authorize import Authorize
 from connectors.graphql_api.auth.namespace import AuthMutation, AuthQuery
+from connectors.graphql_api.card_mutations import CardMutation
 from connectors.graphql_api.document_limits import DOCUMENTS_CACHED_MAX, DocumentLimits
 from connectors.graphql_api.enums import EntryIndex
 from connectors.graphql_api.errors import ApiError
@@ -35,6 +36,7 @@ from connectors.graphql_api.inputs import (
     TranCodeInput,
     TransactionInput,
 )
+from connectors.graphql_api.iso8583 import Iso8583Mutation, Iso8583Query
 from connectors.graphql_api.objects import (
     USD,
     Account,
@@ -132,6 +134,11 @@ class Query:
         """The auth namespace."""
         return AuthQuery()
 
+    @described("ISO 8583 configs (Twisp's iso8583 namespace).")
+    def iso8583(self) -> Iso8583Query:
+        """The iso8583 namespace."""
+        return Iso8583Query()
+
 
 def _index_key(index: EntryIndexInput, where: EntryFilterInput | None) -> UUID:
     field = "entryId" if index.name is EntryIndex.ENTRY_ID else "transactionId"
@@ -193,6 +200,17 @@ class Mutation:
     def auth(self) -> AuthMutation:
         """The auth namespace."""
         return AuthMutation()
+
+    @described("Creating, changing and deleting ISO 8583 configs (Twisp's iso8583 "
+               "namespace).")
+    def iso8583(self) -> Iso8583Mutation:
+        """The iso8583 namespace."""
+        return Iso8583Mutation()
+
+    @described("Card processors' transactions (Twisp's cards namespace).")
+    def cards(self) -> CardMutation:
+        """The cards namespace."""
+        return CardMutation()
 
 
 class LedgerSchema(strawberry.Schema):

@@ -1,6 +1,6 @@
 """One API instance: for each tenant (a ledger, by its topic prefix) the read model, the
-results waiter and the command client, with its clients when authentication is on; and
-uvicorn.
+results waiter, the command client and a card authorization engine on them, with its
+clients when authentication is on; and uvicorn.
 
 An instance holds no state of its own beyond what it can rebuild from Kafka, so any number
 of instances can serve the same tenants side by side. ``start_server`` runs one in a background
@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -36,6 +37,11 @@ from streams.errors import LedgerError
 from streams.observability import Readiness
 from streams.topics import Topics
 
+# connectors.cards builds on this package's consumer thread and results waiter: importing it
+# while this package initialises would be circular, so it is imported where it is used.
+if TYPE_CHECKING:
+    from connectors.cards.runtime import HostedCardEngine
+
 __all__ = ["ApiServer", "start_server"]
 
 log = logging.getLogger(__name__)
@@ -54,7 +60,8 @@ class ApiServer:
     authentication on. ``topics``, ``services`` and ``read_model`` are the first tenant's.
     The instance waits for its topics (not ready meanwhile, with ``observability``, whose
     requests are also measured) instead of failing without them: ``topics_timeout_s`` at
-    most, or for as long as it takes with None.
+    most, or for as long as it takes with None. ``card_deadline_s`` is the card engine's
+    deadline for a decision (``cards.postLithicTransaction``; None: the engine's own).
     """
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, host: str = "127.0.0.1",
@@ -62,7 +69,8 @@ class ApiServer:
                  read_timeout_s: float = READ_TIMEOUT_S, auth: AuthConfig | None = None,
                  tenants: Mapping[str, str] | None = None,
                  observability: ApiObservability | None = None,
-                 topics_timeout_s: float | None = TOPICS_TIMEOUT_S) -> None:
+                 topics_timeout_s: float | None = TOPICS_TIMEOUT_S,
+                 card_deadline_s: float | None = None) -> None:
         requested = topics or Topics()
         prefixes = dict((auth.tenants if auth is not None else None) or tenants
                         or {requested.prefix: requested.prefix})
@@ -71,11 +79,13 @@ class ApiServer:
                         Readiness() if observability is None else observability.readiness,
                         topics_timeout_s)
         self.tenants: dict[str, Services] = {}
+        self._cards: list[HostedCardEngine] = []
         try:
             for name, prefix in prefixes.items():
-                self.tenants[name] = _services(
+                self.tenants[name], cards = _services(
                     bootstrap, Topics(prefix=prefix, partitions=requested.partitions),
-                    result_timeout_s, read_timeout_s, auth is not None)
+                    result_timeout_s, read_timeout_s, auth is not None, card_deadline_s)
+                self._cards.append(cards)
         except BaseException:
             self._release()
             raise
@@ -113,6 +123,8 @@ class ApiServer:
             ends = services.watermarks.ends_blocking(services.read_model.parts())
             services.read_model.wait_for_blocking(ends, CATCH_UP_TIMEOUT_S)
             services.gateway.results.start()
+        for cards in self._cards:
+            cards.start(CATCH_UP_TIMEOUT_S)
         if self.observability is not None:
             self.observability.watch([(services.read_model, services.topics)
                                       for services in self.tenants.values()])
@@ -167,6 +179,8 @@ class ApiServer:
         self._socket.close()
 
     def _release(self) -> None:
+        for cards in self._cards:
+            cards.stop()
         for services in self.tenants.values():
             services.gateway.results.stop()
             services.read_model.stop()
@@ -177,29 +191,39 @@ class ApiServer:
 
 
 def _services(bootstrap: str, requested: Topics, result_timeout_s: float,
-              read_timeout_s: float, authenticated: bool) -> Services:
-    """What one tenant's requests work with."""
+              read_timeout_s: float, authenticated: bool,
+              card_deadline_s: float | None) -> tuple[Services, HostedCardEngine]:
+    """What one tenant's requests work with, and the card engine among it, which the
+    server starts and stops."""
+    from connectors.cards.runtime import HostedCardEngine
+
     client = LedgerClient(bootstrap, requested, watch_results=False)
     # The partition count is the topics' own, whatever the caller assumed.
     topics = Topics(prefix=requested.prefix, partitions=client.partitions)
     read_model = ReadModel(bootstrap, topics)
     watermarks = Watermarks(bootstrap, topics)
+    results = ResultWaiter(bootstrap, topics)
+    # The API names the cardholder's account, so the engine finds no card by PAN and needs
+    # no PAN key.
+    cards = HostedCardEngine(bootstrap, topics, client, results, deadline_s=card_deadline_s)
     return Services(topics=topics, read_model=read_model, watermarks=watermarks,
                     ends=SharedEnds(watermarks, read_model.parts()),
-                    gateway=CommandGateway(client, ResultWaiter(bootstrap, topics),
-                                           result_timeout_s),
-                    read_timeout_s=read_timeout_s,
-                    auth=AuthStore(bootstrap, topics, read_timeout_s) if authenticated else None)
+                    gateway=CommandGateway(client, results, result_timeout_s),
+                    read_timeout_s=read_timeout_s, cards=cards.engine,
+                    auth=AuthStore(bootstrap, topics, read_timeout_s) if authenticated
+                    else None), cards
 
 
 def start_server(bootstrap: str, topics: Topics | None = None, port: int = 0,
                  host: str = "127.0.0.1", result_timeout_s: float = RESULT_TIMEOUT_S,
                  auth: AuthConfig | None = None,
-                 tenants: Mapping[str, str] | None = None) -> ApiServer:
+                 tenants: Mapping[str, str] | None = None,
+                 card_deadline_s: float | None = None) -> ApiServer:
     """An API instance for the ledger at ``bootstrap``, serving in a background thread.
 
     ``port`` 0 picks a free port; the handle's ``url`` names the endpoint and ``stop()``
     stops it.
     """
     return ApiServer(bootstrap, topics, host=host, port=port,
-                     result_timeout_s=result_timeout_s, auth=auth, tenants=tenants).start()
+                     result_timeout_s=result_timeout_s, auth=auth, tenants=tenants,
+                     card_deadline_s=card_deadline_s).start()

@@ -38,6 +38,7 @@ from streams.client import Result
 from streams.partitioning import owner_partition
 
 __all__ = [
+    "catalog_change",
     "create_account",
     "create_journal",
     "create_tran_code",
@@ -50,8 +51,9 @@ __all__ = [
 VOID_KEY_ATTEMPTS_MAX = 10_000
 
 
-async def _catalog(context: RequestContext, kind: CatalogKind,
-                   body: Mapping[str, Any]) -> dict[str, Any]:
+async def catalog_change(context: RequestContext, kind: CatalogKind,
+                         body: Mapping[str, Any]) -> dict[str, Any]:
+    """Send one catalog command; the entity as the catalog desk wrote it."""
     result = await context.services.gateway.catalog(kind, body)
     context.wrote()
     assert result.entity is not None, "an APPLIED catalog result carries its entity"
@@ -60,26 +62,26 @@ async def _catalog(context: RequestContext, kind: CatalogKind,
 
 async def create_journal(context: RequestContext, journal: JournalInput) -> Journal:
     """Create a journal."""
-    entity = await _catalog(context, CatalogKind.CREATE_JOURNAL, journal.body())
+    entity = await catalog_change(context, CatalogKind.CREATE_JOURNAL, journal.body())
     return Journal.of(core.Journal.model_validate(entity))
 
 
 async def create_account(context: RequestContext, account: AccountInput) -> Account:
     """Create an account."""
-    entity = await _catalog(context, CatalogKind.CREATE_ACCOUNT, account.body())
+    entity = await catalog_change(context, CatalogKind.CREATE_ACCOUNT, account.body())
     return Account.of(core.Account.model_validate(entity))
 
 
 async def update_account(context: RequestContext, account_id: UUID,
                          changes: AccountUpdateInput) -> Account:
     """Change an account's updatable fields (status, metadata, name, ...)."""
-    entity = await _catalog(context, CatalogKind.UPDATE_ACCOUNT, changes.body(account_id))
+    entity = await catalog_change(context, CatalogKind.UPDATE_ACCOUNT, changes.body(account_id))
     return Account.of(core.Account.model_validate(entity))
 
 
 async def create_tran_code(context: RequestContext, tran_code: TranCodeInput) -> TranCode:
     """Create a tran code (version 1)."""
-    entity = await _catalog(context, CatalogKind.CREATE_TRAN_CODE, tran_code.body())
+    entity = await catalog_change(context, CatalogKind.CREATE_TRAN_CODE, tran_code.body())
     return TranCode.of(core.TranCode.model_validate(entity))
 
 

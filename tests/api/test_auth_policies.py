@@ -93,7 +93,8 @@ def test_every_field_of_the_schema_is_an_action_on_a_resource_or_a_group() -> No
     """Each root and auth field is a write, a group or a read of a known record; every field
     returning a ledger record reads its resource."""
     schema = build_schema()._schema
-    roots = ["Query", "Mutation", "AuthQuery", "AuthMutation"]
+    roots = ["Query", "Mutation", "AuthQuery", "AuthMutation", "ISO8583Query",
+             "ISO8583Mutation", "CardMutation"]
     for root in roots:
         root_type = schema.get_type(root)
         assert isinstance(root_type, GraphQLObjectType)

@@ -5,7 +5,8 @@
 - Any other field whose type is a ledger record (or a page of them) reads it: SELECT on
   that record's resource, wherever it sits (``account``, ``Balance.account``,
   ``Transaction.entries``, ...).
-- ``Query.auth``, ``Mutation.auth`` and ``Mutation.queries`` only group fields.
+- ``Query.auth``, ``Mutation.auth``, ``Query.iso8583``, ``Mutation.iso8583``,
+  ``Mutation.cards`` and ``Mutation.queries`` only group fields.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ JOURNAL = "financial.Journal"
 TRAN_CODE = "financial.TranCode"
 TRANSACTION = "financial.Transaction"
 CLIENT = "system.Client"
+ISO8583_CONFIG = "iso8583.Config"
 
 WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     ("Mutation", "createJournal"): (Action.INSERT, JOURNAL),
@@ -33,6 +35,11 @@ WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     ("AuthMutation", "createClient"): (Action.INSERT, CLIENT),
     ("AuthMutation", "updateClient"): (Action.UPDATE, CLIENT),
     ("AuthMutation", "deleteClient"): (Action.DELETE, CLIENT),
+    ("ISO8583Mutation", "createConfig"): (Action.INSERT, ISO8583_CONFIG),
+    ("ISO8583Mutation", "updateConfig"): (Action.UPDATE, ISO8583_CONFIG),
+    ("ISO8583Mutation", "deleteConfig"): (Action.DELETE, ISO8583_CONFIG),
+    # A Lithic authorization posts a hold; its answer also reads the account's balance.
+    ("CardMutation", "postLithicTransaction"): (Action.INSERT, TRANSACTION),
 }
 
 # GraphQL type name -> the resource a field of that type reads.
@@ -45,9 +52,12 @@ READS: dict[str, str] = {
     "TranCode": TRAN_CODE,
     "Transaction": TRANSACTION,
     "Client": CLIENT,
+    "ISO8583Config": ISO8583_CONFIG,
+    "ISO8583ConfigConnection": ISO8583_CONFIG,
 }
 
-GROUPS = frozenset({("Query", "auth"), ("Mutation", "auth"), ("Mutation", "queries")})
+GROUPS = frozenset({("Query", "auth"), ("Mutation", "auth"), ("Mutation", "queries"),
+                    ("Query", "iso8583"), ("Mutation", "iso8583"), ("Mutation", "cards")})
 
 
 def read_resource(parent: str, field: str, type_name: str) -> str | None:
