@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from connectors.cards.lithic import secret_key
 from connectors.cards.lithic_server import AsaServer
 from connectors.cards.runtime import CardRuntime
 from ledger_cli.common import add_kafka_options, client
-from ledger_core import card_lifecycle
+from ledger_core import Status, card_lifecycle
+from ledger_core.iso8583_configs import Iso8583Config
 from streams.card_keys import load_pan_key
 from streams.errors import LedgerError
 from streams.log_format import LOG_FORMATS, configure_logging
@@ -46,8 +48,12 @@ def register(commands: Any) -> None:
     iso_sub = iso.add_subparsers(dest="iso_command", required=True)
     serve = iso_sub.add_parser("serve", help="serve ISO 8583 over TCP (2-byte length prefix) "
                                              "until SIGINT or SIGTERM")
-    serve.add_argument("--spec", choices=("ascii", "binary"), default="ascii",
-                       help="the message variant (docs/iso8583.md)")
+    serve.add_argument("--config-id", default=None, metavar="ID",
+                       help="the ISO 8583 configuration (iso8583.createConfig) to serve: its "
+                            "journal, settlement account and message variant")
+    serve.add_argument("--spec", choices=("ascii", "binary"), default=None,
+                       help="the message variant (docs/iso8583.md; default: the "
+                            "configuration's, else ascii)")
     _server_options(serve)
     serve.set_defaults(handler=_serve_iso8583)
 
@@ -100,10 +106,27 @@ def _serve_iso8583(args: argparse.Namespace) -> None:
     runtime = CardRuntime(resolve_bootstrap(args.bootstrap_servers),
                           load_pan_key(args.pan_key_file), args.topic_prefix, args.deadline)
     try:
-        server = Iso8583Server(runtime.engine, args.spec, args.host, args.port)
+        config = None if args.config_id is None else _config(runtime, args.config_id)
+        spec = args.spec or ("ascii" if config is None else config.processor_spec.variant.value)
+        if config is not None and spec != config.processor_spec.variant.value:
+            raise LedgerError(f"--spec {spec} differs from configuration {config.config_id}'s "
+                              f"variant {config.processor_spec.variant.value}")
+        server = Iso8583Server(runtime.engine, spec, args.host, args.port, config)
         asyncio.run(_until_stopped(server.start, server.stop, runtime))
     finally:
         runtime.close()
+
+
+def _config(runtime: CardRuntime, config_id: str) -> Iso8583Config:
+    try:
+        found = runtime.directory.catalog.iso8583_config(uuid.UUID(config_id))
+    except ValueError:
+        raise LedgerError(f"--config-id {config_id!r} is not a UUID") from None
+    if found is None:
+        raise LedgerError(f"no ISO 8583 configuration {config_id} (iso8583.createConfig)")
+    if found.status is Status.LOCKED:
+        raise LedgerError(f"ISO 8583 configuration {config_id} was deleted")
+    return found
 
 
 def _serve_lithic(args: argparse.Namespace) -> None:

@@ -29,6 +29,7 @@ from iso8583_spec.reading import (
 )
 from iso8583_spec.responses import format_error_response, response
 from iso8583_spec.validation import problems, response_code_for
+from ledger_core.iso8583_configs import Iso8583Config
 
 __all__ = ["RESPONSE_CODES", "Iso8583Server"]
 
@@ -58,12 +59,14 @@ _KINDS: Mapping[str, CardEventKind] = {
 
 
 class Iso8583Server:
-    """Serves one spec variant ("ascii" or "binary") on a TCP port."""
+    """Serves one spec variant ("ascii" or "binary") on a TCP port. With ``config`` (an
+    ``iso8583.createConfig``), the bookings go to its journal and settlement account."""
 
     def __init__(self, decider: Decider, spec_name: str, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, config: Iso8583Config | None = None) -> None:
         self.decider = decider
         self.spec_name = spec_name
+        self.config = config
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
@@ -144,8 +147,7 @@ class Iso8583Server:
             log.error("ISO 8583: the %s response cannot be encoded: %s", message.mti, exc)
             return None
 
-    @staticmethod
-    def _event(message: Message) -> CardEvent:
+    def _event(self, message: Message) -> CardEvent:
         kind = _KINDS[message.mti[:3]]
         key = message_key(message)
         has_card = message.get(2) is not None or message.get(35) is not None
@@ -157,6 +159,9 @@ class Iso8583Server:
             # A 0220 below what is held may be one of several (a split shipment): it releases
             # its own amount, and the rest stays held for the clearings or reversal to come.
             final=False,
+            journal_id=None if self.config is None else self.config.journal_id,
+            settlement_account_id=None if self.config is None
+            else self.config.settlement_account_id,
         )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import random
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -13,9 +14,11 @@ import pytest
 
 from connectors.cards.engine import hold_id
 from connectors.cards.iso_client import Iso8583Client, Purchase, echo
+from connectors.cards.iso_server import Iso8583Server
 from iso8583_spec.codec import encode
 from iso8583_spec.message import Message
 from iso8583_spec.reading import message_key
+from ledger_core import Account, Iso8583Config, Journal, TranCode, card_lifecycle
 from schemas import mapping
 from schemas.codec import codec
 from streams.audit_log import run_audit
@@ -285,3 +288,54 @@ def test_no_pan_reaches_a_topic_or_a_log(cards: CardProgram,
     assert caplog.records, "nothing was logged: the test proves nothing"
     assert pan not in caplog.text
     assert pan[-4:] in caplog.text or "****" in caplog.text
+
+
+def test_a_configured_program_books_in_its_own_journal_and_settlement_account(
+        cards: CardProgram) -> None:
+    """A server given an iso8583.createConfig posts the hold in the configuration's journal,
+    against its settlement account, in its message variant."""
+    client = cards.ledger.clients[0]
+    journal = Journal.model_validate({"journalId": str(uuid.uuid4()), "name": "Cards journal",
+                                      "code": f"CARDS.{uuid.uuid4().hex[:6]}"})
+    settlement = Account.model_validate({
+        "accountId": str(uuid.uuid4()), "code": f"SETTLE.{uuid.uuid4().hex[:6]}",
+        "name": "Program settlement", "config": {"enableConcurrentPosting": True}})
+    assert client.create(journal).ok and client.create(settlement).ok
+    config = Iso8583Config.model_validate({
+        "configId": str(uuid.uuid4()), "journalId": str(journal.journal_id),
+        "settlementAccountId": str(settlement.account_id), "timeZone": "America/New_York",
+        "processor": "UNSPECIFIED", "processorSpec": {"variant": "binary"}})
+    assert client.create(config).ok
+    # Funds in the program's journal: the limit judges available(PENDING) per journal.
+    deposit = card_lifecycle.DEPOSIT.model_dump(by_alias=True, mode="json")
+    fund = TranCode.model_validate({
+        **deposit, "tranCodeId": str(uuid.uuid4()), "code": f"FUND_{uuid.uuid4().hex[:6]}",
+        "transaction": {"journalId": f"uuid('{journal.journal_id}')"}})
+    assert client.create(fund).ok
+    account, pan, _card = cards.cardholder(Decimal("0.00"))
+    funded = client.post(uuid.uuid4(), fund.code, {"account": str(account), "amount": "20.00"},
+                         account)
+    assert funded.ok, funded
+    server = Iso8583Server(cards.runtime.engine, "binary",  # type: ignore[union-attr]
+                           config=config)
+    cards.on_loop(server.start())
+
+    async def authorize() -> Message:
+        network = Iso8583Client("binary")
+        await network.connect("127.0.0.1", server.port)
+        try:
+            return await network.send(purchase(pan, "7.00").authorization())
+        finally:
+            await network.close()
+
+    try:
+        answer = _run(authorize())
+    finally:
+        cards.on_loop(server.stop())
+    assert isinstance(answer, Message) and answer.get(39) == "00"
+    client.wait_converged()
+    held = [b for b in client.balances(account) if b.journal_id == journal.journal_id]
+    assert [b.pending.normal_balance for b in held] == [Decimal("-7.00")]
+    owed = [b for b in client.balances(settlement.account_id)
+            if b.journal_id == journal.journal_id]
+    assert [b.pending.normal_balance for b in owed] == [Decimal("7.00")]
