@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench import (
     audit_replay,
+    cards,
     hot_accounts,
     latency,
     parquet_sink,
@@ -44,6 +45,8 @@ SUITE = {
                          ["--runs", "1", "--postings", "500"]),
     "profile_processor": (profile_processor, [], ["--postings", "2000"]),
     "webhooks": (webhooks, [], ["--postings", "2000", "--seconds", "5"]),
+    "cards": (cards, ["--runs", "3"], ["--runs", "1", "--seconds", "3", "--rates", "100",
+                                       "--cardholders", "100"]),
 }
 
 

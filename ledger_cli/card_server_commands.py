@@ -55,6 +55,9 @@ def register(commands: Any) -> None:
                        help="the message variant (docs/iso8583.md; default: the "
                             "configuration's, else ascii)")
     _server_options(serve)
+    serve.add_argument("--pan-key-file", type=Path, default=None, metavar="FILE",
+                       help="the card program's PAN key (default: $LEDGER_CARD_PAN_KEY); the "
+                            "same key `ledger card create` hashed the PANs with")
     serve.set_defaults(handler=_serve_iso8583)
 
     lithic = sub.add_parser("lithic", help="the Lithic Auth Stream Access (ASA) endpoint")
@@ -68,9 +71,6 @@ def register(commands: Any) -> None:
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     add_kafka_options(parser)
-    parser.add_argument("--pan-key-file", type=Path, default=None, metavar="FILE",
-                        help="the card program's PAN key (default: $LEDGER_CARD_PAN_KEY); the "
-                             "same key `ledger card create` hashed the PANs with")
     parser.add_argument("--port", type=int, required=True, help="port to listen on (0: any free)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--deadline", type=float, default=DEADLINE_S,
@@ -132,8 +132,9 @@ def _config(runtime: CardRuntime, config_id: str) -> Iso8583Config:
 def _serve_lithic(args: argparse.Namespace) -> None:
     configure_logging(args.log_format)
     key = _lithic_key(args.secret_file)
-    runtime = CardRuntime(resolve_bootstrap(args.bootstrap_servers),
-                          load_pan_key(args.pan_key_file), args.topic_prefix, args.deadline)
+    # Lithic names a card by its token, never by its PAN: no PAN key is needed.
+    runtime = CardRuntime(resolve_bootstrap(args.bootstrap_servers), None, args.topic_prefix,
+                          args.deadline)
     try:
         server = AsaServer(runtime.engine, key, host=args.host, port=args.port,
                            deadline_s=args.deadline)

@@ -24,29 +24,30 @@ READY_TIMEOUT_S = 120.0
 
 
 class CardRuntime:
-    """Starts an ``AuthorizationEngine`` on a ledger's topics; ``close`` stops it."""
+    """An ``AuthorizationEngine`` with a client and a results waiter of its own, on a ledger's
+    topics (a card server process); ``close`` stops it. ``pan_key`` as for
+    ``HostedCardEngine``."""
 
-    def __init__(self, bootstrap: str, pan_key: bytes, prefix: str = Topics().prefix,
+    def __init__(self, bootstrap: str, pan_key: bytes | None, prefix: str = Topics().prefix,
                  deadline_s: float = DEADLINE_S) -> None:
         self.client = LedgerClient(bootstrap, Topics(prefix=prefix), watch_results=False)
         topics = Topics(prefix=prefix, partitions=self.client.partitions)
         self.results = ResultWaiter(bootstrap, topics)
-        self.directory = CardDirectory(bootstrap, topics, pan_key)
-        self.holds = HoldBook(bootstrap, topics)
-        for part in (self.results, self.directory, self.holds):
-            part.start()
-        if not (self.directory.wait_ready(READY_TIMEOUT_S)
-                and self.holds.wait_ready(READY_TIMEOUT_S)):
+        self.results.start()
+        self._hosted = HostedCardEngine(bootstrap, topics, self.client, self.results, pan_key,
+                                        deadline_s)
+        try:
+            self._hosted.start()
+        except LedgerError:
             self.close()
-            raise LedgerError(f"the catalog and the transactions could not be read within "
-                              f"{READY_TIMEOUT_S:.0f}s")
-        self.engine = AuthorizationEngine(self.client, self.results, self.directory, self.holds,
-                                          deadline_s)
+            raise
+        self.engine = self._hosted.engine
+        self.directory = self._hosted.directory
 
     def close(self) -> None:
         """Stop reading and flush what was sent."""
-        for part in (self.holds, self.directory, self.results):
-            part.stop()
+        self._hosted.stop()
+        self.results.stop()
         self.client.close()
 
 
