@@ -34,9 +34,10 @@ PAN_KEY = b"a card program's PAN key, 32+ bytes long"
 SPECS = ("ascii", "binary")
 
 
-def new_pan() -> str:
-    """A random 16-digit PAN with a valid check digit."""
-    digits = "4000" + "".join(random.choice("0123456789") for _ in range(11))
+def new_pan(rng: random.Random | None = None) -> str:
+    """A random 16-digit PAN with a valid check digit (drawn from ``rng`` when given)."""
+    draw = rng or random
+    digits = "4000" + "".join(draw.choice("0123456789") for _ in range(11))
     total = 0
     for position, char in enumerate(reversed(digits)):
         digit = int(char)
@@ -98,23 +99,19 @@ class CardProgram:
         assert client.create(card).ok
         return account.account_id, pan, card
 
-    def available(self, account_id: UUID) -> Decimal:
-        """The account's available(PENDING), once every leg sent so far is applied."""
+    def available(self, account_id: UUID, layer: Layer = Layer.PENDING) -> Decimal:
+        """The account's available(``layer``) in USD in the DEFAULT journal, once every leg
+        sent so far is applied."""
         client = self.ledger.clients[0]
         client.wait_converged()
         for balance in client.balances(account_id):
             if balance.journal_id == DEFAULT_JOURNAL_ID and balance.currency == "USD":
-                return balance.available(Layer.PENDING).normal_balance
+                return balance.available(layer).normal_balance
         return Decimal(0)
 
     def settled(self, account_id: UUID) -> Decimal:
         """The account's available(SETTLED)."""
-        client = self.ledger.clients[0]
-        client.wait_converged()
-        for balance in client.balances(account_id):
-            if balance.journal_id == DEFAULT_JOURNAL_ID and balance.currency == "USD":
-                return balance.available(Layer.SETTLED).normal_balance
-        return Decimal(0)
+        return self.available(account_id, Layer.SETTLED)
 
     async def connect(self, spec: str) -> Iso8583Client:
         """A network's connection to the server of ``spec``."""
