@@ -337,7 +337,8 @@ def decide_task(execution: WorkflowExecution | None, task: Task, params: TaskPar
                 at: datetime) -> TaskDecided | AchRefusal:
     """Decide ``task`` on ``execution`` (None before CREATE) for a client that named
     ``execution_id`` and ``workflow``; ``configuration`` is the one CREATE's params name
-    (None when it does not exist), ``at`` the time of the decision."""
+    (None when it does not exist), ``at`` the time of the decision. An execution whose id
+    is not ``execution_id`` is the caller's mistake, not the client's, and raises."""
     if execution is not None and execution.execution_id != execution_id:
         raise ValueError(f"execution {execution.execution_id} given for {execution_id}")
     expected = _PARAMS_MODEL.get(task)

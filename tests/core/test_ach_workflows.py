@@ -39,6 +39,7 @@ from ledger_core.ach_workflows import (
     TaskParams,
     Workflow,
     WorkflowExecution,
+    allowed_tasks,
     decide_task,
     parse_task_params,
     task_transaction_id,
@@ -62,9 +63,11 @@ FUND = TranCode.model_validate({
 FUNDED = Decimal("1000.00")
 EXECUTION_ID = UUID("daf20572-c1b1-11f0-8b14-069b540ea27c")
 ZERO = Decimal(0)
+# The time every task is decided and every command posted at.
+_AT = datetime.fromisoformat("2025-11-14T15:00:00+00:00")
 
 
-def _ledger(now: datetime, funded: Decimal = FUNDED) -> MemoryLedger:
+def _ledger() -> MemoryLedger:
     ledger = MemoryLedger()
     ach.install(ledger)
     ledger.add_account(CUSTOMER)
@@ -72,8 +75,8 @@ def _ledger(now: datetime, funded: Decimal = FUNDED) -> MemoryLedger:
     ledger.add_tran_code(FUND)
     fund = PostTransaction.model_validate({
         "transactionId": "5a1c0d3e-8b7f-4c2a-9e61-3f0b2d4c6c20", "tranCode": "ACH_TEST_FUND",
-        "params": {"amount": str(funded)}})
-    assert isinstance(ledger.post(fund, now), Posted)
+        "params": {"amount": str(FUNDED)}})
+    assert isinstance(ledger.post(fund, _AT), Posted)
     return ledger
 
 
@@ -93,9 +96,6 @@ RETURN = ReturnParams(return_code="R01")
 TASK_PARAMS: dict[Task, TaskParams] = {
     Task.CREATE: _create(), Task.SUBMIT: SUBMIT, Task.RETURN: RETURN,
     Task.SETTLE: None, Task.CANCEL: None, Task.REIMBURSE_FEE: None}
-
-
-_AT = datetime.fromisoformat("2025-11-14T15:00:00+00:00")
 
 
 def _decide(execution: WorkflowExecution | None, workflow: Workflow, task: Task,
@@ -189,11 +189,11 @@ FLOWS: dict[str, tuple[Workflow, str, list[Step]]] = {
 
 
 @pytest.mark.parametrize("flow", sorted(FLOWS))
-def test_each_step_moves_the_layers_the_workflow_says(flow: str, now: datetime) -> None:
+def test_each_step_moves_the_layers_the_workflow_says(flow: str) -> None:
     """After every task, the customer's available balances and the settlement account's
     layers are exactly the step's; the fee account holds the fee until it is reimbursed."""
     workflow, amount, steps = FLOWS[flow]
-    ledger = _ledger(now)
+    ledger = _ledger()
     execution = None
     for task, available, settlement in steps:
         params = _create(amount) if task is Task.CREATE else None
@@ -204,18 +204,18 @@ def test_each_step_moves_the_layers_the_workflow_says(flow: str, now: datetime) 
         assert _layers(ledger, ach.FEE.account_id) == (fee, ZERO, ZERO), task
 
 
-def test_a_pull_returned_before_settle_is_taken_back_from_pending(now: datetime) -> None:
+def test_a_pull_returned_before_settle_is_taken_back_from_pending() -> None:
     """Returned before SETTLE, a debit's PENDING legs are negated; after it, its SETTLED
     legs: the return comes off the layer the money was on."""
     for before_settle in (True, False):
-        ledger = _ledger(now)
+        ledger = _ledger()
         execution = None
         for task in (Task.CREATE, Task.SUBMIT, *(() if before_settle else (Task.SETTLE,))):
             execution = _run(ledger, execution, Workflow.PULL, task)
         decided = _decide(execution, Workflow.PULL, Task.RETURN)
         assert isinstance(decided, TaskDecided)
         [command] = decided.commands
-        posted = ledger.post(command, now)
+        posted = ledger.post(command, _AT)
         assert isinstance(posted, Posted)
         layer = Layer.PENDING if before_settle else Layer.SETTLED
         assert [(e.account_id, e.layer, e.direction.value, e.units) for e in posted.entries] == [
@@ -286,11 +286,13 @@ INVALID = [
 ]
 
 
-def test_the_table_of_invalid_transitions_is_the_whole_complement() -> None:
-    """The refused table below holds each state's untried tasks: 9 for PUSH, 13 for PULL."""
+def test_the_allowed_tasks_are_the_seed_transitions() -> None:
+    """allowed_tasks answers the table above from every state; what it leaves out is the
+    refused table below: 9 untried tasks for PUSH, 13 for PULL."""
+    for workflow, states in VALID.items():
+        for state, tasks in states.items():
+            assert allowed_tasks(workflow, state) == frozenset(tasks), (workflow, state)
     assert len(INVALID) == 22
-    assert (Workflow.PUSH, State.CANCELED, Task.SUBMIT) in INVALID
-    assert (Workflow.PULL, State.SETTLED, Task.CANCEL) in INVALID
 
 
 @pytest.mark.parametrize(("workflow", "state", "task"), INVALID)
@@ -342,10 +344,10 @@ def test_settle_is_no_task_of_push_and_tasks_need_an_execution() -> None:
     assert refused.code is AchRefusalCode.ACH_EXECUTION_NOT_FOUND
 
 
-def test_a_repeated_task_posts_nothing_new(now: datetime) -> None:
+def test_a_repeated_task_posts_nothing_new() -> None:
     """A task sent again answers with its first result: the same execution and commands,
     which the ledger refuses as duplicates, so no balance moves."""
-    ledger = _ledger(now)
+    ledger = _ledger()
     created = _run(ledger, None, Workflow.PUSH, Task.CREATE)
     submitted = _run(ledger, created, Workflow.PUSH, Task.SUBMIT)
     before = (_available(ledger), len(ledger.entries_log))
@@ -356,7 +358,7 @@ def test_a_repeated_task_posts_nothing_new(now: datetime) -> None:
         assert again.repeated
         assert again.execution == submitted
         for command in again.commands:
-            answer = ledger.post(command, now)
+            answer = ledger.post(command, _AT)
             assert isinstance(answer, Rejected)
             assert answer.code is RejectionCode.TRANSACTION_ID_DUPLICATE
     assert isinstance(first_submit, TaskDecided)
@@ -376,17 +378,17 @@ def test_a_repeated_task_with_other_params_is_refused() -> None:
         assert refused.code is AchRefusalCode.ACH_REPEATED_TASK_PARAMS_DIFFER
 
 
-def test_the_execution_records_what_it_did(now: datetime) -> None:
+def test_the_execution_records_what_it_did() -> None:
     """Config version, trace number, return code, and each task's transaction, posted with
     the execution id as its correlation id and the task in its metadata."""
-    ledger = _ledger(now)
+    ledger = _ledger()
     configuration = ach.CONFIGURATION.model_copy(update={"version": 3})
     decided = _decide(None, Workflow.PUSH, Task.CREATE, configuration=configuration)
     assert isinstance(decided, TaskDecided)
     execution = decided.execution
     assert (execution.config_id, execution.config_version) == (configuration.config_id, 3)
     assert execution.trace_number is None
-    assert isinstance(ledger.post(decided.commands[0], now), Posted)
+    assert isinstance(ledger.post(decided.commands[0], _AT), Posted)
     execution = _run(ledger, execution, Workflow.PUSH, Task.SUBMIT)
     execution = _run(ledger, execution, Workflow.PUSH, Task.RETURN)
     assert execution.trace_number == "026009590000001"
@@ -411,13 +413,13 @@ def test_the_execution_records_what_it_did(now: datetime) -> None:
     assert submit.transaction.metadata["configVersion"] == 3
 
 
-def test_no_fee_writes_no_fee_legs_and_cannot_be_reimbursed(now: datetime) -> None:
+def test_no_fee_writes_no_fee_legs_and_cannot_be_reimbursed() -> None:
     """With feeAmount 0, CREATE writes the two encumbrance legs only, and REIMBURSE_FEE
     after a cancel is refused: it would post nothing."""
-    ledger = _ledger(now)
+    ledger = _ledger()
     decided = _decide(None, Workflow.PUSH, Task.CREATE, _create(fee="0"))
     assert isinstance(decided, TaskDecided)
-    posted = ledger.post(decided.commands[0], now)
+    posted = ledger.post(decided.commands[0], _AT)
     assert isinstance(posted, Posted)
     assert [e.layer for e in posted.entries] == [Layer.ENCUMBRANCE, Layer.ENCUMBRANCE]
     assert _available(ledger) == (FUNDED, FUNDED, _d("850.00"))
@@ -436,10 +438,10 @@ OTHER_FEE = UUID("5a1c0d3e-8b7f-4c2a-9e61-3f0b2d4c6a30")
     ({"feeAccountId": str(OTHER_FEE)}, OTHER_FEE),
 ])
 def test_the_fee_goes_to_the_configured_or_the_given_account(
-        given: dict[str, str], charged: UUID, now: datetime) -> None:
+        given: dict[str, str], charged: UUID) -> None:
     """The fee posts on SETTLED at CREATE, to the configuration's fee account unless CREATE
     names another (Twisp's all-zero default names none); REIMBURSE_FEE gives it back."""
-    ledger = _ledger(now)
+    ledger = _ledger()
     ledger.add_account(Account(account_id=OTHER_FEE, code="ACH.FEE.OTHER", name="Other fees"))
     created = _run(ledger, None, Workflow.PULL, Task.CREATE, _create(fee="1.50", **given))
     assert created.fee_account_id == charged
@@ -515,14 +517,14 @@ def test_params_of_another_task_and_an_unknown_return_code_are_refused() -> None
     assert refused.code is AchRefusalCode.ACH_RETURN_CODE_UNKNOWN
 
 
-def test_the_ledger_refuses_a_push_the_customer_cannot_cover(now: datetime) -> None:
+def test_the_ledger_refuses_a_push_the_customer_cannot_cover() -> None:
     """With no overdraft on available(ENCUMBRANCE), a credit above the funds is decided by
     the workflow but refused by the ledger: the runtime keeps the execution uncreated."""
-    ledger = _ledger(now)
+    ledger = _ledger()
     ledger.add_limit(VelocityLimit.no_overdraft(CUSTOMER.account_id, layer=Layer.ENCUMBRANCE))
     decided = _decide(None, Workflow.PUSH, Task.CREATE, _create("1000.00"))
     assert isinstance(decided, TaskDecided)
-    answer = ledger.post(decided.commands[0], now)
+    answer = ledger.post(decided.commands[0], _AT)
     assert isinstance(answer, Rejected)
     assert answer.code is RejectionCode.VELOCITY_LIMIT_EXCEEDED
     assert _available(ledger) == (FUNDED, FUNDED, FUNDED)
@@ -557,11 +559,11 @@ cents = st.integers(min_value=1, max_value=10_000_000).map(lambda c: Decimal(c).
        tasks=st.lists(st.sampled_from(list(Task)), max_size=8))
 def test_any_sequence_of_tasks_leaves_the_balances_its_state_says(
         workflow: Workflow, amount: Decimal, fee: Decimal, tasks: list[Task]) -> None:
-    """Whatever tasks arrive, in any order and repeated, each is accepted only along the
-    table's transitions, a refusal moves nothing, and at the end the customer's layers are
-    the ones the final state says, the settlement account mirrors them and the fee account
-    holds the fee until it is reimbursed."""
-    ledger = _ledger(_AT)
+    """Whatever tasks arrive, in any order and repeated, each new one is accepted only along
+    the table's transitions, a repeat posts nothing, and at the end the customer's layers
+    are the ones the final state says, the settlement account balances them and the fee
+    account holds the fee until it is reimbursed."""
+    ledger = _ledger()
     create = _create(str(amount), str(fee))
     execution: WorkflowExecution | None = None
     for task in [Task.CREATE, *tasks]:
@@ -570,11 +572,16 @@ def test_any_sequence_of_tasks_leaves_the_balances_its_state_says(
         state = None if execution is None else execution.state
         entries = len(ledger.entries_log)
         if isinstance(decided, AchRefusal):
-            assert task not in VALID[workflow].get(state, {}) or (
+            assert execution is not None
+            assert task not in [run.task for run in execution.runs], "a repeat is answered"
+            assert task not in VALID[workflow][execution.state] or (
                 task is Task.REIMBURSE_FEE and fee == 0)
             continue
         answers = [ledger.post(command, _AT) for command in decided.commands]
         if decided.repeated:
+            assert execution is not None
+            assert task in [run.task for run in execution.runs]
+            assert decided.execution == execution
             assert all(isinstance(a, Rejected) and a.code is RejectionCode.TRANSACTION_ID_DUPLICATE
                        for a in answers)
             assert len(ledger.entries_log) == entries
@@ -590,8 +597,8 @@ def test_any_sequence_of_tasks_leaves_the_balances_its_state_says(
     fee_layers = _layers(ledger, ach.FEE.account_id)
     reimbursed = execution.state is State.FEE_REIMBURSED
     assert fee_layers == (ZERO if reimbursed else fee, ZERO, ZERO)
-    # Every leg of the flow pairs the customer or the fee account with the settlement
-    # account, so the debit-normal settlement account's layers are the customer's movement
-    # plus the fee account's, layer by layer.
+    # Every ACH leg is on the customer, settlement or fee account and each transaction
+    # balances layer by layer, so the debit-normal settlement account's layers are the
+    # credit-normal customer's movement plus the fee account's.
     settlement = _layers(ledger, ach.SETTLEMENT.account_id)
     assert settlement == tuple(c + f for c, f in zip(expected, fee_layers, strict=True))
