@@ -339,3 +339,28 @@ def test_a_configured_program_books_in_its_own_journal_and_settlement_account(
     owed = [b for b in client.balances(settlement.account_id)
             if b.journal_id == journal.journal_id]
     assert [b.pending.normal_balance for b in owed] == [Decimal("7.00")]
+
+
+def test_two_partial_clearings_release_the_hold_in_steps(cards: CardProgram) -> None:
+    """A split shipment: each 0220 below what is held releases its own amount and settles
+    it, so the rest stays held until the second clearing."""
+    account, pan, _card = cards.cardholder(Decimal("100.00"))
+    bought = purchase(pan, "50.00")
+
+    async def scenario() -> list[Message]:
+        client = await cards.connect("ascii")
+        try:
+            answers = [await client.send(bought.authorization()),
+                       await client.send(bought.clearing(_stan(), Decimal("20.00")))]
+            return answers
+        finally:
+            await client.close()
+
+    first = _run(scenario())
+    assert isinstance(first, list) and [a.get(39) for a in first] == ["00", "00"]
+    assert (cards.settled(account), cards.available(account)) == (Decimal("80.00"),
+                                                                  Decimal("50.00"))
+    second = _run(_one(cards, "ascii", bought.clearing(_stan(), Decimal("30.00"))))
+    assert isinstance(second, Message) and second.get(39) == "00"
+    assert (cards.settled(account), cards.available(account)) == (Decimal("50.00"),
+                                                                  Decimal("50.00"))
