@@ -6,13 +6,16 @@ run of the same seed.
 
 Faults, at instants drawn from the seed while the workload runs: SIGKILL of processor
 processes (each restarted with the same instance id), SIGKILL of the Parquet and webhook
-sinks (``tests/chaos/sinks.py``; each restarted), a restart of the single broker,
+sinks (``tests/chaos/sinks.py``; each restarted), SIGKILL of the card authorization server
+while a network sends it card messages (``tests/chaos/cards.py``; restarted, and the
+unanswered messages repeated), a restart of the single broker,
 SIGKILL and restart of one broker of a 3-node cluster, scaling processors 1 -> 2 -> 1, and
 poison: every class of hostile input (``tests/chaos/poison.py``), each of which must get its
 typed answer. At the end: `ledger audit` must find no violation (which includes: every
 command has exactly one result or dead letter), the balances must equal the fault-free
 run's, and the sinks must have delivered every entry once and every balance version at
-least once, in order. The seed is
+least once, in order, and every card message must have its answer, and each cardholder the
+balances and holds its answers imply. The seed is
 printed first; the same seed replays the same workload and the same fault schedule.
 """
 
@@ -36,6 +39,7 @@ from streams.client import LedgerClient
 from streams.local_kafka import LocalCluster, start_cluster
 from streams.reading import read_committed
 from streams.topics import Topics
+from tests.chaos.cards import ChaosCards
 from tests.chaos.poison import POISONS, Poisoner
 from tests.chaos.sinks import ChaosSinks
 from tests.chaos.workload import Op, Workload, build
@@ -51,15 +55,22 @@ class Plan:
     rate_per_s: float
     processor_kills: int
     sink_kills: int
+    card_kills: int
+    card_purchases: int
     broker_restart: bool
     scale: bool
     poisons: int
 
+    @property
+    def duration_s(self) -> float:
+        """How long the workload is sent for."""
+        return self.commands / self.rate_per_s
 
-FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, sink_kills=12,
-            broker_restart=True, scale=True, poisons=2 * len(POISONS))
-SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, sink_kills=2,
-             broker_restart=True, scale=True, poisons=len(POISONS))
+
+FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, sink_kills=12, card_kills=8,
+            card_purchases=400, broker_restart=True, scale=True, poisons=2 * len(POISONS))
+SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, sink_kills=2, card_kills=2,
+             card_purchases=42, broker_restart=True, scale=True, poisons=len(POISONS))
 
 
 @dataclass
@@ -72,6 +83,10 @@ class Outcome:
     faults: list[str] = field(default_factory=list)
     poison_problems: list[str] = field(default_factory=list)
     sink_problems: list[str] = field(default_factory=list)
+    card_problems: list[str] = field(default_factory=list)
+    # The card program's accounts: only the faulty run has them.
+    card_accounts: frozenset[str] = frozenset()
+    card_answers: dict[str, int] = field(default_factory=dict)
 
 
 class Run:
@@ -87,6 +102,7 @@ class Run:
         self.sent: list[tuple[Op, str]] = []
         self.poisoner: Poisoner | None = None
         self.sinks: ChaosSinks | None = None
+        self.cards: ChaosCards | None = None
 
     def processor(self, instance_id: str) -> ProcessorProcess:
         """Start (or restart) the processor ``instance_id``."""
@@ -104,6 +120,8 @@ class Run:
                 process.start(wait=False)
         if self.sinks is not None:
             self.faults += self.sinks.revive()
+        if self.cards is not None:
+            self.faults += self.cards.revive()
 
     def execute(self, plan: Plan, faults: Callable[["Run", threading.Event], None] | None
                 ) -> Outcome:
@@ -119,6 +137,9 @@ class Run:
                                                         self.topics))
             self.sinks = ChaosSinks(self.cluster.bootstrap_servers, self.topics, self.home)
             self.sinks.start()
+            self.cards = ChaosCards(self.cluster.bootstrap_servers, self.topics, self.home,
+                                    self.workload.seed, plan.card_purchases, plan.duration_s)
+            self.cards.start(client)
             injector = threading.Thread(target=faults, args=(self, done))
             injector.start()
         _send(client, self, plan.rate_per_s)
@@ -126,6 +147,8 @@ class Run:
         if injector is not None:
             injector.join()
         results = _wait_all(client, [command_id for _op, command_id in self.sent], self)
+        if self.cards is not None:
+            self.cards.finish(self.revive)
         _converge(client, self)
         client.close()
         poison_problems = []
@@ -141,8 +164,14 @@ class Run:
         for result in results.values():
             key = result.code or result.status
             statuses[key] = statuses.get(key, 0) + 1
-        return Outcome(_balances(self.cluster.bootstrap_servers, self.topics), statuses,
-                       report, self.faults, poison_problems, sink_problems)
+        balances = _balances(self.cluster.bootstrap_servers, self.topics)
+        outcome = Outcome(balances, statuses, report, self.faults, poison_problems,
+                          sink_problems)
+        if self.cards is not None:
+            outcome.card_problems = self.cards.prove(balances)
+            outcome.card_accounts = self.cards.account_ids
+            outcome.card_answers = self.cards.answers()
+        return outcome
 
 
 def _send(client: LedgerClient, run: Run, rate: float) -> None:
@@ -200,11 +229,12 @@ def fault_schedule(seed: int, plan: Plan, cluster_nodes: int
                    ) -> Callable[[Run, threading.Event], None]:
     """The faults of ``seed``: kill processors, restart or kill a broker, scale 1 -> 2 -> 1."""
     rng = random.Random(seed * 7919)
-    duration = plan.commands / plan.rate_per_s
+    duration = plan.duration_s
     events: list[tuple[float, str]] = [(rng.uniform(0.05, 0.95) * duration, "kill")
                                        for _ in range(plan.processor_kills)]
     events += [(rng.uniform(0.05, 0.95) * duration, f"sink-kill:{('parquet', 'webhook')[i % 2]}")
                for i in range(plan.sink_kills)]
+    events += [(rng.uniform(0.05, 0.95) * duration, "card-kill") for _ in range(plan.card_kills)]
     if plan.broker_restart:
         events.append((rng.uniform(0.3, 0.6) * duration, "broker"))
     if plan.scale:
@@ -252,6 +282,9 @@ def _fault(run: Run, event: str, rng: random.Random, cluster_nodes: int) -> None
     elif event.startswith("sink-kill:"):
         assert run.sinks is not None
         run.faults.append(run.sinks.kill(event.removeprefix("sink-kill:")))
+    elif event == "card-kill":
+        assert run.cards is not None
+        run.faults.append(run.cards.kill())
     elif event == "scale-up":
         run.processor("p2")
         run.faults.append("scaled to 2 processors")
@@ -275,6 +308,7 @@ def chaos(seed: int, plan: Plan, nodes: int, home: Path, log: Callable[[str], No
     finally:
         cluster.stop()
     log(f"faults: {len(faulty.faults)}: " + "; ".join(faulty.faults))
+    log(f"card answers: {faulty.card_answers}")
     calm_cluster, _ = start_cluster(home / "kafka-calm", nodes=1)
     try:
         calm = Run(calm_cluster, home / "calm", workload).execute(plan, None)
@@ -301,7 +335,7 @@ def main() -> int:
         faulty, calm = chaos(seed, plan, nodes, home, lambda line: print(line, flush=True))
         problems = check(faulty, calm)
         print(f"{nodes}-node run: {faulty.report.entries} entries, results {faulty.statuses}, "
-              f"{len(problems)} problem(s)", flush=True)
+              f"card answers {faulty.card_answers}, {len(problems)} problem(s)", flush=True)
         for problem in problems:
             print(f"  {problem}", flush=True)
         failed = failed or bool(problems)
@@ -319,13 +353,17 @@ def check(faulty: Outcome, calm: Outcome) -> list[str]:
     problems += [f"fault-free audit: {v.rule}: {v.message}" for v in calm.report.violations]
     problems += faulty.poison_problems
     problems += faulty.sink_problems
+    problems += faulty.card_problems
     if faulty.statuses != calm.statuses:
         problems.append(f"results differ: {faulty.statuses} vs fault-free {calm.statuses}")
-    if faulty.balances != calm.balances:
-        differing = sorted(k for k in faulty.balances.keys() | calm.balances.keys()
-                           if faulty.balances.get(k) != calm.balances.get(k))
+    # The card program runs in the faulty run only (its answers, not a calm twin, prove its
+    # balances), so its accounts have no fault-free counterpart.
+    shared = {k: v for k, v in faulty.balances.items() if k[0] not in faulty.card_accounts}
+    if shared != calm.balances:
+        differing = sorted(k for k in shared.keys() | calm.balances.keys()
+                           if shared.get(k) != calm.balances.get(k))
         problems.append(f"{len(differing)} balances differ from the fault-free run, e.g. "
-                        f"{differing[0]}: {faulty.balances.get(differing[0])} vs "
+                        f"{differing[0]}: {shared.get(differing[0])} vs "
                         f"{calm.balances.get(differing[0])}")
     return problems
 
