@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger_cli import (
+    ach_commands,
     api_commands,
     audit_commands,
     auth_commands,
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for group in (kafka_commands, processor_commands, catalog_commands, card_commands,
                   card_server_commands, posting_commands, read_commands, audit_commands,
-                  api_commands, auth_commands, sink_commands, sql_commands):
+                  api_commands, auth_commands, sink_commands, sql_commands, ach_commands):
         group.register(commands)
     return parser
 

@@ -184,12 +184,11 @@ class LedgerClient:
 
     def _send_command(self, command: PostTransaction | VoidTransaction, owner: UUID,
                       command_id: str | None) -> str:
-        record = mapping.command_record(command, command_id or str(uuid.uuid4()),
-                                        datetime.now(UTC))
-        key = account_key(owner)
-        self._produce(self.topics.commands, key, codec().encode("command", record),
-                      owner_partition(owner, self.partitions))
-        return str(record["command_id"])
+        command_id = command_id or str(uuid.uuid4())
+        key, value, partition = command_message(command, owner, command_id, self.partitions,
+                                                datetime.now(UTC))
+        self._produce(self.topics.commands, key, value, partition)
+        return command_id
 
     def send_catalog(self, kind: CatalogKind, body: Mapping[str, Any],
                      command_id: str | None = None) -> str:
@@ -356,6 +355,15 @@ class LedgerClient:
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None
+
+
+def command_message(command: PostTransaction | VoidTransaction, owner: UUID, command_id: str,
+                    partitions: int, sent_at: datetime) -> tuple[bytes, bytes, int]:
+    """The key, value and partition of a commands-topic record: keyed by the ``owner``
+    account, on the partition that owns it."""
+    record = mapping.command_record(command, command_id, sent_at)
+    return (account_key(owner), codec().encode("command", record),
+            owner_partition(owner, partitions))
 
 
 def read_partition(bootstrap: str, topic: str, partition: int) -> list[Any]:

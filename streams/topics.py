@@ -145,7 +145,11 @@ class Topics:
 def existing_partitions(admin: AdminClient, prefix: str) -> int | None:
     """The partition count of the ledger ``prefix``'s commands topic, None before it exists:
     a processor started without ``--partitions`` joins the ledger as it was created."""
-    name = Topics(prefix=prefix).commands
+    return topic_partitions(admin, Topics(prefix=prefix).commands)
+
+
+def topic_partitions(admin: AdminClient, name: str) -> int | None:
+    """The partition count of topic ``name``, None before it exists."""
     found = admin.list_topics(name, timeout=15).topics.get(name)
     if found is None or found.error is not None or not found.partitions:
         return None
@@ -153,6 +157,12 @@ def existing_partitions(admin: AdminClient, prefix: str) -> int | None:
 
 
 def ensure_topics(admin: AdminClient, topics: Topics, replication: int | None = None) -> list[str]:
+    """Create the ledger's missing topics and check the existing ones (``ensure_specs``)."""
+    return ensure_specs(admin, topics.specs(), replication)
+
+
+def ensure_specs(admin: AdminClient, specs: list[TopicSpec],
+                 replication: int | None = None) -> list[str]:
     """Create the missing topics and check the existing ones; return the names created.
 
     Raises ``TopicLayoutError`` when an existing topic has another partition count or
@@ -161,8 +171,8 @@ def ensure_topics(admin: AdminClient, topics: Topics, replication: int | None = 
     metadata = admin.list_topics(timeout=15)
     brokers = len(metadata.brokers)
     factor = replication or min(3, brokers)
-    existing = {spec.name: spec for spec in topics.specs() if spec.name in metadata.topics}
-    missing = [spec for spec in topics.specs() if spec.name not in existing]
+    existing = {spec.name: spec for spec in specs if spec.name in metadata.topics}
+    missing = [spec for spec in specs if spec.name not in existing]
     if missing:
         create_topics(admin, [NewTopic(spec.name, spec.partitions, factor, config=spec.config)
                               for spec in missing])

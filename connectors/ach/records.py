@@ -1,0 +1,126 @@
+"""The records of the ACH workflow topics: JSON, camelCase, money as decimal strings
+(docs/decisions/0011-ach-workflow-records.md).
+
+A command names an execution, its workflow, a task and the task's params as the client
+sent them; the processor validates the params, so a bad one gets a result, not a dead
+letter. A result answers one command: the execution's state and transactions, or the
+refusal.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from ledger_core.ach_workflows import (
+    AchRefusal,
+    AchRefusalCode,
+    State,
+    Task,
+    Workflow,
+    WorkflowExecution,
+)
+from ledger_core.base import LedgerModel
+
+
+class WorkflowCommand(LedgerModel):
+    """One task asked of one execution; ``command_id`` is unique per send."""
+
+    command_id: str
+    execution_id: UUID
+    code: Workflow
+    task: Task
+    params: dict[str, Any]
+    sent_at: datetime
+
+
+class ResultStatus(StrEnum):
+    """What became of a workflow command."""
+
+    # The task ran: its posting commands went to the ledger with the new execution.
+    ACCEPTED = "ACCEPTED"
+    # The execution had run the task: answered from it, nothing posted again.
+    REPEATED = "REPEATED"
+    REFUSED = "REFUSED"
+
+
+class WorkflowResult(LedgerModel):
+    """The answer to one workflow command.
+
+    ``transaction_ids`` are every transaction the execution has produced; the task's own is
+    the last of them when it was accepted or repeated. ``posting_command_ids`` are the ledger
+    commands this command sent (none when repeated or refused): the ledger's results for
+    them carry its decision on each posting.
+    """
+
+    command_id: str
+    execution_id: UUID | None
+    workflow: Workflow | None
+    task: Task | None
+    status: ResultStatus
+    state: State | None = None
+    transaction_ids: tuple[UUID, ...] = ()
+    posting_command_ids: tuple[str, ...] = ()
+    code: AchRefusalCode | None = None
+    message: str | None = None
+    field: str | None = None
+    decided_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able view of the result."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def encode(model: LedgerModel) -> bytes:
+    """A record's value: the model's camelCase JSON."""
+    return model.model_dump_json(by_alias=True).encode()
+
+
+def decode_execution(value: bytes) -> WorkflowExecution:
+    """An ``ach-workflows`` record's execution."""
+    return WorkflowExecution.model_validate_json(value)
+
+
+def decode_result(value: bytes) -> WorkflowResult:
+    """An ``ach-workflow-results`` record's result."""
+    return WorkflowResult.model_validate_json(value)
+
+
+def decode_command(value: bytes | None, at: datetime) -> WorkflowCommand | WorkflowResult | None:
+    """A workflow command, or the refusal to send back when it does not validate; None when
+    it names no command id, so no client could be waiting for an answer."""
+    try:
+        return WorkflowCommand.model_validate_json(value or b"")
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        refusal = AchRefusal(code=AchRefusalCode.ACH_PARAMS_INVALID,
+                             message=f"the workflow command is invalid: {where}: "
+                                     f"{first['msg']}", field=where)
+        command_id = _field(value, "commandId")
+        if command_id is None:
+            return None
+        return refused(command_id, None, None, None, refusal, at)
+
+
+def refused(command_id: str, execution_id: UUID | None, workflow: Workflow | None,
+            task: Task | None, refusal: AchRefusal, at: datetime) -> WorkflowResult:
+    """The result of a refused command."""
+    return WorkflowResult(command_id=command_id, execution_id=execution_id, workflow=workflow,
+                          task=task, status=ResultStatus.REFUSED, code=refusal.code,
+                          message=refusal.message, field=refusal.field, decided_at=at)
+
+
+def _field(value: bytes | None, name: str) -> str | None:
+    """A string field of a command that failed validation, if it is a JSON object with one."""
+    try:
+        document = json.loads(value or b"")
+    except ValueError:
+        return None
+    found = document.get(name) if isinstance(document, dict) else None
+    return found if isinstance(found, str) and found else None
