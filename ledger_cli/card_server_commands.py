@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from connectors.cards.engine import DEADLINE_S
+from connectors.cards.engine import CONFIRM_S, DEADLINE_S
 from connectors.cards.iso_server import Iso8583Server
 from connectors.cards.lithic import secret_key
 from connectors.cards.lithic_server import AsaServer
@@ -136,8 +136,10 @@ def _serve_lithic(args: argparse.Namespace) -> None:
     runtime = CardRuntime(resolve_bootstrap(args.bootstrap_servers), None, args.topic_prefix,
                           args.deadline)
     try:
+        # The engine answers by its deadline, plus the time a 91 waits for Kafka to confirm
+        # what it promises; the endpoint's own deadline is a backstop behind both.
         server = AsaServer(runtime.engine, key, host=args.host, port=args.port,
-                           deadline_s=args.deadline)
+                           deadline_s=args.deadline + CONFIRM_S + 0.5)
         asyncio.run(_until_stopped(server.start, server.stop, runtime))
     finally:
         runtime.close()

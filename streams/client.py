@@ -10,7 +10,7 @@ topic; a client that times out may re-send the same id safely.
 import json
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +49,8 @@ from streams.reading import read_committed
 from streams.topics import Topics
 
 RESULT_TIMEOUT_S = 30.0
+# Told whether Kafka took a command: None, or the error that refused it.
+Delivered = Callable[[KafkaError | None], None]
 _NOT_AUTHORIZED = {KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUTHORIZATION_FAILED,
                    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
 _CREATE_KINDS: dict[type, CatalogKind] = {
@@ -160,34 +162,38 @@ class LedgerClient:
 
     def send_post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
                   owner: UUID, version: int | None = None,
-                  override: Enforcement | None = None, command_id: str | None = None) -> str:
+                  override: Enforcement | None = None, command_id: str | None = None,
+                  delivered: Delivered | None = None) -> str:
         """Send a posting command keyed by ``owner``; return its command id.
 
         ``command_id`` (default: a new UUID) lets a caller wait for the result before sending.
+        ``delivered`` is called with None once Kafka has the command, or with its error (from
+        ``poll``, ``flush`` or a later send).
         """
         command = parse_command({"transaction_id": transaction_id, "tran_code": tran_code,
                                  "tran_code_version": version, "params": dict(params),
                                  "override_enforcement": override})
         if isinstance(command, Rejected):
             raise CommandRefusedError(command.rejection)
-        return self._send_command(command, owner, command_id)
+        return self._send_command(command, owner, command_id, delivered)
 
     def send_void(self, void_of: UUID, owner: UUID, transaction_id: UUID | None = None,
-                  command_id: str | None = None) -> str:
+                  command_id: str | None = None, delivered: Delivered | None = None) -> str:
         """Send a void of ``void_of``, keyed by the owner account of the original posting.
 
-        The void's transaction id defaults to one derived from ``void_of``.
+        The void's transaction id defaults to one derived from ``void_of``; ``delivered`` as
+        for ``send_post``.
         """
         command = (VoidTransaction(void_of=void_of) if transaction_id is None
                    else VoidTransaction(void_of=void_of, transaction_id=transaction_id))
-        return self._send_command(command, owner, command_id)
+        return self._send_command(command, owner, command_id, delivered)
 
     def _send_command(self, command: PostTransaction | VoidTransaction, owner: UUID,
-                      command_id: str | None) -> str:
+                      command_id: str | None, delivered: Delivered | None = None) -> str:
         command_id = command_id or str(uuid.uuid4())
         key, value, partition = command_message(command, owner, command_id, self.partitions,
                                                 datetime.now(UTC))
-        self._produce(self.topics.commands, key, value, partition)
+        self._produce(self.topics.commands, key, value, partition, delivered)
         return command_id
 
     def send_catalog(self, kind: CatalogKind, body: Mapping[str, Any],
@@ -207,11 +213,17 @@ class LedgerClient:
         """Produce raw bytes (tests and tools use it to send bad input)."""
         self._produce(topic, key, value, partition)
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, partition: int) -> None:
+    def _produce(self, topic: str, key: bytes | None, value: bytes, partition: int,
+                 delivered: Delivered | None = None) -> None:
+        def report(error: KafkaError | None, message: Any) -> None:
+            self._delivered(error, message)
+            if delivered is not None:
+                delivered(error)
+
         while True:
             try:
                 self._producer.produce(topic, value, key, partition=partition,
-                                       on_delivery=self._delivered)
+                                       on_delivery=report)
                 self._producer.poll(0)
                 return
             except BufferError:
@@ -227,6 +239,10 @@ class LedgerClient:
     def _delivered(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
             self._refused.append((message.topic(), error))
+
+    def poll(self, timeout_s: float) -> None:
+        """Serve the producer's delivery reports for up to ``timeout_s``."""
+        self._producer.poll(timeout_s)
 
     def flush(self, timeout_s: float = 30.0) -> None:
         """Wait until every sent command is acknowledged by Kafka; raise if Kafka refused one

@@ -23,6 +23,7 @@ it is released, even if this process stops in between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -32,16 +33,23 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 
 from connectors.cards.directory import CardDirectory
-from connectors.cards.events import CardEvent, CardEventKind, Decision, DecisionCode
+from connectors.cards.events import (
+    CardEvent,
+    CardEventKind,
+    Decision,
+    DecisionCode,
+    UnansweredError,
+)
 from connectors.cards.holds import HoldBook
 from connectors.graphql_api.errors import ResultTimeoutError
 from connectors.graphql_api.results import ResultWaiter
 from ledger_core import Enforcement, RejectionCode, Status
-from streams.client import LedgerClient, Result
+from streams.client import Delivered, LedgerClient, Result
 from streams.errors import CommandRefusedError, LedgerError
+from streams.partitioning import owner_partition
 
 __all__ = ["DEADLINE_S", "AuthorizationEngine", "hold_id"]
 
@@ -51,6 +59,8 @@ DEADLINE_S = 1.5
 # How long a booking that missed its deadline is still followed, to log how it ended.
 LATE_RESULT_TIMEOUT_S = 120.0
 DECISIONS_KEPT_MAX = 200_000
+# How long a 91 waits for Kafka to confirm what it promises (the booking, or the void).
+CONFIRM_S = 0.5
 _NAMESPACE = UUID("5b3c0f0e-8f0a-4c4e-9d7e-0c2a7d1e6b11")
 _APPROVAL_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _REJECTION_DECISIONS = {
@@ -60,6 +70,20 @@ _REJECTION_DECISIONS = {
     RejectionCode.CURRENCY_INVALID: DecisionCode.AMOUNT_INVALID,
     RejectionCode.PARAM_TYPE_INVALID: DecisionCode.AMOUNT_INVALID,
 }
+
+
+def _reporter(loop: asyncio.AbstractEventLoop,
+              delivered: asyncio.Future[KafkaError | None]) -> Delivered:
+    """A delivery callback (called on the producer's thread) that resolves ``delivered``."""
+    def report(error: KafkaError | None) -> None:
+        def resolve() -> None:
+            if not delivered.done():
+                delivered.set_result(error)
+
+        # A closed loop raises RuntimeError: nobody waits for this delivery any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(resolve)
+    return report
 
 
 def hold_id(hold_key: str) -> UUID:
@@ -94,6 +118,8 @@ class AuthorizationEngine:
         self._decisions: OrderedDict[str, Decision] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._late: set[asyncio.Task[Any]] = set()
+        # Holds whose void this process sent: never approved again, whatever the book says.
+        self._voided: set[UUID] = set()
 
     async def decide(self, event: CardEvent) -> Decision:
         """Book ``event`` once, whatever the repeats, and decide it within the deadline."""
@@ -154,14 +180,21 @@ class AuthorizationEngine:
         return None
 
     def _remember(self, event: CardEvent, decision: Decision) -> Decision:
-        if decision.code is not DecisionCode.SYSTEM_ERROR:
+        # A system error is tried again on a repeat; so is a late advice, reversal or
+        # clearing, whose booking goes on (an authorization's 91 stands: its hold is voided).
+        transient = decision.code is DecisionCode.SYSTEM_ERROR or (
+            decision.code is DecisionCode.LEDGER_TIMEOUT
+            and event.kind is not CardEventKind.AUTHORIZATION)
+        if not transient:
             self._decisions[event.key] = decision
             while len(self._decisions) > DECISIONS_KEPT_MAX:
                 self._decisions.popitem(last=False)
         return decision
 
     async def _within_deadline(self, event: CardEvent, account: UUID) -> Decision:
-        booking = asyncio.ensure_future(self._book(event, account))
+        loop = asyncio.get_running_loop()
+        booked: asyncio.Future[KafkaError | None] = loop.create_future()
+        booking = asyncio.ensure_future(self._book(event, account, _reporter(loop, booked)))
         try:
             return await asyncio.wait_for(asyncio.shield(booking), self.deadline_s)
         except TimeoutError:
@@ -169,19 +202,42 @@ class AuthorizationEngine:
         except (ResultTimeoutError, CommandRefusedError, KafkaException, LedgerError) as exc:
             log.error("card %s %s: not booked: %s", event.kind.value, event.key, exc)
             return Decision(DecisionCode.SYSTEM_ERROR, f"not booked: {exc}")
-        hold = hold_id(event.hold_key)
-        if event.kind is CardEventKind.AUTHORIZATION:
-            # Sent now, not when the hold's result comes: the void is in Kafka behind the
-            # hold even if this process stops before the ledger answers.
-            self.client.send_void(hold, account)
-            message = (f"no decision within {self.deadline_s:g}s: declined, and the hold "
-                       f"{hold} is voided if it is booked late")
-        else:
-            message = (f"no decision within {self.deadline_s:g}s; the booking stays in Kafka "
-                       "and a repeat of the message is safe")
         self._late.add(booking)
         booking.add_done_callback(lambda task: self._ended_late(event, task))
-        return Decision(DecisionCode.LEDGER_TIMEOUT, message)
+        hold = hold_id(event.hold_key)
+        if event.kind is CardEventKind.AUTHORIZATION:
+            # The void follows the hold on its partition, so once Kafka has it the hold is
+            # released whenever it is booked, whatever happens to this process; a 91 is
+            # answered only then.
+            self._voided.add(hold)
+            voided: asyncio.Future[KafkaError | None] = loop.create_future()
+            self.client.send_void(hold, account, delivered=_reporter(loop, voided))
+            await self._confirmed(voided, event, "the void of its hold")
+            return Decision(DecisionCode.LEDGER_TIMEOUT,
+                            f"no decision within {self.deadline_s:g}s: declined, and the hold "
+                            f"{hold} is voided if it is booked late")
+        # The network hears 91 and may repeat: the booking is in Kafka, and a repeat gets its
+        # decision once there is one.
+        await self._confirmed(booked, event, "its booking")
+        return Decision(DecisionCode.LEDGER_TIMEOUT,
+                        f"no decision within {self.deadline_s:g}s; the booking is in Kafka "
+                        "and a repeat of the message is safe")
+
+    async def _confirmed(self, delivered: asyncio.Future[KafkaError | None], event: CardEvent,
+                         what: str) -> None:
+        """Return once Kafka has confirmed ``delivered``; UnansweredError if it does not
+        within CONFIRM_S, or refuses it."""
+        deadline = time.monotonic() + CONFIRM_S
+        while not delivered.done():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise UnansweredError(f"card {event.kind.value} {event.key}: Kafka has not "
+                                      f"confirmed {what} within {CONFIRM_S:g}s")
+            await asyncio.to_thread(self.client.poll, min(0.02, remaining))
+        error = delivered.result()
+        if error is not None:
+            raise UnansweredError(f"card {event.kind.value} {event.key}: Kafka refused {what}: "
+                                  f"{error}")
 
     def _ended_late(self, event: CardEvent, booking: asyncio.Task[Decision]) -> None:
         self._late.discard(booking)
@@ -192,10 +248,14 @@ class AuthorizationEngine:
             log.error("card %s %s: the late booking failed: %s", event.kind.value, event.key,
                       failure)
             return
+        decision = booking.result()
         log.warning("card %s %s: decided after the deadline: %s (%s)", event.kind.value,
-                    event.key, booking.result().code.value, booking.result().message)
+                    event.key, decision.code.value, decision.message)
+        if event.kind is not CardEventKind.AUTHORIZATION:
+            # A repeat of a late advice, reversal or clearing gets what the ledger decided.
+            self._remember(event, decision)
 
-    async def _book(self, event: CardEvent, account: UUID) -> Decision:
+    async def _book(self, event: CardEvent, account: UUID, delivered: Delivered) -> Decision:
         hold = hold_id(event.hold_key)
         common = {"account": str(account), "currency": event.currency,
                   "correlationId": str(hold)}
@@ -207,21 +267,23 @@ class AuthorizationEngine:
             stand_in = event.kind is CardEventKind.ADVICE
             result = await self._post(hold, "CARD_HOLD",
                                       {**common, "amount": event.amount, "standIn": stand_in},
-                                      account, Enforcement.WARN if stand_in else None)
-            return self._hold_decision(result, hold, stand_in)
+                                      account, Enforcement.WARN if stand_in else None,
+                                      delivered)
+            return await self._hold_decision(result, hold, account, stand_in)
         held = self._held(hold)
         if event.kind is CardEventKind.REVERSAL:
             release = held - (event.replacement_amount or Decimal(0))
             if release <= 0:
+                delivered(None)
                 return Decision(DecisionCode.APPROVED, f"nothing held above the replacement "
                                 f"amount for hold {hold}")
             result = await self._post(_booking_id(event), "CARD_RELEASE",
-                                      {**common, "amount": release}, account, None)
+                                      {**common, "amount": release}, account, None, delivered)
             return self._booking_decision(result, f"released {release} of hold {hold}")
         release = held if event.final else min(held, event.amount)
         result = await self._post(_booking_id(event), "CARD_SETTLE",
                                   {**common, "amount": event.amount, "release": release},
-                                  account, Enforcement.WARN)
+                                  account, Enforcement.WARN, delivered)
         return self._booking_decision(result, f"settled {event.amount}, released {release} of "
                                               f"hold {hold}")
 
@@ -230,23 +292,30 @@ class AuthorizationEngine:
         return Decimal(0) if found is None else max(found.held, Decimal(0))
 
     async def _post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
-                    owner: UUID, override: Enforcement | None) -> Result:
+                    owner: UUID, override: Enforcement | None, delivered: Delivered) -> Result:
         command_id = self.client.send_post(transaction_id, tran_code, params, owner,
-                                           override=override)
+                                           override=override, delivered=delivered)
         result = await self.results.wait(command_id, LATE_RESULT_TIMEOUT_S)
         if result.transaction is not None:
             self.holds.apply(result.transaction)
         return result
 
-    def _hold_decision(self, result: Result, hold: UUID, stand_in: bool) -> Decision:
+    async def _hold_decision(self, result: Result, hold: UUID, account: UUID,
+                             stand_in: bool) -> Decision:
         if result.ok:
             flagged = " past the limit (stand-in)" if result.warnings else ""
             return Decision(DecisionCode.APPROVED, f"held as {hold}{flagged}", hold,
                             _approval_code(hold) if not stand_in else None)
         code = _rejection_code(result)
         if code is RejectionCode.TRANSACTION_ID_DUPLICATE:
+            # A void sent before this repeat was decided before it, on the same partition:
+            # once the book has read that far, it knows whether the hold was voided.
+            partition = owner_partition(account, self.holds.topics.partitions)
+            if not await self.holds.caught_up(partition, LATE_RESULT_TIMEOUT_S):
+                return Decision(DecisionCode.SYSTEM_ERROR, f"the transactions of partition "
+                                f"{partition} could not be read to know hold {hold}")
             booked = self.holds.hold(hold)
-            if booked is not None and booked.voided:
+            if hold in self._voided or (booked is not None and booked.voided):
                 return Decision(DecisionCode.LEDGER_TIMEOUT,
                                 f"hold {hold} was voided after a late decision")
             return Decision(DecisionCode.APPROVED, f"already held as {hold}", hold,

@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-__all__ = ["CardEvent", "CardEventKind", "Decider", "Decision", "DecisionCode"]
+__all__ = ["CardEvent", "CardEventKind", "Decider", "Decision", "DecisionCode",
+           "UnansweredError"]
 
 
 class CardEventKind(StrEnum):
@@ -96,9 +97,17 @@ class Decision:
         return self.code is DecisionCode.APPROVED
 
 
+class UnansweredError(Exception):
+    """No decision can be answered: the deadline passed and Kafka has not confirmed the
+    booking (or the void of a late hold) that a ``91`` would promise. The front door sends
+    no answer, so the network repeats the message or reverses it, as it does after any
+    timeout; the repeat is decided again."""
+
+
 class Decider(Protocol):
     """The authorization engine as the front doors see it."""
 
     async def decide(self, event: CardEvent) -> Decision:
-        """Book the event in the ledger (exactly once, whatever the repeats) and decide it."""
+        """Book the event in the ledger (exactly once, whatever the repeats) and decide it;
+        UnansweredError when no answer would be safe."""
         ...

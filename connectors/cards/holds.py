@@ -12,8 +12,10 @@ and a result and its topic record are the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -81,15 +83,19 @@ class HoldBook(ConsumerThread):
         self._lock = threading.Lock()
         self._caught_up = threading.Event()
         self._ends: dict[int, int] = {}
+        self._positions: dict[int, int] = {}
+        self._probe: Consumer | None = None
         super().__init__("card-holds", POLL_S, 1000)
 
     def start(self) -> None:
         """Read the transactions topic from the beginning; ``wait_ready`` until its end."""
-        consumer = Consumer(kafka_config(self.bootstrap, {
+        config = kafka_config(self.bootstrap, {
             "client.id": "ledger-card-holds", "group.id": f"card-holds-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": False,
-        }))
+        })
+        consumer = Consumer(config)
+        self._probe = Consumer(config)
         partitions = range(self.topics.partitions)
         self._ends = {p: end_offset(consumer, self.topics.transactions, p) for p in partitions}
         self._ends = {p: end for p, end in self._ends.items() if end > 0}
@@ -97,6 +103,26 @@ class HoldBook(ConsumerThread):
             self._caught_up.set()
         consumer.assign([TopicPartition(self.topics.transactions, p, 0) for p in partitions])
         self._launch(consumer)
+
+    def stop(self) -> None:
+        """Stop following the transactions."""
+        super().stop()
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
+
+    async def caught_up(self, partition: int, timeout_s: float) -> bool:
+        """True once the book has read ``partition`` of the transactions topic as far as it
+        is committed now: then it holds every transaction decided before this call."""
+        assert self._probe is not None, "start the book first"
+        probe = self._probe
+        end = await asyncio.to_thread(end_offset, probe, self.topics.transactions, partition)
+        deadline = time.monotonic() + timeout_s
+        while self._positions.get(partition, 0) < end:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
 
     def wait_ready(self, timeout_s: float) -> bool:
         """True once the book has read the transactions written before it started."""
@@ -114,14 +140,15 @@ class HoldBook(ConsumerThread):
                 continue
             if card_transaction(posted):
                 self.apply(posted)
-        if self._ends:
-            # The position, not the last record: a transaction's commit marker follows it.
-            for part in consumer.position([TopicPartition(self.topics.transactions, p)
-                                           for p in list(self._ends)]):
-                if part.offset >= self._ends[part.partition]:
-                    del self._ends[part.partition]
-            if not self._ends:
-                self._caught_up.set()
+        # The position, not the last record: a transaction's commit marker follows it.
+        for part in consumer.position([TopicPartition(self.topics.transactions, p)
+                                       for p in range(self.topics.partitions)]):
+            self._positions[part.partition] = max(part.offset,
+                                                  self._positions.get(part.partition, 0))
+            if part.partition in self._ends and part.offset >= self._ends[part.partition]:
+                del self._ends[part.partition]
+                if not self._ends:
+                    self._caught_up.set()
 
     def apply(self, posted: PostedTransaction) -> None:
         """Count one card transaction (again: the same id replaces its earlier effect)."""

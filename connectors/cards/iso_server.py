@@ -14,7 +14,14 @@ import contextlib
 import logging
 from collections.abc import Mapping
 
-from connectors.cards.events import CardEvent, CardEventKind, Decider, Decision, DecisionCode
+from connectors.cards.events import (
+    CardEvent,
+    CardEventKind,
+    Decider,
+    Decision,
+    DecisionCode,
+    UnansweredError,
+)
 from iso8583_spec import codes, framing, mti
 from iso8583_spec.codec import EncodeFailedError, decode, encode
 from iso8583_spec.masking import masked_hex
@@ -110,6 +117,10 @@ class Iso8583Server:
                       write_lock: asyncio.Lock) -> None:
         try:
             answer = await self.respond(payload)
+        except UnansweredError as unanswered:
+            # Silence, not a 91 that could not be kept: the network repeats or reverses.
+            log.warning("ISO 8583: not answered: %s", unanswered)
+            return
         except Exception:  # one message must never end the connection or the server
             log.exception("ISO 8583: a message could not be answered: %s", masked_hex(payload))
             return

@@ -22,7 +22,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from connectors.cards.engine import DEADLINE_S
-from connectors.cards.events import Decider, Decision, DecisionCode
+from connectors.cards.events import Decider, Decision, DecisionCode, UnansweredError
 from connectors.cards.lithic import (
     AsaRequest,
     SignatureError,
@@ -78,7 +78,13 @@ class _Responder:
             asa = AsaRequest.model_validate_json(body)
         except ValidationError as error:
             return _error(400, "invalid request", field=_field(error))
-        decision = await self._decide(asa)
+        try:
+            decision = await self._decide(asa)
+        except UnansweredError as unanswered:
+            # No decision is safe to give: Lithic treats a failed request by its own rules
+            # (its stand-in), and a retry of the token is decided again.
+            log.warning("lithic asa token=%s: not answered: %s", asa.token, unanswered)
+            return _error(503, "no decision could be made in time")
         elapsed_ms = (time.monotonic() - started) * 1000
         log.info("lithic asa token=%s decision=%s elapsed_ms=%.1f", asa.token,
                  decision.code.value, elapsed_ms)
@@ -112,6 +118,8 @@ class _Responder:
                             f"no decision within {self.deadline_s} s")
         try:
             return task.result()
+        except UnansweredError:
+            raise
         except Exception:
             log.exception("lithic asa token=%s: the decider failed", asa.token)
             return Decision(DecisionCode.SYSTEM_ERROR, "the decider failed")

@@ -18,7 +18,7 @@ import strawberry
 from pydantic import ValidationError
 
 import ledger_core as core
-from connectors.cards.events import Decision, DecisionCode
+from connectors.cards.events import Decision, DecisionCode, UnansweredError
 from connectors.cards.lithic import AsaRequest, event_from
 from connectors.graphql_api.context import RequestContext
 from connectors.graphql_api.errors import ApiError, RejectionError
@@ -82,9 +82,13 @@ async def post_lithic_transaction(context: RequestContext,
     if isinstance(event, Decision):
         raise _declined(event)
     await _exist(context, posting)
-    decision = await context.services.cards.decide(replace(
-        event, account_id=posting.account_id, journal_id=posting.journal_id,
-        settlement_account_id=posting.settlement_account_id))
+    try:
+        decision = await context.services.cards.decide(replace(
+            event, account_id=posting.account_id, journal_id=posting.journal_id,
+            settlement_account_id=posting.settlement_account_id))
+    except UnansweredError as unanswered:
+        raise ApiError("card_unanswered", f"no decision could be made in time: {unanswered}",
+                       retriable=True) from None
     if not decision.approved:
         raise _declined(decision)
     if decision.transaction_id is None:
