@@ -27,11 +27,8 @@ import argparse
 import asyncio
 import itertools
 import math
-import os
 import random
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -49,6 +46,7 @@ from bench.measure import latencies_at
 from bench.systems import LedgerSystem, keep_log
 from bench.workload import Posting
 from connectors.cards.iso_client import Iso8583Client, Purchase
+from connectors.cards.process import Iso8583Process
 from iso8583_spec import codes
 from iso8583_spec.reading import message_key
 from iso8583_spec.validation import luhn_valid
@@ -57,7 +55,6 @@ from ledger_core.cards import Card, card_from_pan
 from ledger_core.catalog import CatalogKind
 from schemas import mapping
 from schemas.codec import codec
-from streams.card_keys import PAN_KEY_VARIABLE
 from streams.client import LedgerClient
 from streams.errors import LedgerError
 from streams.kafka_config import use_config_file
@@ -68,11 +65,9 @@ from streams.topics import Topics
 PAN_KEY = b"the card benchmark's own PAN key, 32+ bytes"
 GOAL_RATE, GOAL_P99_MS = 200, 100.0
 SPEC = "ascii"
-START_TIMEOUT_S = 180.0
 SETUP_TIMEOUT_S = 300.0
 # Only an 0110 that never comes counts as lost; the engine answers 91 at its deadline.
 ANSWER_TIMEOUT_S = 60.0
-_LISTENING = re.compile(r"ISO 8583 \(\w+\) server listening on [\d.]+:(\d+)")
 # The engine logs each decision with the message's key and its own time (ms).
 _DECIDED = re.compile(r"card AUTHORIZATION (\S+): .* in ([\d.]+) ms$", re.MULTILINE)
 # STANs and RRNs never repeat within a benchmark: a repeated key would be answered from
@@ -167,62 +162,6 @@ def _wait_all(client: LedgerClient, command_ids: list[str]) -> None:
         raise LedgerError(f"the card program was refused: {refused[0]}")
 
 
-class CardServer:
-    """``ledger cards iso8583 serve`` as a child process on a free port of loopback."""
-
-    def __init__(self, bootstrap: str, prefix: str, log_file: Path) -> None:
-        self.command = [sys.executable, "-m", "ledger_cli", "cards", "iso8583", "serve",
-                        "--bootstrap-servers", bootstrap, "--topic-prefix", prefix,
-                        "--spec", SPEC, "--port", "0"]
-        self.log_file = log_file
-        self.port = 0
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        """The child's process id."""
-        assert self._process is not None, "the server was not started"
-        return self._process.pid
-
-    def start(self) -> CardServer:
-        """Start the child; return once it listens (its log names the port)."""
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        environment = {**os.environ, PAN_KEY_VARIABLE: PAN_KEY.decode(), "PYTHONUNBUFFERED": "1"}
-        with open(self.log_file, "ab") as log:
-            self._process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, start_new_session=True,
-                                             env=environment)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not (listening := _LISTENING.search(self.log_since(0))):
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise LedgerError("the card server did not start:\n" + self.log_since(0)[-2000:])
-            time.sleep(0.1)
-        self.port = int(listening.group(1))
-        return self
-
-    def log_size(self) -> int:
-        """Where the log ends now (a window's decisions are the lines after it)."""
-        return self.log_file.stat().st_size
-
-    def log_since(self, offset: int) -> str:
-        """What the server logged after ``offset``."""
-        with open(self.log_file, "rb") as log:
-            log.seek(offset)
-            return log.read().decode(errors="replace")
-
-    def stop(self) -> None:
-        """SIGTERM (answer what is in flight), SIGKILL after 30 s."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=30)
-
-
 @dataclass
 class Window:
     """One window of authorizations: each one's latency (s, no answer as infinity) by its
@@ -285,7 +224,7 @@ def round_trip_row(window: Window, decided_ms: dict[str, float]) -> dict[str, fl
     return row
 
 
-def one_rate(system: CardLedger, server: CardServer, bootstrap: str, rate: int,
+def one_rate(system: CardLedger, server: Iso8583Process, bootstrap: str, rate: int,
              args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """The ledger's part, then the round trip, at ``rate``/s."""
     values = latencies_at(system, bootstrap, rate, args.seconds)
@@ -323,7 +262,8 @@ def run(args: argparse.Namespace) -> Figures:
         for run_index in range(args.runs):
             system = CardLedger(bootstrap, args, seed=run_index + 1)
             system.start()
-            server = CardServer(bootstrap, system.prefix, system.home / "cards.log")
+            server = Iso8583Process(bootstrap, system.home / "cards.log", PAN_KEY.decode(),
+                                    system.prefix, SPEC)
             try:
                 server.start()
                 for rate in args.rates:

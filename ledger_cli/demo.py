@@ -17,6 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from connectors.cards.process import Iso8583Process
 from connectors.graphql_api import ApiProcess, run_tutorial
 from connectors.graphql_api.auth.admin import ADMINISTRATOR, create_api_key
 from ledger_cli import demo_cards, demo_sinks
@@ -149,8 +150,8 @@ def _start_api(bootstrap: str) -> ApiProcess:
     return api
 
 
-def _start_card_server(bootstrap: str, pan_key: str) -> demo_cards.CardServer:
-    server = demo_cards.CardServer(bootstrap, state_root() / "demo-cards.log", pan_key).start()
+def _start_card_server(bootstrap: str, pan_key: str) -> Iso8583Process:
+    server = Iso8583Process(bootstrap, state_root() / "demo-cards.log", pan_key).start()
     started = json.loads(_demo_file().read_text())
     _demo_file().write_text(json.dumps({**started, "card_server_pid": server.pid}))
     print(f"ISO 8583 server started (pid {server.pid}, log {server.log_file})")

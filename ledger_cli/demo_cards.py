@@ -9,45 +9,24 @@ the PAN's hash. The demo prints the card's last four digits only.
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
-import sys
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from connectors.cards.iso_client import Iso8583Client, Purchase
+from connectors.cards.process import Iso8583Process
 from iso8583_spec.message import Message
 from ledger_cli.rendering import render_table
 from ledger_core import Account, Layer, VelocityLimit, card_lifecycle
 from ledger_core.cards import Card, card_from_pan
-from streams.card_keys import PAN_KEY_VARIABLE
 from streams.client import LedgerClient, Result
 from streams.errors import LedgerError
-from streams.service_process import ServiceProcess
 
-__all__ = ["CardServer", "card_purchase"]
+__all__ = ["card_purchase", "new_pan_key"]
 
 # A test card number (Visa's), never a real card.
 DEMO_PAN = "4111111111111111"
-_READY = re.compile(r"ISO 8583 \(ascii\) server listening on [^:\s]+:(\d+)")
-
-
-class CardServer(ServiceProcess):
-    """``ledger cards iso8583 serve`` (ascii variant) in a child process, on a free port."""
-
-    def __init__(self, bootstrap: str, log_file: Path, pan_key: str) -> None:
-        super().__init__("ISO 8583 server", [
-            sys.executable, "-m", "ledger_cli", "cards", "iso8583", "serve", "--spec", "ascii",
-            "--port", "0", "--bootstrap-servers", bootstrap], log_file, _READY,
-            env={PAN_KEY_VARIABLE: pan_key})
-        self.port = 0
-
-    def start(self) -> CardServer:
-        """Start the server; return once it listens."""
-        self.port = int(self.launch().group(1))
-        return self
 
 
 def new_pan_key() -> str:
@@ -55,7 +34,7 @@ def new_pan_key() -> str:
     return secrets.token_hex(32)
 
 
-def card_purchase(client: LedgerClient, server: CardServer, pan_key: str) -> None:
+def card_purchase(client: LedgerClient, server: Iso8583Process, pan_key: str) -> None:
     """Set up a card program, then buy through the ISO 8583 server, printing each answer and
     the cardholder's available balances after it."""
     print("\n== A card purchase through the ISO 8583 server: authorization, partial reversal, "

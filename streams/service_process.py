@@ -42,24 +42,40 @@ class ServiceProcess:
     def launch(self) -> re.Match[str]:
         """Start the child; return its ready line's match once its log shows it."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        start = self.log_file.stat().st_size if self.log_file.exists() else 0
+        start = self.log_size()
         with open(self.log_file, "ab") as log:
             self._process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, start_new_session=True,
                                              env=self.env)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not (ready := self.ready.search(self._log_since(start))):
+        while not (ready := self.ready.search(self.log_since(start))):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise LedgerError(f"the {self.name} did not start:\n"
-                                  + self._log_since(start)[-2000:])
+                                  + self.log_since(start)[-2000:])
             time.sleep(0.1)
         return ready
 
-    def _log_since(self, start: int) -> str:
+    def log_size(self) -> int:
+        """Where the log ends now: what the child logs next is ``log_since`` it."""
+        return self.log_file.stat().st_size if self.log_file.exists() else 0
+
+    def log_since(self, offset: int) -> str:
+        """What the child logged after ``offset``."""
         with open(self.log_file, "rb") as log:
-            log.seek(start)
+            log.seek(offset)
             return log.read().decode(errors="replace")
+
+    @property
+    def alive(self) -> bool:
+        """True while the child runs."""
+        return self._process is not None and self._process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash at whatever instant the child is at."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=STOP_GRACE_S)
 
     def stop(self) -> None:
         """SIGTERM (a clean stop), SIGKILL after a grace period."""

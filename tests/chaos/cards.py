@@ -32,9 +32,9 @@ from typing import Any
 
 from connectors.cards.engine import hold_id
 from connectors.cards.iso_client import Iso8583Client, Purchase
+from connectors.cards.process import Iso8583Process
 from iso8583_spec.message import Message
 from iso8583_spec.reading import message_key
-from ledger_cli.demo_cards import CardServer
 from ledger_core import DEFAULT_JOURNAL_ID, Account, Layer, VelocityLimit, card_lifecycle
 from ledger_core.cards import Card, card_from_pan
 from schemas import mapping
@@ -43,6 +43,7 @@ from streams.client import LedgerClient
 from streams.errors import LedgerError
 from streams.reading import read_committed
 from streams.topics import Topics
+from tests.cards.conftest import new_pan
 
 CARDHOLDERS = 6
 FUNDS = Decimal("250.00")
@@ -123,25 +124,6 @@ class Story:
     then: tuple[CardMessage, ...]
 
 
-class ChaosCardServer(CardServer):
-    """The ISO 8583 server on the run's topics, which the harness may SIGKILL."""
-
-    def __init__(self, bootstrap: str, prefix: str, log_file: Path, pan_key: str) -> None:
-        super().__init__(bootstrap, log_file, pan_key)
-        self.command += ["--topic-prefix", prefix]
-
-    @property
-    def alive(self) -> bool:
-        """True while it runs."""
-        return self._process is not None and self._process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: a crash at whatever instant the server is at."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(30)
-
-
 class ChaosCards:
     """The card program of the faulty run: cardholders, the server, the network."""
 
@@ -151,10 +133,10 @@ class ChaosCards:
         self.topics = topics
         self.rng = random.Random(seed * 104729)
         self.pan_key = secrets.token_hex(32)
-        self.server = ChaosCardServer(bootstrap, topics.prefix, home / "card-server.log",
-                                      self.pan_key)
+        self.server = Iso8583Process(bootstrap, home / "card-server.log", self.pan_key,
+                                     topics.prefix)
         self.network_log = home / "card-network.log"
-        self.pans = [_pan(self.rng) for _ in range(CARDHOLDERS)]
+        self.pans = [new_pan(self.rng) for _ in range(CARDHOLDERS)]
         self.accounts: list[uuid.UUID] = []
         self.stories = _stories(self.rng, self.pans, purchases)
         self.duration_s = duration_s
@@ -463,18 +445,6 @@ def _follow_ups(rng: random.Random, amount: Decimal) -> list[tuple[str, Decimal]
         factor = rng.choice((Decimal(1), Decimal("0.8"), Decimal("1.15")))
         return [("clearing", (amount * factor).quantize(Decimal("0.01")))]
     return []
-
-
-def _pan(rng: random.Random) -> str:
-    """A 16-digit test PAN with a valid check digit."""
-    digits = "4000" + "".join(rng.choice("0123456789") for _ in range(11))
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2 == 0:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return digits + str((10 - total % 10) % 10)
 
 
 def _cardholder(client: LedgerClient, number: int, pan: str, pan_key: str) -> uuid.UUID:
