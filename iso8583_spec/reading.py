@@ -75,10 +75,21 @@ def _key(kind: str, acquirer: str, stan: str, transmission: str) -> str:
     return f"{kind}:{acquirer.zfill(_ACQUIRER_WIDTH)}:{stan}:{transmission}"
 
 
+def _kind(mti: str) -> str | None:
+    """What a key names of the MTI: its class, and for an authorization whether it is the
+    request or the advice. A stand-in advice reports the network's own approval of a request
+    the issuer did not answer in time: a booking of its own, not a repeat of the request
+    (whose hold the issuer's 91 voided). A reversal request and its advice are one reversal."""
+    kind = message_class(mti)
+    if kind == "authorization" and mti[2] == "2":
+        return "authorization-advice"
+    return kind
+
+
 def message_key(message: Message) -> str:
-    """The idempotency key of ``message``: its MTI class, acquirer (32), STAN (11) and
-    transmission time (7). A repeat and an advice of the same transaction share it."""
-    kind = message_class(message.mti)
+    """The idempotency key of ``message``: its kind (``_kind``), acquirer (32), STAN (11) and
+    transmission time (7). A repeat shares it with the message it repeats."""
+    kind = _kind(message.mti)
     if kind is None:
         raise ValueError("the MTI has no known class")
     acquirer, stan, transmission = (_field(message, 32), _field(message, 11),
@@ -94,7 +105,7 @@ def original_key(message: Message) -> str | None:
     releases or a completion settles); None without a field 90 or when it is malformed."""
     text = message.get(90)
     data = original_data(text) if text is not None else None
-    kind = message_class(data.mti) if data is not None else None
+    kind = _kind(data.mti) if data is not None else None
     if data is None or kind is None:
         return None
     return _key(kind, data.acquirer, data.stan, data.transmission)

@@ -47,7 +47,7 @@ def _transactions_until(cards: CardProgram,
 def test_a_late_hold_is_voided_after_the_network_heard_91(slow_cards: CardProgram) -> None:
     """With the processor stopped, 0100 is answered 91 at the deadline. Once a processor is
     back, the hold is booked and then voided: nothing stays held, and a repeat of the
-    authorization still answers 91."""
+    authorization still answers 91; the network's stand-in advice of it is then booked."""
     account, pan, _card = slow_cards.cardholder(Decimal("20.00"))
     slow_cards.ledger.processors[0].stop()
     bought = Purchase(pan=pan, stan="424242", rrn="LATE00424242", transmitted=datetime.now(UTC),
@@ -76,3 +76,8 @@ def test_a_late_hold_is_voided_after_the_network_heard_91(slow_cards: CardProgra
     repeat, _ = asyncio.run(ask(bought.authorization(repeat=True)))
     assert (repeat.mti, repeat.get(39)) == ("0110", "91")
     assert slow_cards.available(account) == Decimal("20.00")
+    # The network approved it in stand-in meanwhile: its advice is booked as a hold of its
+    # own, not answered as the declined request.
+    advised, _ = asyncio.run(ask(bought.advice()))
+    assert (advised.mti, advised.get(39)) == ("0130", "00")
+    assert slow_cards.available(account) == Decimal("8.00")

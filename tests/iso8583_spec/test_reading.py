@@ -78,6 +78,18 @@ def test_a_repeat_shares_its_original_key() -> None:
         MESSAGES["reversal_advice_repeat"])
 
 
+def test_an_authorization_advice_is_not_a_repeat_of_its_request() -> None:
+    """A stand-in advice books the network's approval; it must not be answered as the
+    request it follows (which the issuer may have declined with a 91)."""
+    request = MESSAGES["authorization"]
+    advice, advice_repeat = (Message(mti, request.fields) for mti in ("0120", "0121"))
+    assert message_key(advice) == message_key(advice_repeat) == (
+        "authorization-advice:00000123456:000123:0301093000")
+    assert message_key(advice) != message_key(request)
+    original = f"0120{request.fields['11']}{request.fields['7']}{'123456':0>11}{'':0>11}"
+    assert original_key(Message("0400", {"90": original})) == message_key(advice)
+
+
 def test_reversal_requests_and_advices_share_the_reversal_class() -> None:
     reversal = MESSAGES["reversal"]
     keys = {message_key(Message(mti, reversal.fields)) for mti in ("0400", "0401", "0420",
