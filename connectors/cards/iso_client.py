@@ -34,6 +34,9 @@ class Purchase:
     acquirer: str = "12345678901"
     terminal: str = "TERM0001"
     acceptor: str = "MERCHANT0000001"
+    # Approved by the network in stand-in: its first message is the 0120 advice, which its
+    # reversal and clearing name in field 90.
+    stand_in: bool = False
 
     def _fields(self, amount: Decimal) -> dict[str, str]:
         return {"2": self.pan, "3": "000000", "4": _minor(amount),
@@ -50,7 +53,8 @@ class Purchase:
         return Message("0121" if repeat else "0120", {**self._fields(self.amount), "39": "00"})
 
     def _original(self) -> str:
-        return (f"0100{self.stan}{self.transmitted:%m%d%H%M%S}{self.acquirer:0>11}"
+        mti = "0120" if self.stand_in else "0100"
+        return (f"{mti}{self.stan}{self.transmitted:%m%d%H%M%S}{self.acquirer:0>11}"
                 f"{'':0>11}")
 
     def reversal(self, stan: str, remaining: Decimal | None = None,

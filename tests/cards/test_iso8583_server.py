@@ -7,6 +7,7 @@ import itertools
 import logging
 import random
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -364,3 +365,25 @@ def test_two_partial_clearings_release_the_hold_in_steps(cards: CardProgram) -> 
     assert isinstance(second, Message) and second.get(39) == "00"
     assert (cards.settled(account), cards.available(account)) == (Decimal("50.00"),
                                                                   Decimal("50.00"))
+
+
+def test_a_stand_in_purchase_is_reversed_and_cleared_through_its_advice(
+        cards: CardProgram) -> None:
+    """Field 90 of a stand-in purchase's reversal and clearing names its 0120: they find the
+    advice's hold, release it and settle."""
+    account, pan, _card = cards.cardholder(Decimal("10.00"))
+    bought = replace(purchase(pan, "8.00"), stand_in=True)
+
+    async def scenario() -> list[Message]:
+        client = await cards.connect("ascii")
+        try:
+            return [await client.send(bought.advice()),
+                    await client.send(bought.reversal(_stan(), Decimal("6.00"))),
+                    await client.send(bought.clearing(_stan(), Decimal("6.00")))]
+        finally:
+            await client.close()
+
+    answers = _run(scenario())
+    assert isinstance(answers, list) and [a.get(39) for a in answers] == ["00", "00", "00"]
+    assert (cards.settled(account), cards.available(account)) == (Decimal("4.00"),
+                                                                  Decimal("4.00"))

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -423,6 +423,8 @@ def _stories(rng: random.Random, pans: list[str], purchases: int) -> list[Story]
         purchase = Purchase(pan=pans[card], stan=number, rrn=f"CHAOS{number:0>7}",
                             transmitted=base, amount=Decimal(rng.randrange(500, 9000)) / 100)
         advice = rng.random() < 0.1
+        # A stand-in purchase's reversal and clearing name its 0120 in field 90.
+        purchase = replace(purchase, stand_in=advice)
         hold = hold_id(message_key(purchase.advice() if advice else purchase.authorization()))
         first = CardMessage(card, "advice" if advice else "authorization", purchase, hold,
                             number, purchase.amount)
