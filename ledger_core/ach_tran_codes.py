@@ -16,10 +16,12 @@ of each layer keep counting what was booked and what was taken back.
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import available_timezones
 
-from pydantic import Field
+from pydantic import Field, StringConstraints, field_validator
 
 from ledger_core.accounts import Account
 from ledger_core.base import LedgerModel
@@ -48,15 +50,30 @@ __all__ = [
     "SUSPENSE",
     "TRAN_CODES",
     "AchConfiguration",
+    "OdfiHeader",
     "install",
 ]
 
 
+class OdfiHeader(LedgerModel):
+    """The fields an ODFI writes into the headers of the files it generates."""
+
+    immediate_destination: Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
+    immediate_destination_name: Annotated[str, StringConstraints(max_length=23)] = ""
+    immediate_origin: Annotated[str, StringConstraints(pattern=r"^\d{9,10}$")]
+    immediate_origin_name: Annotated[str, StringConstraints(max_length=23)] = ""
+    # The batch headers' company identification when an entry's metadata names none.
+    company_identification: Annotated[str, StringConstraints(pattern=r"^[ -~]{1,10}$")]
+
+
 class AchConfiguration(LedgerModel):
-    """One version of an ACH configuration, as far as the workflows read it: the journal the
-    ACH transactions post in and the four accounts money moves through. Every execution
-    records the ``config_id`` and ``version`` it was created under, so a later change to the
-    configuration never changes what an execution already booked."""
+    """One version of an ACH configuration: the journal the ACH transactions post in, the
+    four accounts money moves through, the ODFI's file header fields, the RDFI decisioning
+    webhook and the time zone the processor's dates are in. A version never changes once
+    written; every execution and file records the ``config_id`` and ``version`` it used, so
+    a later version never changes what was already booked. The decisioning webhook's signing
+    secret is never part of a configuration: the process that calls the webhook is given it
+    apart, so no secret lands on a topic."""
 
     config_id: UUID
     version: int = Field(default=1, ge=1)
@@ -65,6 +82,17 @@ class AchConfiguration(LedgerModel):
     suspense_account_id: UUID
     exception_account_id: UUID
     fee_account_id: UUID
+    odfi: OdfiHeader
+    decisioning_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    decisioning_timeout_seconds: Decimal = Field(default=Decimal(10), gt=0, le=300)
+    time_zone: str = "UTC"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"{value!r} is not an IANA time zone")
+        return value
 
 
 JOURNAL = Journal.model_validate(
@@ -105,6 +133,9 @@ CONFIGURATION = AchConfiguration(
     suspense_account_id=SUSPENSE.account_id,
     exception_account_id=EXCEPTION.account_id,
     fee_account_id=FEE.account_id,
+    odfi=OdfiHeader(immediate_destination="076401251", immediate_destination_name="FED RESERVE",
+                    immediate_origin="026009593", immediate_origin_name="EXAMPLE BANK",
+                    company_identification="1026009593"),
 )
 
 _STEP_PARAMS: list[dict[str, Any]] = [

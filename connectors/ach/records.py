@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import StringConstraints, ValidationError
 
 from ledger_core.ach_workflows import (
     AchRefusal,
@@ -37,6 +37,29 @@ class WorkflowCommand(LedgerModel):
     task: Task
     params: dict[str, Any]
     sent_at: datetime
+
+
+class TraceCommand(LedgerModel):
+    """The trace number a generated file gives a SUBMITTED execution's entry, sent to the
+    execution's partition like a task: the workflow processor keeps it on the execution and
+    writes the trace index in one transaction."""
+
+    command_id: str
+    execution_id: UUID
+    trace_number: Annotated[str, StringConstraints(pattern=r"^\d{15}$")]
+    file_id: UUID
+    sent_at: datetime
+
+
+class AchTrace(LedgerModel):
+    """A trace number's entry: the execution it belongs to and the file it went out in."""
+
+    trace_number: str
+    execution_id: UUID
+    workflow: Workflow
+    file_id: UUID
+    config_id: UUID
+    config_version: int
 
 
 class ResultStatus(StrEnum):

@@ -38,6 +38,36 @@ class AchTopics:
         return self._name("ach-workflow-results")
 
     @property
+    def traces(self) -> str:
+        """Which execution each trace number of a generated file belongs to: compacted,
+        keyed by trace number; returns and NOCs are matched to their entries through it."""
+        return self._name("ach-traces")
+
+    @property
+    def files(self) -> str:
+        """The latest record of every NACHA file generated or received: compacted, keyed
+        by file id."""
+        return self._name("ach-files")
+
+    @property
+    def file_entries(self) -> str:
+        """One record per entry of a file, generated or received (what became of it):
+        compacted, keyed by file id and trace number."""
+        return self._name("ach-file-entries")
+
+    @property
+    def notifications(self) -> str:
+        """The corrected data of every notification of change received: compacted, keyed by
+        the original entry's trace number."""
+        return self._name("ach-notifications")
+
+    @property
+    def configurations(self) -> str:
+        """Every version of every ACH configuration: compacted, keyed by id and version,
+        so no version is ever compacted away."""
+        return self._name("ach-configurations")
+
+    @property
     def processor_group(self) -> str:
         """The consumer group every workflow processor of this ledger joins."""
         return self._name("ach-workflow-processor")
@@ -49,6 +79,11 @@ class AchTopics:
             TopicSpec(self.commands, n, False, "ACH workflow commands"),
             TopicSpec(self.executions, n, True, "ACH workflow executions; restores them"),
             TopicSpec(self.results, n, False, "ACH workflow results"),
+            TopicSpec(self.traces, n, True, "ACH trace numbers and their executions"),
+            TopicSpec(self.files, n, True, "ACH files generated and received"),
+            TopicSpec(self.file_entries, n, True, "ACH file entries and their outcomes"),
+            TopicSpec(self.notifications, n, True, "ACH notifications of change"),
+            TopicSpec(self.configurations, 1, True, "ACH configuration versions"),
         ]
 
     def partition(self, execution_id: UUID) -> int:
