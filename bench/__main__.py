@@ -17,6 +17,7 @@ from bench import (
     cards,
     hot_accounts,
     latency,
+    nacha_parse,
     parquet_sink,
     processor_stages,
     profile_processor,
@@ -47,6 +48,7 @@ SUITE = {
     "webhooks": (webhooks, [], ["--postings", "2000", "--seconds", "5"]),
     "cards": (cards, ["--runs", "3"], ["--runs", "1", "--seconds", "3", "--rates", "100",
                                        "--cardholders", "100"]),
+    "nacha_parse": (nacha_parse, ["--runs", "5"], ["--runs", "1", "--entries", "10000"]),
 }
 
 
