@@ -4,10 +4,14 @@ records, no execution in two files, and a generator SIGKILLed after recording it
 
 from __future__ import annotations
 
+import json
 import signal
 import time
+import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -16,7 +20,9 @@ from connectors.ach.file_entries import FileEntryStatus
 from connectors.ach.file_generation import sequence_of
 from connectors.ach.files import AchFileStatus
 from connectors.ach.traces import read_traces
-from ledger_core.ach_workflows import Workflow
+from ledger_core import TranCode
+from ledger_core import ach_tran_codes as ach
+from ledger_core.ach_workflows import Task, Workflow, task_transaction_id
 from nacha import parse
 from tests.ach.ach_files import (
     entries,
@@ -28,7 +34,7 @@ from tests.ach.ach_files import (
     ledger,
     submitted,
 )
-from tests.ach.conftest import AchLedger
+from tests.ach.conftest import CASH, AchLedger
 
 
 def _traced(ach_ledger: AchLedger, file_id: UUID) -> dict[str, UUID]:
@@ -138,3 +144,74 @@ def test_a_generator_killed_after_recording_its_file_is_finished_by_the_next_run
     assert Counter(e.trace_number for e in recorded).most_common(1)[0][1] == 1
     assert Counter(e.execution_id for e in recorded).most_common(1)[0][1] == 1
     assert generate(ach_ledger, capsys, tmp_path / "none.ach")["file"] is None
+
+
+# A posting on the settlement account that no ACH workflow made: an operator's adjustment.
+ADJUST = TranCode.model_validate({
+    "tranCodeId": "5a1c0d3e-8b7f-4c2a-9e61-3f0b2d4c6b41", "code": "ACH_TEST_ADJUST",
+    "params": [{"name": "amount", "type": "DECIMAL"}],
+    "transaction": {"journalId": f"uuid('{ach.JOURNAL.journal_id}')"},
+    "entries": [{"accountId": f"uuid('{account}')", "units": "params.amount",
+                 "currency": "'USD'", "direction": direction}
+                for account, direction in ((ach.SETTLEMENT.account_id, "DEBIT"),
+                                           (CASH.account_id, "CREDIT"))]})
+
+
+def _reconcile(ach_ledger: AchLedger, capsys: pytest.CaptureFixture[str],
+               *which: str) -> tuple[int, dict[str, Any]]:
+    status, out = ledger(capsys, "--json", "ach", "reconcile", *kafka_args(ach_ledger), *which)
+    return status, json.loads(out)
+
+
+def test_reconcile_finds_no_difference_when_files_ledger_and_settlement_agree(
+        ach_ledger: AchLedger, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    submitted(ach_ledger, Workflow.PUSH, "70.00")
+    submitted(ach_ledger, Workflow.PULL, "30.01")
+    file = generate(ach_ledger, capsys, tmp_path / "day.ach")["file"]
+    day = datetime.fromisoformat(file["createdAt"]).astimezone(UTC).date()
+
+    status, answer = _reconcile(ach_ledger, capsys, "--date", day.isoformat())
+    assert (status, answer["differences"]) == (0, [])
+    reconciled = {f["fileId"]: f for f in answer["files"]}
+    assert len(reconciled) >= 2  # this module's files of the day
+    mine = reconciled[file["fileId"]]
+    assert (mine["ledger"], mine["fromEntries"]["totalCredit"],
+            mine["fromEntries"]["totalDebit"]) == (
+        {"totalCredit": "70.00", "totalDebit": "30.01"}, "70.00", "30.01")
+    (settlement,) = answer["settlement"]
+    assert settlement["accountId"] == str(ach.SETTLEMENT.account_id)
+    assert {layer: net["outside"] for layer, net in settlement["netDebit"].items()} == \
+        dict.fromkeys(("SETTLED", "PENDING", "ENCUMBRANCE"), "0")
+
+    assert _reconcile(ach_ledger, capsys, "--file-id", file["fileId"])[0] == 0
+
+
+def test_reconcile_reports_a_voided_entry_and_postings_outside_the_workflow(
+        ach_ledger: AchLedger, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    customer = ach_ledger.customer()
+    push = submitted(ach_ledger, Workflow.PUSH, "40.00", customer)
+    submitted(ach_ledger, Workflow.PULL, "15.00", customer)
+    file = generate(ach_ledger, capsys, tmp_path / "differs.ach")["file"]
+    day = datetime.fromisoformat(file["createdAt"]).astimezone(UTC).date()
+    client = ach_ledger.ledger.clients[0]
+    submit = task_transaction_id(push, Task.SUBMIT)
+    voided = client.void(submit, customer)
+    assert voided.ok, voided
+    assert client.create(ADJUST).ok
+    adjustment = uuid.uuid4()
+    assert client.post(adjustment, ADJUST.code, {"amount": "5.00"}, ach.SETTLEMENT.account_id).ok
+
+    status, answer = _reconcile(ach_ledger, capsys, "--date", day.isoformat())
+    assert status == 1
+    found = {(d["code"], d.get("transactionId")) for d in answer["differences"]}
+    assert found == {("entry_transaction_voided", str(submit)),
+                     ("settlement_posting_outside_workflow", str(voided.transaction_id)),
+                     ("settlement_posting_outside_workflow", str(adjustment))}
+    (settlement,) = answer["settlement"]
+    # The void gives back the 40.00 credit on SETTLED, the adjustment debits 5.00 more.
+    assert settlement["netDebit"]["SETTLED"]["outside"] == "45.00"
+
+    status, answer = _reconcile(ach_ledger, capsys, "--file-id", file["fileId"])
+    assert (status, [d["code"] for d in answer["differences"]]) == \
+        (1, ["entry_transaction_voided"])
+    assert answer["settlement"] == []
