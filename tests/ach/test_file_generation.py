@@ -34,6 +34,7 @@ from ledger_core.ach_workflows import (
     Workflow,
     WorkflowExecution,
     assign_trace,
+    task_transaction_id,
 )
 from nacha import generate, parse
 
@@ -58,10 +59,10 @@ def execution(number: int, workflow: Workflow = Workflow.PUSH, amount: str = "15
         "entryMetadata": {"standardEntryClassCode": sec,
                           **({"companyName": company} if company else {}), **entry_metadata}})
     at = AT + timedelta(seconds=number)
-    runs = (TaskRun(task=Task.CREATE, from_state=None, state=State.CREATED, transaction_ids=(),
-                    at=at),
-            TaskRun(task=Task.SUBMIT, from_state=State.CREATED, state=State.SUBMITTED,
-                    transaction_ids=(), at=at))
+    runs = (TaskRun(task=Task.CREATE, from_state=None, state=State.CREATED, at=at,
+                    transaction_ids=(task_transaction_id(execution_id, Task.CREATE),)),
+            TaskRun(task=Task.SUBMIT, from_state=State.CREATED, state=State.SUBMITTED, at=at,
+                    transaction_ids=(task_transaction_id(execution_id, Task.SUBMIT),)))
     return WorkflowExecution(
         execution_id=execution_id, workflow=workflow, state=state, params=params,
         config_id=CONFIGURATION.config_id, config_version=CONFIGURATION.version,
