@@ -50,7 +50,6 @@ __all__ = [
     "CreateParams",
     "ReturnParams",
     "State",
-    "SubmitParams",
     "Task",
     "TaskDecided",
     "TaskParams",
@@ -58,6 +57,7 @@ __all__ = [
     "Workflow",
     "WorkflowExecution",
     "allowed_tasks",
+    "assign_trace",
     "decide_task",
     "parse_task_params",
     "task_transaction_id",
@@ -159,6 +159,14 @@ class AchRefusalCode(StrEnum):
     ACH_RETURN_CODE_UNKNOWN = "ach_return_code_unknown"
     # REIMBURSE_FEE on an execution that charged no fee would post nothing.
     ACH_FEE_NOT_CHARGED = "ach_fee_not_charged"
+    # A trace number goes only to an entry that was submitted and is still to be sent.
+    ACH_TRACE_NOT_SUBMITTED = "ach_trace_not_submitted"
+    # An entry goes out once: under one trace number, in one file.
+    ACH_TRACE_CONFLICT = "ach_trace_conflict"
+    # The runtime's: tasks queue behind one waiting for its posting, up to a bound.
+    ACH_TASK_PENDING = "ach_task_pending"
+    # The runtime's: the ledger refused the task's posting; the execution stays as it was.
+    ACH_POSTING_REJECTED = "ach_posting_rejected"
 
 
 class AchRefusal(LedgerModel):
@@ -239,28 +247,24 @@ class CreateParams(LedgerModel):
     entry_metadata: AchEntryMetadata = AchEntryMetadata()
 
 
-class SubmitParams(LedgerModel):
-    """SUBMIT's params: the trace number the entry goes into its file under."""
-
-    trace_number: Annotated[str, StringConstraints(pattern=r"^\d{15}$")]
-
-
 class ReturnParams(LedgerModel):
     """RETURN's params: the NACHA return reason code."""
 
     return_code: Annotated[str, StringConstraints(pattern=r"^R\d{2}$")]
 
 
-TaskParams = CreateParams | SubmitParams | ReturnParams | None
+TaskParams = CreateParams | ReturnParams | None
 
-_PARAMS_MODEL: Mapping[Task, type[CreateParams] | type[SubmitParams] | type[ReturnParams]] = {
-    Task.CREATE: CreateParams, Task.SUBMIT: SubmitParams, Task.RETURN: ReturnParams}
+_PARAMS_MODEL: Mapping[Task, type[CreateParams] | type[ReturnParams]] = {
+    Task.CREATE: CreateParams, Task.RETURN: ReturnParams}
 
 
 def parse_task_params(task: Task, payload: Mapping[str, Any]) -> TaskParams | AchRefusal:
     """Validate the params a client sent with ``task`` (camelCase or snake_case keys).
 
-    SETTLE, CANCEL and REIMBURSE_FEE take none: their params are ``{}``.
+    SUBMIT, SETTLE, CANCEL and REIMBURSE_FEE take none: their params are ``{}``. SUBMIT
+    queues the entry for the next generated file, which gives it its trace number
+    (``assign_trace``).
     """
     model = _PARAMS_MODEL.get(task)
     if model is None:
@@ -285,14 +289,15 @@ class TaskRun(LedgerModel):
     task: Task
     from_state: State | None
     state: State
-    params: SubmitParams | ReturnParams | None = None
+    params: ReturnParams | None = None
     transaction_ids: tuple[UUID, ...]
     at: datetime
 
 
 class WorkflowExecution(LedgerModel):
     """An execution of a workflow: its CREATE params and what they resolved to under the
-    configuration, its state, its trace number once submitted, and every task it ran."""
+    configuration, its state, the trace number and file its entry went out under once a
+    generated file took it, and every task it ran."""
 
     execution_id: UUID
     workflow: Workflow
@@ -304,6 +309,7 @@ class WorkflowExecution(LedgerModel):
     settlement_account_id: UUID
     fee_account_id: UUID
     trace_number: str | None = None
+    file_id: UUID | None = None
     return_code: str | None = None
     runs: tuple[TaskRun, ...]
 
@@ -454,7 +460,7 @@ def _create_problem(params: CreateParams) -> AchRefusal | None:
 
 def _advance(execution: WorkflowExecution, task: Task, next_state: State,
              params: TaskParams, at: datetime) -> TaskDecided | AchRefusal:
-    run_params = params if isinstance(params, SubmitParams | ReturnParams) else None
+    run_params = params if isinstance(params, ReturnParams) else None
     if isinstance(params, ReturnParams) and params.return_code not in RETURN_CODES:
         return _refuse(AchRefusalCode.ACH_RETURN_CODE_UNKNOWN,
                        f"returnCode {params.return_code} is not a NACHA return code",
@@ -468,8 +474,6 @@ def _advance(execution: WorkflowExecution, task: Task, next_state: State,
     advanced = execution.model_copy(update={
         "state": next_state,
         "runs": (*execution.runs, run),
-        "trace_number": (params.trace_number if isinstance(params, SubmitParams)
-                         else execution.trace_number),
         "return_code": (params.return_code if isinstance(params, ReturnParams)
                         else execution.return_code),
     })
@@ -489,7 +493,7 @@ def _tran_code(workflow: Workflow, task: Task, from_state: State | None) -> str:
 
 
 def _command(execution: WorkflowExecution, task: Task, from_state: State | None,
-             params: SubmitParams | ReturnParams | None) -> PostTransaction:
+             params: ReturnParams | None) -> PostTransaction:
     """The command ``task`` posts: a function of the CREATE params, the task, the state it
     ran from and its own params only, so a repeated task rebuilds exactly the same one."""
     create = execution.params
@@ -497,10 +501,10 @@ def _command(execution: WorkflowExecution, task: Task, from_state: State | None,
                                 "correlationId": create.correlation_id,
                                 "configId": str(execution.config_id),
                                 "configVersion": execution.config_version}
-    if isinstance(params, SubmitParams):
-        metadata["traceNumber"] = params.trace_number
     if isinstance(params, ReturnParams):
         metadata["returnCode"] = params.return_code
+        if execution.trace_number is not None:
+            metadata["traceNumber"] = execution.trace_number
     if create.metadata is not None:
         metadata["metadata"] = create.metadata
     tran_params: dict[str, Any] = {
@@ -518,3 +522,20 @@ def _command(execution: WorkflowExecution, task: Task, from_state: State | None,
     return PostTransaction(transaction_id=task_transaction_id(execution.execution_id, task),
                            tran_code=_tran_code(execution.workflow, task, from_state),
                            params=tran_params)
+
+
+def assign_trace(execution: WorkflowExecution, trace_number: str,
+                 file_id: UUID) -> WorkflowExecution | AchRefusal | None:
+    """The execution with the trace number a generated file gave its entry; None when it
+    already has exactly that one. Only a SUBMITTED entry goes into a file, and only once."""
+    if (execution.trace_number, execution.file_id) == (trace_number, file_id):
+        return None
+    if execution.trace_number is not None:
+        return _refuse(AchRefusalCode.ACH_TRACE_CONFLICT,
+                       f"execution {execution.execution_id} went out under trace number "
+                       f"{execution.trace_number} in file {execution.file_id}", "traceNumber")
+    if execution.state is not State.SUBMITTED:
+        return _refuse(AchRefusalCode.ACH_TRACE_NOT_SUBMITTED,
+                       f"execution {execution.execution_id} is {execution.state}: only a "
+                       "SUBMITTED entry goes into a file", "executionId")
+    return execution.model_copy(update={"trace_number": trace_number, "file_id": file_id})

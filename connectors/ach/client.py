@@ -1,8 +1,9 @@
 """The producer side of the ACH workflows: send workflow commands, and wait for their results.
 
 A command goes to its execution's partition; its one result comes back on the same
-partition of the results topic. A client that times out may send the same task again:
-the execution answers it from its history (``REPEATED``) and nothing posts twice.
+partition of the results topic, once the ledger has decided the task's posting. A client
+that times out may send the same task again: the execution answers it from its history
+(``REPEATED``) and nothing posts twice.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from uuid import UUID
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-from connectors.ach.records import WorkflowCommand, WorkflowResult, decode_result, encode
+from connectors.ach.records import (
+    TraceCommand,
+    WorkflowCommand,
+    WorkflowResult,
+    decode_result,
+    encode,
+)
 from connectors.ach.topics import AchTopics, execution_key
 from ledger_core.ach_workflows import Task, Workflow
 from streams.errors import CommandTimeoutError, LedgerError
@@ -64,15 +71,28 @@ class AchClient:
         command = WorkflowCommand(command_id=command_id or str(uuid.uuid4()),
                                   execution_id=execution_id, code=workflow, task=task,
                                   params=dict(params), sent_at=datetime.now(UTC))
+        self._send(execution_id, encode(command))
+        return command.command_id
+
+    def _send(self, execution_id: UUID, value: bytes) -> None:
         while True:
             try:
-                self._producer.produce(self.topics.commands, encode(command),
-                                       execution_key(execution_id),
+                self._producer.produce(self.topics.commands, value, execution_key(execution_id),
                                        partition=self.topics.partition(execution_id))
                 self._producer.poll(0)
-                return command.command_id
+                return
             except BufferError:
                 self._producer.poll(0.05)
+
+    def send_trace(self, execution_id: UUID, trace_number: str, file_id: UUID,
+                   command_id: str | None = None) -> str:
+        """Give a SUBMITTED execution's entry the trace number of a generated file; return
+        the command id."""
+        command = TraceCommand(command_id=command_id or str(uuid.uuid4()),
+                               execution_id=execution_id, trace_number=trace_number,
+                               file_id=file_id, sent_at=datetime.now(UTC))
+        self._send(execution_id, encode(command))
+        return command.command_id
 
     def wait(self, command_ids: Iterable[str],
              timeout_s: float = RESULT_TIMEOUT_S) -> dict[str, WorkflowResult]:

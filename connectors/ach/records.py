@@ -51,6 +51,39 @@ class TraceCommand(LedgerModel):
     sent_at: datetime
 
 
+class PostingOutcome(LedgerModel):
+    """The ledger's decision on a posting a task sent, relayed by the workflow processor
+    from the ledger's results to the execution's partition."""
+
+    posting_command_id: str
+    execution_id: UUID
+    posted: bool
+    code: str | None = None
+    message: str | None = None
+
+
+class PendingTask(LedgerModel):
+    """A task whose posting the ledger has still to decide: the execution it leads to once
+    posted, the posting's command id, and every workflow command waiting for the answer
+    (a client that sent the same task again waits with the first), and the commands for
+    other tasks that arrived meanwhile, decided in turn once this one is answered.
+
+    Once the ledger rejects the posting, the task waits no more and ``rejected`` holds the
+    ledger's reason: it is kept so that a CREATE sent again under the execution id must
+    bring the same params. Its transaction id is bound to the partition of the first
+    CREATE's account, so another account could never post it.
+    """
+
+    execution_id: UUID
+    task: Task
+    params: dict[str, Any]
+    after: WorkflowExecution
+    posting_command_id: str
+    command_ids: tuple[str, ...]
+    queued: tuple[WorkflowCommand, ...] = ()
+    rejected: str | None = None
+
+
 class AchTrace(LedgerModel):
     """A trace number's entry: the execution it belongs to and the file it went out in."""
 
@@ -65,7 +98,7 @@ class AchTrace(LedgerModel):
 class ResultStatus(StrEnum):
     """What became of a workflow command."""
 
-    # The task ran: its posting commands went to the ledger with the new execution.
+    # The task ran and its posting posted (or: the trace number was kept).
     ACCEPTED = "ACCEPTED"
     # The execution had run the task: answered from it, nothing posted again.
     REPEATED = "REPEATED"
@@ -75,10 +108,12 @@ class ResultStatus(StrEnum):
 class WorkflowResult(LedgerModel):
     """The answer to one workflow command.
 
-    ``transaction_ids`` are every transaction the execution has produced; the task's own is
-    the last of them when it was accepted or repeated. ``posting_command_ids`` are the ledger
-    commands this command sent (none when repeated or refused): the ledger's results for
-    them carry its decision on each posting.
+    A task is answered once the ledger has decided its posting: ACCEPTED when it posted,
+    REFUSED ``ach_posting_rejected`` when the ledger rejected it (the execution is as it
+    was). ``transaction_ids`` are every transaction the execution has produced; the task's
+    own is the last of them when it was accepted or repeated. ``posting_command_ids`` are
+    the ledger commands this command's task sent (none when repeated or refused by the
+    workflow): the ledger's results for them carry its decision.
     """
 
     command_id: str
@@ -89,6 +124,7 @@ class WorkflowResult(LedgerModel):
     state: State | None = None
     transaction_ids: tuple[UUID, ...] = ()
     posting_command_ids: tuple[str, ...] = ()
+    trace_number: str | None = None
     code: AchRefusalCode | None = None
     message: str | None = None
     field: str | None = None
@@ -114,19 +150,38 @@ def decode_result(value: bytes) -> WorkflowResult:
     return WorkflowResult.model_validate_json(value)
 
 
-def decode_command(value: bytes | None, at: datetime) -> WorkflowCommand | WorkflowResult | None:
-    """A workflow command, or the refusal to send back when it does not validate; None when
-    it names no command id, so no client could be waiting for an answer."""
+InboundCommand = WorkflowCommand | TraceCommand | PostingOutcome
+
+
+def decode_pending(value: bytes) -> PendingTask:
+    """An ``ach-workflows-pending`` record's task."""
+    return PendingTask.model_validate_json(value)
+
+
+def decode_command(value: bytes | None, at: datetime) -> InboundCommand | WorkflowResult | None:
+    """A record of the commands topic (a task, a trace number, or a posting's outcome), or
+    the refusal to send back when it does not validate; None when it names no command id,
+    so no client could be waiting for an answer."""
     try:
-        return WorkflowCommand.model_validate_json(value or b"")
+        document = json.loads(value or b"")
+    except ValueError:
+        document = None
+    # Each kind of record has a field no other kind has.
+    model: type[InboundCommand] = WorkflowCommand
+    if isinstance(document, dict) and "postingCommandId" in document:
+        model = PostingOutcome
+    elif isinstance(document, dict) and "traceNumber" in document and "task" not in document:
+        model = TraceCommand
+    try:
+        return model.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         refusal = AchRefusal(code=AchRefusalCode.ACH_PARAMS_INVALID,
                              message=f"the workflow command is invalid: {where}: "
                                      f"{first['msg']}", field=where)
-        command_id = _field(value, "commandId")
-        if command_id is None:
+        command_id = document.get("commandId") if isinstance(document, dict) else None
+        if not isinstance(command_id, str) or not command_id:
             return None
         return refused(command_id, None, None, None, refusal, at)
 
@@ -138,12 +193,3 @@ def refused(command_id: str, execution_id: UUID | None, workflow: Workflow | Non
                           task=task, status=ResultStatus.REFUSED, code=refusal.code,
                           message=refusal.message, field=refusal.field, decided_at=at)
 
-
-def _field(value: bytes | None, name: str) -> str | None:
-    """A string field of a command that failed validation, if it is a JSON object with one."""
-    try:
-        document = json.loads(value or b"")
-    except ValueError:
-        return None
-    found = document.get(name) if isinstance(document, dict) else None
-    return found if isinstance(found, str) and found else None

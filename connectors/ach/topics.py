@@ -38,6 +38,12 @@ class AchTopics:
         return self._name("ach-workflow-results")
 
     @property
+    def pending(self) -> str:
+        """The task each execution waits on the ledger for, if any: compacted, keyed by
+        execution id (a tombstone once the ledger decided)."""
+        return self._name("ach-workflows-pending")
+
+    @property
     def traces(self) -> str:
         """Which execution each trace number of a generated file belongs to: compacted,
         keyed by trace number; returns and NOCs are matched to their entries through it."""
@@ -79,6 +85,7 @@ class AchTopics:
             TopicSpec(self.commands, n, False, "ACH workflow commands"),
             TopicSpec(self.executions, n, True, "ACH workflow executions; restores them"),
             TopicSpec(self.results, n, False, "ACH workflow results"),
+            TopicSpec(self.pending, n, True, "ACH tasks waiting for their posting"),
             TopicSpec(self.traces, n, True, "ACH trace numbers and their executions"),
             TopicSpec(self.files, n, True, "ACH files generated and received"),
             TopicSpec(self.file_entries, n, True, "ACH file entries and their outcomes"),

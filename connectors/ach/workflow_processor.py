@@ -1,21 +1,27 @@
 """The exactly-once ACH workflow processor: a consume-transform-produce loop on
 confluent-kafka, in the style of the ledger's own processor (docs/decisions/0001).
 
-Each turn is one batch of workflow commands, committed as one Kafka transaction:
+It consumes two topics in one group: its own commands (tasks, trace numbers from
+generated files, and the ledger's answers to postings) and the ledger's results. Each turn
+is one batch, committed as one Kafka transaction:
 
-1. consume a batch from the commands partitions this process owns;
-2. decide each command against its execution (``decide_command``), as held in memory
-   plus what the batch itself has decided;
-3. produce, inside the transaction, each accepted task's posting commands to the ledger's
-   commands topic, the new execution to the compacted executions topic, and one result per
-   command; then send the consumed offsets and commit;
-4. only then keep the batch's executions in memory.
+1. consume a batch from the partitions this process owns;
+2. a ledger result for a posting a task sent (its command id starts ``ach:`` and names the
+   execution) is relayed as a ``PostingOutcome`` to the execution's commands partition;
+3. a commands record is decided against its execution and the task waiting for its
+   posting, as held in memory plus what the batch itself has decided: an accepted task
+   sends its posting and becomes pending; an outcome keeps the execution after the task
+   when it posted, and answers every command waiting for it;
+4. produce all of that inside the transaction (postings to the ledger's commands topic,
+   executions and pending tasks to their compacted topics, trace index records, results),
+   send the consumed offsets and commit;
+5. only then keep the batch's executions and pending tasks in memory.
 
 A kill at any instant commits all of a batch or none of it: an aborted batch is decided
-again from the same executions, and sends the same posting commands under the same ids.
-The executions of a partition are rebuilt from the executions topic (read_committed)
-when the partition is assigned; rebalance callbacks run inside ``consume``, between
-transactions, so no batch is open when partitions move.
+again from the same state, and sends the same posting commands under the same ids. A
+partition's executions and pending tasks are rebuilt from their topics (read_committed)
+when it is assigned; rebalance callbacks run inside ``consume``, between transactions, so
+no batch is open when partitions move.
 """
 
 from __future__ import annotations
@@ -30,10 +36,28 @@ from uuid import UUID
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from connectors.ach.decisions import CONFIGURATIONS, CommandDecided, decide_command
-from connectors.ach.records import WorkflowResult, decode_command, decode_execution, encode
+from connectors.ach.decisions import (
+    CONFIGURATIONS,
+    CommandDecided,
+    decide_command,
+    decide_outcome,
+    decide_trace,
+    posting_execution,
+)
+from connectors.ach.records import (
+    PendingTask,
+    PostingOutcome,
+    TraceCommand,
+    WorkflowResult,
+    decode_command,
+    decode_execution,
+    decode_pending,
+    encode,
+)
 from connectors.ach.topics import AchTopics, execution_key
+from connectors.ach.traces import trace_key
 from ledger_core.ach_workflows import WorkflowExecution
+from schemas.codec import codec
 from streams.checkpoint import CALL_TIMEOUT_S, guarded, retrying
 from streams.client import command_message
 from streams.errors import LedgerError
@@ -104,11 +128,13 @@ class WorkflowProcessor:
         self.ledger = ledger
         self.producer = producer
         self.consumer = consumer
-        # Each owned partition's executions, as of the last committed batch.
+        # Each owned commands partition's executions and pending tasks, as of the last
+        # committed batch.
         self.executions: dict[int, dict[UUID, WorkflowExecution]] = {}
+        self.pending: dict[int, dict[UUID, PendingTask]] = {}
         self._stopping = False
         self._delivery_error: KafkaError | None = None
-        consumer.subscribe([self.topics.commands], on_assign=self._on_assign,
+        consumer.subscribe([self.topics.commands, ledger.results], on_assign=self._on_assign,
                            on_revoke=self._on_revoke, on_lost=self._on_revoke)
 
     def run(self, install_signals: bool = True) -> None:
@@ -142,11 +168,15 @@ class WorkflowProcessor:
     # Rebalances ----------------------------------------------------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            if tp.partition not in self.executions:
-                self.executions[tp.partition] = self._rebuild(tp.partition)
-        log.info("assigned %s, %d executions restored", sorted(tp.partition for tp in partitions),
-                 sum(len(held) for held in self.executions.values()))
+        owned = sorted(tp.partition for tp in partitions if tp.topic == self.topics.commands)
+        for partition in owned:
+            if partition not in self.executions:
+                self.executions[partition] = self._rebuild(partition)
+                self.pending[partition] = self._rebuild_pending(partition)
+        log.info("assigned [%s], %d executions and %d pending tasks restored",
+                 ", ".join(map(str, owned)),
+                 sum(len(held) for held in self.executions.values()),
+                 sum(len(held) for held in self.pending.values()))
 
     def _rebuild(self, partition: int) -> dict[UUID, WorkflowExecution]:
         held: dict[UUID, WorkflowExecution] = {}
@@ -156,21 +186,36 @@ class WorkflowProcessor:
             held[execution.execution_id] = execution
         return held
 
+    def _rebuild_pending(self, partition: int) -> dict[UUID, PendingTask]:
+        held: dict[UUID, PendingTask] = {}
+        for message in read_committed(self.config.bootstrap, self.topics.pending, [partition]):
+            execution_id = UUID(message.key().decode())
+            if message.value() is None:
+                held.pop(execution_id, None)
+            else:
+                held[execution_id] = decode_pending(message.value())
+        return held
+
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Called from consume(): the previous batch is committed and no transaction is open;
         # the next owner rebuilds from Kafka.
         for tp in partitions:
-            self.executions.pop(tp.partition, None)
+            if tp.topic == self.topics.commands:
+                self.executions.pop(tp.partition, None)
+                self.pending.pop(tp.partition, None)
 
     # One batch -----------------------------------------------------------------------
 
     def _process(self, messages: list[Message]) -> None:
-        staged: dict[int, dict[UUID, WorkflowExecution]] = {}
+        staged = _Staged()
         self._delivery_error = None
         try:
             self.producer.begin_transaction()
             for message in messages:
-                self._decide(message, staged)
+                if message.topic() == self.ledger.results:
+                    self._relay(message)
+                else:
+                    self._decide(message, staged)
             self.producer.flush(CALL_TIMEOUT_S)
             if self._delivery_error is not None:
                 raise KafkaException(self._delivery_error)
@@ -183,10 +228,33 @@ class WorkflowProcessor:
         except KafkaException as exc:
             self._fail_batch(exc)
             return
-        for partition, executions in staged.items():
+        for partition, executions in staged.executions.items():
             self.executions.setdefault(partition, {}).update(executions)
+        for partition, pending in staged.pending.items():
+            held = self.pending.setdefault(partition, {})
+            for execution_id, task in pending.items():
+                if task is None:
+                    held.pop(execution_id, None)
+                else:
+                    held[execution_id] = task
 
-    def _decide(self, message: Message, staged: dict[int, dict[UUID, WorkflowExecution]]) -> None:
+    def _relay(self, message: Message) -> None:
+        """Send the ledger's answer to a task's posting to the task's execution."""
+        key = message.key()
+        if key is None or b"ach:" not in key:
+            return
+        command_id = codec().decode("command_key", key)["command_id"]
+        execution_id = posting_execution(command_id)
+        if execution_id is None:
+            return
+        record = codec().decode("result", message.value())
+        outcome = PostingOutcome(posting_command_id=command_id, execution_id=execution_id,
+                                 posted=record["status"] != "REJECTED", code=record["code"],
+                                 message=record["message"])
+        self._produce(self.topics.commands, execution_key(execution_id), encode(outcome),
+                      self.topics.partition(execution_id))
+
+    def _decide(self, message: Message, staged: _Staged) -> None:
         partition = message.partition() or 0
         at = datetime.now(UTC)
         command = decode_command(message.value(), at)
@@ -197,30 +265,47 @@ class WorkflowProcessor:
         if isinstance(command, WorkflowResult):
             self._send_result(partition, command)
             return
-        batch = staged.setdefault(partition, {})
-        current = batch.get(command.execution_id) or \
-            self.executions.get(partition, {}).get(command.execution_id)
-        decided = decide_command(current, command, CONFIGURATIONS, at)
-        self._send(partition, decided)
+        execution_id = command.execution_id
+        execution = staged.execution(partition, execution_id, self.executions)
+        pending = staged.pending_task(partition, execution_id, self.pending)
+        if isinstance(command, PostingOutcome):
+            decided = decide_outcome(execution, pending, command, CONFIGURATIONS, at)
+        elif isinstance(command, TraceCommand):
+            decided = decide_trace(execution, command, at)
+        else:
+            decided = decide_command(execution, pending, command, CONFIGURATIONS, at)
+        self._send(partition, execution_id, decided, at)
         if decided.execution is not None:
-            batch[decided.execution.execution_id] = decided.execution
+            staged.executions.setdefault(partition, {})[execution_id] = decided.execution
+        if decided.pending_changed:
+            staged.pending.setdefault(partition, {})[execution_id] = decided.pending
 
-    def _send(self, partition: int, decided: CommandDecided) -> None:
+    def _send(self, partition: int, execution_id: UUID, decided: CommandDecided,
+              at: datetime) -> None:
         for posting in decided.postings:
             key, value, ledger_partition = command_message(
-                posting.command, posting.owner, posting.command_id, self.ledger.partitions,
-                decided.result.decided_at)
+                posting.command, posting.owner, posting.command_id, self.ledger.partitions, at)
             self._produce(self.ledger.commands, key, value, ledger_partition)
         if decided.execution is not None:
-            self._produce(self.topics.executions, execution_key(decided.execution.execution_id),
+            self._produce(self.topics.executions, execution_key(execution_id),
                           encode(decided.execution), partition)
-        self._send_result(partition, decided.result)
+        if decided.pending_changed:
+            self._produce(self.topics.pending, execution_key(execution_id),
+                          None if decided.pending is None else encode(decided.pending),
+                          partition)
+        if decided.trace is not None:
+            # The index is read whole by trace number; its partition follows the execution.
+            self._produce(self.topics.traces, trace_key(decided.trace.trace_number),
+                          encode(decided.trace), partition)
+        for result in decided.results:
+            self._send_result(partition, result)
 
     def _send_result(self, partition: int, result: WorkflowResult) -> None:
         key = None if result.execution_id is None else execution_key(result.execution_id)
         self._produce(self.topics.results, key, encode(result), partition)
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, partition: int) -> None:
+    def _produce(self, topic: str, key: bytes | None, value: bytes | None,
+                 partition: int) -> None:
         while True:
             try:
                 self.producer.produce(topic, value, key, partition=partition,
@@ -261,3 +346,24 @@ class WorkflowProcessor:
             raise LedgerError(f"fatal consumer error: {error}")
         log.warning("consumer: %s", error)
         return True
+
+
+class _Staged:
+    """What a batch has decided so far, before it commits: executions, and pending tasks
+    (None: resolved), per commands partition."""
+
+    def __init__(self) -> None:
+        self.executions: dict[int, dict[UUID, WorkflowExecution]] = {}
+        self.pending: dict[int, dict[UUID, PendingTask | None]] = {}
+
+    def execution(self, partition: int, execution_id: UUID,
+                  committed: dict[int, dict[UUID, WorkflowExecution]]) -> WorkflowExecution | None:
+        staged = self.executions.get(partition, {}).get(execution_id)
+        return staged or committed.get(partition, {}).get(execution_id)
+
+    def pending_task(self, partition: int, execution_id: UUID,
+                     committed: dict[int, dict[UUID, PendingTask]]) -> PendingTask | None:
+        staged = self.pending.get(partition, {})
+        if execution_id in staged:
+            return staged[execution_id]
+        return committed.get(partition, {}).get(execution_id)

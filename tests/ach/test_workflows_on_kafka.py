@@ -17,7 +17,7 @@ from ledger_core.ach_workflows import AchRefusalCode, State, Task, Workflow, tas
 from schemas.codec import codec
 from tests.ach.conftest import AchLedger, accepted, create_params
 
-SUBMIT = {"traceNumber": "026009590000001"}
+SUBMIT: dict[str, object] = {}
 RETURN = {"returnCode": "R01"}
 
 
@@ -118,8 +118,8 @@ def test_a_repeated_task_is_answered_from_the_execution_and_posts_nothing(
     assert created.transaction_ids == submitted.transaction_ids[:1]
     again, postings = ach_ledger.execute(execution_id, Workflow.PUSH, Task.SUBMIT, SUBMIT)
     assert (again.status, postings) == (ResultStatus.REPEATED, [])
-    differs, _ = ach_ledger.execute(execution_id, Workflow.PUSH, Task.SUBMIT,
-                                    {"traceNumber": "026009590000002"})
+    differs, _ = ach_ledger.execute(execution_id, Workflow.PUSH, Task.CREATE,
+                                    create_params(customer, amount="150.01"))
     assert differs.code is AchRefusalCode.ACH_REPEATED_TASK_PARAMS_DIFFER
     assert ach_ledger.available(customer) == _d("849.75", "849.75", "849.75")
     ledger = ach_ledger.ledger

@@ -33,13 +33,13 @@ from ledger_core.ach_workflows import (
     CreateParams,
     ReturnParams,
     State,
-    SubmitParams,
     Task,
     TaskDecided,
     TaskParams,
     Workflow,
     WorkflowExecution,
     allowed_tasks,
+    assign_trace,
     decide_task,
     parse_task_params,
     task_transaction_id,
@@ -91,10 +91,11 @@ def _create(amount: str = "150.00", fee: str = "0.25", **extra: Any) -> CreatePa
     return params
 
 
-SUBMIT = SubmitParams(trace_number="026009590000001")
+TRACE = "026009590000001"
+FILE_ID = UUID("5a1c0d3e-8b7f-4c2a-9e61-3f0b2d4c6f01")
 RETURN = ReturnParams(return_code="R01")
 TASK_PARAMS: dict[Task, TaskParams] = {
-    Task.CREATE: _create(), Task.SUBMIT: SUBMIT, Task.RETURN: RETURN,
+    Task.CREATE: _create(), Task.SUBMIT: None, Task.RETURN: RETURN,
     Task.SETTLE: None, Task.CANCEL: None, Task.REIMBURSE_FEE: None}
 
 
@@ -369,11 +370,11 @@ def test_a_repeated_task_posts_nothing_new() -> None:
 
 
 def test_a_repeated_task_with_other_params_is_refused() -> None:
-    """The same execution id with another amount, or SUBMIT with another trace number."""
-    submitted = _reached(Workflow.PUSH, [Task.CREATE, Task.SUBMIT])
+    """The same execution id with another amount, or RETURN with another return code."""
+    returned = _reached(Workflow.PUSH, [Task.CREATE, Task.SUBMIT, Task.RETURN])
     for task, params in ((Task.CREATE, _create("150.01")),
-                         (Task.SUBMIT, SubmitParams(trace_number="026009590000002"))):
-        refused = _decide(submitted, Workflow.PUSH, task, params)
+                         (Task.RETURN, ReturnParams(return_code="R02"))):
+        refused = _decide(returned, Workflow.PUSH, task, params)
         assert isinstance(refused, AchRefusal)
         assert refused.code is AchRefusalCode.ACH_REPEATED_TASK_PARAMS_DIFFER
 
@@ -390,8 +391,10 @@ def test_the_execution_records_what_it_did() -> None:
     assert execution.trace_number is None
     assert isinstance(ledger.post(decided.commands[0], _AT), Posted)
     execution = _run(ledger, execution, Workflow.PUSH, Task.SUBMIT)
-    execution = _run(ledger, execution, Workflow.PUSH, Task.RETURN)
-    assert execution.trace_number == "026009590000001"
+    traced = assign_trace(execution, TRACE, FILE_ID)
+    assert isinstance(traced, WorkflowExecution)
+    execution = _run(ledger, traced, Workflow.PUSH, Task.RETURN)
+    assert (execution.trace_number, execution.file_id) == (TRACE, FILE_ID)
     assert execution.return_code == "R01"
     assert [run.task for run in execution.runs] == [Task.CREATE, Task.SUBMIT, Task.RETURN]
     assert execution.transaction_ids == tuple(
@@ -405,12 +408,14 @@ def test_the_execution_records_what_it_did() -> None:
         assert record is not None
         assert record.transaction.correlation_id == str(EXECUTION_ID)
         assert record.transaction.journal_id == ach.JOURNAL.journal_id
-    submit = posted[1]
-    assert submit is not None
+    submit, returned = posted[1], posted[2]
+    assert submit is not None and returned is not None
     assert submit.transaction.metadata is not None
-    assert submit.transaction.metadata["traceNumber"] == "026009590000001"
     assert submit.transaction.metadata["correlationId"] == "payroll-batch-001"
     assert submit.transaction.metadata["configVersion"] == 3
+    assert returned.transaction.metadata is not None
+    assert returned.transaction.metadata["traceNumber"] == TRACE
+    assert returned.transaction.metadata["returnCode"] == "R01"
 
 
 def test_no_fee_writes_no_fee_legs_and_cannot_be_reimbursed() -> None:
@@ -488,14 +493,15 @@ def test_create_without_its_configuration_is_refused() -> None:
     (Task.CREATE, {"individualName": "A" * 23}, "params.individualName"),
     (Task.CREATE, {"entryDescription": "CAFÉ"}, "params.entryDescription"),
     (Task.CREATE, {"routingNumber": "02600959"}, "params.routingNumber"),
-    (Task.SUBMIT, {"traceNumber": "12345"}, "params.traceNumber"),
+    (Task.SUBMIT, {"traceNumber": "026009590000001"}, "params"),
     (Task.RETURN, {"returnCode": "X01"}, "params.returnCode"),
     (Task.CANCEL, {"reason": "x"}, "params"),
 ])
 def test_params_that_do_not_validate_are_refused(task: Task, payload: dict[str, Any],
                                                  field: str) -> None:
     """A float amount, a name too long for its NACHA field, a character no file can hold,
-    a short routing or trace number, params for a task that takes none."""
+    a short routing number, params for a task that takes none (SUBMIT's trace number is
+    the generated file's to give)."""
     base: dict[str, Any] = {}
     if task is Task.CREATE:
         base = _create().model_dump(by_alias=True, mode="json", exclude_none=True)
@@ -509,7 +515,7 @@ def test_params_that_do_not_validate_are_refused(task: Task, payload: dict[str, 
 def test_params_of_another_task_and_an_unknown_return_code_are_refused() -> None:
     """decide_task checks the params fit the task, and that a return code is NACHA's."""
     execution = _reached(Workflow.PUSH, [Task.CREATE, Task.SUBMIT])
-    refused = _decide(execution, Workflow.PUSH, Task.RETURN, SUBMIT)
+    refused = _decide(execution, Workflow.PUSH, Task.RETURN, _create())
     assert isinstance(refused, AchRefusal)
     assert refused.code is AchRefusalCode.ACH_PARAMS_INVALID
     refused = _decide(execution, Workflow.PUSH, Task.RETURN, ReturnParams(return_code="R99"))
@@ -602,3 +608,23 @@ def test_any_sequence_of_tasks_leaves_the_balances_its_state_says(
     # credit-normal customer's movement plus the fee account's.
     settlement = _layers(ledger, ach.SETTLEMENT.account_id)
     assert settlement == tuple(c + f for c, f in zip(expected, fee_layers, strict=True))
+
+
+def test_a_generated_file_gives_a_submitted_entry_one_trace_number() -> None:
+    """Only a SUBMITTED entry takes a trace number; the same one again changes nothing, and
+    another one (or another file) is refused: an entry goes out once."""
+    created = _reached(Workflow.PULL, [Task.CREATE])
+    refused = assign_trace(created, TRACE, FILE_ID)
+    assert isinstance(refused, AchRefusal)
+    assert refused.code is AchRefusalCode.ACH_TRACE_NOT_SUBMITTED
+    submitted = _reached(Workflow.PULL, [Task.CREATE, Task.SUBMIT])
+    traced = assign_trace(submitted, TRACE, FILE_ID)
+    assert isinstance(traced, WorkflowExecution)
+    assert (traced.state, traced.trace_number, traced.file_id) == (
+        State.SUBMITTED, TRACE, FILE_ID)
+    assert traced.runs == submitted.runs
+    assert assign_trace(traced, TRACE, FILE_ID) is None
+    for trace, file_id in (("026009590000002", FILE_ID), (TRACE, UUID(int=7))):
+        conflict = assign_trace(traced, trace, file_id)
+        assert isinstance(conflict, AchRefusal)
+        assert conflict.code is AchRefusalCode.ACH_TRACE_CONFLICT
