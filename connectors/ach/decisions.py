@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 from uuid import UUID, uuid5
 
 from connectors.ach.records import (
@@ -26,7 +25,7 @@ from connectors.ach.records import (
     WorkflowResult,
     refused,
 )
-from ledger_core.ach_tran_codes import CONFIGURATION, AchConfiguration
+from ledger_core.ach_tran_codes import AchConfiguration
 from ledger_core.ach_workflows import (
     AchRefusal,
     AchRefusalCode,
@@ -38,10 +37,6 @@ from ledger_core.ach_workflows import (
     parse_task_params,
 )
 from ledger_core.commands import PostTransaction
-
-# Configurations are not catalog entities yet: the one the ACH setup creates is the only one.
-CONFIGURATIONS: Mapping[UUID, AchConfiguration] = MappingProxyType(
-    {CONFIGURATION.config_id: CONFIGURATION})
 
 # The prefix of the command id of every posting a workflow task sends: the processor picks
 # its executions' answers out of the ledger's results by it.

@@ -36,8 +36,8 @@ from uuid import UUID
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from connectors.ach.configurations import ConfigurationView
 from connectors.ach.decisions import (
-    CONFIGURATIONS,
     CommandDecided,
     decide_command,
     decide_outcome,
@@ -56,7 +56,7 @@ from connectors.ach.records import (
 )
 from connectors.ach.topics import AchTopics, execution_key
 from connectors.ach.traces import trace_key
-from ledger_core.ach_workflows import WorkflowExecution
+from ledger_core.ach_workflows import Task, WorkflowExecution
 from schemas.codec import codec
 from streams.checkpoint import CALL_TIMEOUT_S, guarded, retrying
 from streams.client import command_message
@@ -115,15 +115,17 @@ def open_workflow_processor(config: WorkflowProcessorConfig) -> WorkflowProcesso
         "max.poll.interval.ms": 600_000,
     }))
     return WorkflowProcessor(config, producer, consumer,
-                             Topics(prefix=config.topics.prefix, partitions=ledger_partitions))
+                             Topics(prefix=config.topics.prefix, partitions=ledger_partitions),
+                             ConfigurationView(config.bootstrap, config.topics))
 
 
 class WorkflowProcessor:
     """Owns partitions of the workflow commands and decides them exactly once."""
 
     def __init__(self, config: WorkflowProcessorConfig, producer: Producer, consumer: Consumer,
-                 ledger: Topics) -> None:
+                 ledger: Topics, configurations: ConfigurationView) -> None:
         self.config = config
+        self.configurations = configurations
         self.topics = config.topics
         self.ledger = ledger
         self.producer = producer
@@ -154,6 +156,7 @@ class WorkflowProcessor:
     def close(self) -> None:
         """Leave the group (no batch is open between steps)."""
         self.consumer.close()
+        self.configurations.close()
         self.producer.flush(10)
 
     def step(self) -> int:
@@ -162,6 +165,7 @@ class WorkflowProcessor:
                                                      self.config.batch_timeout_s)
                     if not self._is_event(m)]
         if messages:
+            self.configurations.refresh()
             self._process(messages)
         return len(messages)
 
@@ -269,11 +273,15 @@ class WorkflowProcessor:
         execution = staged.execution(partition, execution_id, self.executions)
         pending = staged.pending_task(partition, execution_id, self.pending)
         if isinstance(command, PostingOutcome):
-            decided = decide_outcome(execution, pending, command, CONFIGURATIONS, at)
+            decided = decide_outcome(execution, pending, command, self.configurations, at)
         elif isinstance(command, TraceCommand):
             decided = decide_trace(execution, command, at)
         else:
-            decided = decide_command(execution, pending, command, CONFIGURATIONS, at)
+            if (command.task is Task.CREATE
+                    and command.params.get("configId") not in {str(c) for c in
+                                                               self.configurations}):
+                self.configurations.catch_up()
+            decided = decide_command(execution, pending, command, self.configurations, at)
         self._send(partition, execution_id, decided, at)
         if decided.execution is not None:
             staged.executions.setdefault(partition, {})[execution_id] = decided.execution

@@ -17,10 +17,10 @@ import pytest
 
 from connectors.ach.client import AchClient
 from connectors.ach.entities import create_entities
-from connectors.ach.records import ResultStatus, WorkflowResult
+from connectors.ach.records import ResultStatus, WorkflowResult, decode_execution
 from ledger_core import Account, Layer, TranCode
 from ledger_core import ach_tran_codes as ach
-from ledger_core.ach_workflows import Task, Workflow
+from ledger_core.ach_workflows import Task, Workflow, WorkflowExecution
 from streams.client import Result
 from streams.local_kafka.node import is_alive, kill, terminate
 from streams.topics import Topics
@@ -117,6 +117,14 @@ class AchLedger:
         result = self.client.execute(execution_id, workflow, task, params)
         postings = self.ledger.clients[0].wait(result.posting_command_ids)
         return result, [postings[command_id] for command_id in result.posting_command_ids]
+
+    def executions(self) -> list[WorkflowExecution]:
+        """The latest committed record of every execution."""
+        latest = {}
+        for message in self.ledger.read(self.client.topics.executions):
+            execution = decode_execution(message.value())
+            latest[execution.execution_id] = execution
+        return list(latest.values())
 
     def available(self, account_id: UUID) -> tuple[Decimal, Decimal, Decimal]:
         """The account's available(SETTLED), (PENDING) and (ENCUMBRANCE) in the ACH journal,

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.ach.decisions import (
-    CONFIGURATIONS,
     QUEUED_MAX,
     CommandDecided,
     decide_command,
@@ -16,12 +15,14 @@ from connectors.ach.decisions import (
     posting_execution,
 )
 from connectors.ach.records import PendingTask, PostingOutcome, ResultStatus, WorkflowCommand
+from ledger_core.ach_tran_codes import CONFIGURATION
 from ledger_core.ach_workflows import AchRefusalCode, State, Task, Workflow, WorkflowExecution
 from tests.ach.conftest import create_params
 
 AT = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 EXECUTION_ID = uuid.UUID("5a1c0d3e-8b7f-4c2a-9e61-3f0b2d4c6e01")
 CUSTOMER = uuid.UUID("5a1c0d3e-8b7f-4c2a-9e61-3f0b2d4c6e02")
+CONFIGURATIONS = {CONFIGURATION.config_id: CONFIGURATION}
 
 
 def _command(task: Task, params: dict[str, Any] | None = None) -> WorkflowCommand:
