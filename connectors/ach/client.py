@@ -8,6 +8,7 @@ that times out may send the same task again: the execution answers it from its h
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -41,7 +42,13 @@ class AchClient:
         self._producer = Producer(kafka_config(bootstrap, {"enable.idempotence": True,
                                                            "acks": "all", "linger.ms": 1}))
         self.topics = AchTopics(prefix, self._partition_count(AchTopics(prefix).commands))
+        # The commands this client sent whose results no one has taken yet: the results of
+        # other clients' commands are not kept.
+        self._awaited: set[str] = set()
         self._results: dict[str, WorkflowResult] = {}
+        # Threads may wait at once (the API's requests): one consumes at a time, and every
+        # result it reads lands where each waiter looks.
+        self._watching = threading.Lock()
         self._watcher = self._watch_results()
 
     def _partition_count(self, topic: str) -> int:
@@ -71,10 +78,12 @@ class AchClient:
         command = WorkflowCommand(command_id=command_id or str(uuid.uuid4()),
                                   execution_id=execution_id, code=workflow, task=task,
                                   params=dict(params), sent_at=datetime.now(UTC))
-        self._send(execution_id, encode(command))
+        self._send(execution_id, command.command_id, encode(command))
         return command.command_id
 
-    def _send(self, execution_id: UUID, value: bytes) -> None:
+    def _send(self, execution_id: UUID, command_id: str, value: bytes) -> None:
+        with self._watching:
+            self._awaited.add(command_id)
         while True:
             try:
                 self._producer.produce(self.topics.commands, value, execution_key(execution_id),
@@ -91,27 +100,34 @@ class AchClient:
         command = TraceCommand(command_id=command_id or str(uuid.uuid4()),
                                execution_id=execution_id, trace_number=trace_number,
                                file_id=file_id, sent_at=datetime.now(UTC))
-        self._send(execution_id, encode(command))
+        self._send(execution_id, command.command_id, encode(command))
         return command.command_id
 
     def wait(self, command_ids: Iterable[str],
              timeout_s: float = RESULT_TIMEOUT_S) -> dict[str, WorkflowResult]:
         """Wait for the result of every command; raise CommandTimeoutError if one is late."""
         wanted = set(command_ids)
+        with self._watching:
+            self._awaited |= wanted
         if self._producer.flush(timeout_s) > 0:
             raise LedgerError(f"workflow commands were not acknowledged in {timeout_s:.0f}s")
         deadline = time.monotonic() + timeout_s
-        while not wanted <= self._results.keys():
-            if time.monotonic() > deadline:
-                missing = sorted(wanted - self._results.keys())
-                raise CommandTimeoutError(
-                    f"no workflow result for {len(missing)} command(s) (first: {missing[0]}) "
-                    f"within {timeout_s:.0f}s; sending the same task again is safe")
-            for message in self._watcher.consume(1000, timeout=0.05):
-                if message.error() is None:
-                    result = decode_result(message.value() or b"")
-                    self._results[result.command_id] = result
-        return {command_id: self._results[command_id] for command_id in wanted}
+        while True:
+            with self._watching:
+                missing = wanted - self._results.keys()
+                if not missing:
+                    self._awaited -= wanted
+                    return {command_id: self._results.pop(command_id) for command_id in wanted}
+                if time.monotonic() > deadline:
+                    raise CommandTimeoutError(
+                        f"no workflow result for {len(missing)} command(s) (first: "
+                        f"{min(missing)}) within {timeout_s:.0f}s; sending the same task "
+                        "again is safe")
+                for message in self._watcher.consume(1000, timeout=0.05):
+                    if message.error() is None:
+                        result = decode_result(message.value() or b"")
+                        if result.command_id in self._awaited:
+                            self._results[result.command_id] = result
 
     def execute(self, execution_id: UUID, workflow: Workflow, task: Task,
                 params: Mapping[str, Any],

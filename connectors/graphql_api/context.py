@@ -30,6 +30,7 @@ from typing import Any
 from uuid import UUID
 
 from connectors.cards.events import Decider
+from connectors.graphql_api.ach_gateway import AchGateway
 from connectors.graphql_api.auth.gate import Identity
 from connectors.graphql_api.auth.store import AuthStore
 from connectors.graphql_api.commands import CommandGateway
@@ -56,6 +57,7 @@ class Services:
     read_timeout_s: float
     # the card authorization engine of the instance, on the gateway's client and results
     cards: Decider
+    ach: AchGateway
     auth: AuthStore | None = None
 
     def catalog_part(self) -> Part:

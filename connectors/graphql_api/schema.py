@@ -21,6 +21,7 @@ from strawberry.types.field import StrawberryField
 
 import ledger_core as core
 from connectors.graphql_api import writes
+from connectors.graphql_api.ach import AchMutation, AchQuery, WorkflowMutation
 from connectors.graphql_api.auth.authorize import Authorize
 from connectors.graphql_api.auth.namespace import AuthMutation, AuthQuery
 from connectors.graphql_api.card_mutations import CardMutation
@@ -139,6 +140,11 @@ class Query:
         """The iso8583 namespace."""
         return Iso8583Query()
 
+    @described("ACH configurations and files (Twisp's ach namespace).")
+    def ach(self) -> AchQuery:
+        """The ach namespace."""
+        return AchQuery()
+
 
 def _index_key(index: EntryIndexInput, where: EntryFilterInput | None) -> UUID:
     field = "entryId" if index.name is EntryIndex.ENTRY_ID else "transactionId"
@@ -211,6 +217,17 @@ class Mutation:
     def cards(self) -> CardMutation:
         """The cards namespace."""
         return CardMutation()
+
+    @described("ACH configurations and files (Twisp's ach namespace).")
+    def ach(self) -> AchMutation:
+        """The ach namespace."""
+        return AchMutation()
+
+    @described("Workflow executions: the ACH_PUSH and ACH_PULL tasks (Twisp's workflow "
+               "namespace).")
+    def workflow(self) -> WorkflowMutation:
+        """The workflow namespace."""
+        return WorkflowMutation()
 
 
 class LedgerSchema(strawberry.Schema):

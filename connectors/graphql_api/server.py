@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from connectors.graphql_api.ach_gateway import AchGateway
 from connectors.graphql_api.auth.config import AuthConfig
 from connectors.graphql_api.auth.gate import Authenticator, OpenGate
 from connectors.graphql_api.auth.store import AuthStore
@@ -187,6 +188,7 @@ class ApiServer:
             if services.auth is not None:
                 services.auth.close()
             services.watermarks.close()
+            services.ach.close()
             services.gateway.close()
 
 
@@ -210,6 +212,7 @@ def _services(bootstrap: str, requested: Topics, result_timeout_s: float,
                     ends=SharedEnds(watermarks, read_model.parts()),
                     gateway=CommandGateway(client, results, result_timeout_s),
                     read_timeout_s=read_timeout_s, cards=cards.engine,
+                    ach=AchGateway(bootstrap, topics.prefix),
                     auth=AuthStore(bootstrap, topics, read_timeout_s) if authenticated
                     else None), cards
 

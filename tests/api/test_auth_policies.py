@@ -94,7 +94,7 @@ def test_every_field_of_the_schema_is_an_action_on_a_resource_or_a_group() -> No
     returning a ledger record reads its resource."""
     schema = build_schema()._schema
     roots = ["Query", "Mutation", "AuthQuery", "AuthMutation", "ISO8583Query",
-             "ISO8583Mutation", "CardMutation"]
+             "ISO8583Mutation", "CardMutation", "ACHQuery", "ACHMutation", "WorkflowMutation"]
     for root in roots:
         root_type = schema.get_type(root)
         assert isinstance(root_type, GraphQLObjectType)

@@ -6,7 +6,8 @@
   that record's resource, wherever it sits (``account``, ``Balance.account``,
   ``Transaction.entries``, ...).
 - ``Query.auth``, ``Mutation.auth``, ``Query.iso8583``, ``Mutation.iso8583``,
-  ``Mutation.cards`` and ``Mutation.queries`` only group fields.
+  ``Mutation.cards``, ``Query.ach``, ``Mutation.ach``, ``Mutation.workflow`` and
+  ``Mutation.queries`` only group fields.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ TRAN_CODE = "financial.TranCode"
 TRANSACTION = "financial.Transaction"
 CLIENT = "system.Client"
 ISO8583_CONFIG = "iso8583.Config"
+ACH_CONFIGURATION = "ach.Configuration"
+ACH_FILE = "ach.File"
+WORKFLOW_EXECUTION = "workflow.Execution"
 
 WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     ("Mutation", "createJournal"): (Action.INSERT, JOURNAL),
@@ -40,6 +44,10 @@ WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     ("ISO8583Mutation", "deleteConfig"): (Action.DELETE, ISO8583_CONFIG),
     # A Lithic authorization posts a hold; its answer also reads the account's balance.
     ("CardMutation", "postLithicTransaction"): (Action.INSERT, TRANSACTION),
+    ("ACHMutation", "createConfiguration"): (Action.INSERT, ACH_CONFIGURATION),
+    ("ACHMutation", "generateFile"): (Action.INSERT, ACH_FILE),
+    # A task posts its transaction and moves the execution on.
+    ("WorkflowMutation", "execute"): (Action.UPDATE, WORKFLOW_EXECUTION),
 }
 
 # GraphQL type name -> the resource a field of that type reads.
@@ -54,10 +62,13 @@ READS: dict[str, str] = {
     "Client": CLIENT,
     "ISO8583Config": ISO8583_CONFIG,
     "ISO8583ConfigConnection": ISO8583_CONFIG,
+    "ACHConfiguration": ACH_CONFIGURATION,
+    "ACHFile": ACH_FILE,
 }
 
 GROUPS = frozenset({("Query", "auth"), ("Mutation", "auth"), ("Mutation", "queries"),
-                    ("Query", "iso8583"), ("Mutation", "iso8583"), ("Mutation", "cards")})
+                    ("Query", "iso8583"), ("Mutation", "iso8583"), ("Mutation", "cards"),
+                    ("Query", "ach"), ("Mutation", "ach"), ("Mutation", "workflow")})
 
 
 def read_resource(parent: str, field: str, type_name: str) -> str | None:
