@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
+from operator import mul
 
 from nacha.errors import Rule
 
@@ -79,6 +81,22 @@ class Field:
             return value
         raise TypeError(f"{self.name} takes no {type(value).__name__}")
 
+    @property
+    def pattern(self) -> str | None:
+        """A regular expression that only text ``check`` accepts matches, exactly ``width``
+        characters; None where only ``check`` can tell (a check digit, a calendar date)."""
+        width = self.width
+        if self.kind is Kind.CONSTANT:
+            return re.escape(self.constant) if len(self.constant) == width else None
+        if self.kind is Kind.RESERVED:
+            return f" {{{width}}}"
+        if self.kind is Kind.ALPHANUMERIC:
+            # space is the only blank in NACHA's set
+            return f"(?! {{{width}}})[ -~]{{{width}}}" if self.required else f"[ -~]{{{width}}}"
+        if self.kind is Kind.NUMERIC:
+            return f"(?:[0-9]{{{width}}}| {{{width}}})" if self.optional else f"[0-9]{{{width}}}"
+        return None
+
     def check(self, text: str) -> tuple[Rule, str] | None:
         """The rule the field's text breaks, with a message, or None."""
         blank = text.strip() == ""
@@ -122,7 +140,14 @@ def _check_calendar(kind: Kind, text: str) -> tuple[Rule, str] | None:
     return None
 
 
+ROUTING_WEIGHTS = (3, 7, 1) * 3
+DIGIT_VALUES = bytes.maketrans(b"0123456789", bytes(range(10)))
+
+
 def check_digit(routing8: str) -> int:
     """The ABA check digit of an 8-digit routing prefix: weights 3, 7, 1, modulo 10."""
-    total = sum(int(digit) * weight for digit, weight in zip(routing8, (3, 7, 1) * 3, strict=False))
+    # a file checks one per entry: ASCII digits become their values in C, not int() by int()
+    ascii_digits = routing8.isascii() and routing8.isdigit()
+    digits = routing8.encode().translate(DIGIT_VALUES) if ascii_digits else map(int, routing8)
+    total: int = sum(map(mul, digits, ROUTING_WEIGHTS))
     return (10 - total % 10) % 10

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from nacha.records import Record
 
 
-@dataclass(frozen=True)
+# slots, as for Record: a file holds one per entry
+@dataclass(frozen=True, slots=True)
 class Entry:
     """An entry detail record and the addenda records that follow it."""
 

@@ -3,6 +3,7 @@ keeps what it can read and reports every problem beside it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from nacha.errors import FileRejectedError, Rule, Violation
@@ -14,6 +15,7 @@ from nacha.records import (
     FILE_HEADER,
     PADDING,
     RECORD_LENGTH,
+    Layout,
     Record,
     addenda_layout,
     batch_header_layout,
@@ -46,8 +48,7 @@ def parse(text: str | bytes, *, lenient: bool = False, origination: bool = False
         text = text.decode("latin-1")
     reader = _Reader()
     lines, line_ending, final_newline = _split(text)
-    for number, line in enumerate(lines, start=1):
-        reader.read(number, line)
+    reader.read(lines)
     ach_file = reader.finish(len(lines), line_ending, final_newline)
     violations = tuple(sorted((*reader.violations, *check(ach_file, origination=origination)),
                               key=lambda violation: violation.record))
@@ -68,7 +69,18 @@ def _split(text: str) -> tuple[list[str], str, bool]:
 @dataclass
 class _OpenBatch:
     header: Record
+    entry_layout: Layout
     entries: list[Entry] = field(default_factory=list)
+    # the last entry detail read, and the addenda read after it so far
+    detail: Record | None = None
+    addenda: list[Record] = field(default_factory=list)
+
+    def next_entry(self, detail: Record | None) -> None:
+        """Close the entry read so far, if any, and go on with ``detail``'s."""
+        if self.detail is not None:
+            self.entries.append(Entry(self.detail, tuple(self.addenda)))
+            self.addenda.clear()
+        self.detail = detail
 
 
 @dataclass
@@ -83,22 +95,26 @@ class _Reader:
     padding: int = 0
     started: bool = False
 
-    def read(self, number: int, line: str) -> None:
-        if len(line) != RECORD_LENGTH:
-            self._report(number, "record", 1, RECORD_LENGTH, Rule.RECORD_LENGTH, str(len(line)),
-                         f"a record is {RECORD_LENGTH} characters, this one {len(line)}")
-        if self.control is not None:
-            self._after_file_control(number, line)
-            return
-        handlers = {"1": self._file_header, "5": self._batch_header, "6": self._entry,
-                    "7": self._addenda, "8": self._batch_control, "9": self._file_control}
-        handler = handlers.get(line[:1])
-        if handler is None:
-            self._report(number, "record_type_code", 1, 1, Rule.RECORD_TYPE_UNKNOWN, line[:1],
-                         "record type code must be 1, 5, 6, 7, 8 or 9")
-        else:
-            handler(number, line)
-        self.started = True
+    def read(self, lines: Iterable[str]) -> None:
+        """Read the lines in order, numbering them from 1."""
+        handlers: dict[str, Callable[[int, str], None]] = {
+            "1": self._file_header, "5": self._batch_header, "6": self._entry,
+            "7": self._addenda, "8": self._batch_control, "9": self._file_control}
+        for number, line in enumerate(lines, start=1):
+            if len(line) != RECORD_LENGTH:
+                self._report(number, "record", 1, RECORD_LENGTH, Rule.RECORD_LENGTH,
+                             str(len(line)),
+                             f"a record is {RECORD_LENGTH} characters, this one {len(line)}")
+            if self.control is not None:
+                self._after_file_control(number, line)
+                continue
+            handler = handlers.get(line[:1])
+            if handler is None:
+                self._report(number, "record_type_code", 1, 1, Rule.RECORD_TYPE_UNKNOWN,
+                             line[:1], "record type code must be 1, 5, 6, 7, 8 or 9")
+            else:
+                handler(number, line)
+            self.started = True
 
     def finish(self, count: int, line_ending: str, final_newline: bool) -> AchFile:
         if self.batch is not None:
@@ -120,22 +136,20 @@ class _Reader:
         if self.batch is not None:
             self._out_of_order(number, "5", "the batch before this one has no batch control")
             self._close_batch(None)
-        self.batch = _OpenBatch(Record(batch_header_layout(line), line, number))
+        header = Record(batch_header_layout(line), line, number)
+        self.batch = _OpenBatch(header, entry_layout(header["standard_entry_class_code"]))
 
     def _entry(self, number: int, line: str) -> None:
         if self.batch is None:
             self._out_of_order(number, "6", "an entry detail must be inside a batch")
             return
-        layout = entry_layout(self.batch.header["standard_entry_class_code"])
-        self.batch.entries.append(Entry(Record(layout, line, number)))
+        self.batch.next_entry(Record(self.batch.entry_layout, line, number))
 
     def _addenda(self, number: int, line: str) -> None:
-        if self.batch is None or not self.batch.entries:
+        if self.batch is None or self.batch.detail is None:
             self._out_of_order(number, "7", "an addenda must follow an entry detail")
             return
-        last = self.batch.entries[-1]
-        addenda = Record(addenda_layout(line), line, number)
-        self.batch.entries[-1] = Entry(last.detail, (*last.addenda, addenda))
+        self.batch.addenda.append(Record(addenda_layout(line), line, number))
 
     def _batch_control(self, number: int, line: str) -> None:
         if self.batch is None:
@@ -163,6 +177,7 @@ class _Reader:
 
     def _close_batch(self, control: Record | None) -> None:
         assert self.batch is not None
+        self.batch.next_entry(None)
         self.batches.append(Batch(self.batch.header, tuple(self.batch.entries), control))
         self.batch = None
 

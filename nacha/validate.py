@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from nacha.codes import (
     CHANGE_CODES,
@@ -22,7 +23,7 @@ from nacha.codes import (
     is_zero_amount,
 )
 from nacha.errors import Rule, Violation
-from nacha.fields import DIGITS, check_digit
+from nacha.fields import check_digit
 from nacha.model import AchFile, Batch, Entry
 from nacha.records import (
     ADDENDA_10,
@@ -30,10 +31,13 @@ from nacha.records import (
     ADDENDA_98_REFUSED,
     ADDENDA_99,
     BLOCKING_FACTOR,
+    ENTRY_LAYOUTS,
     IAT_BATCH_HEADER,
     RECORD_LENGTH,
     UNKNOWN_ADDENDA,
+    Layout,
     Record,
+    number,
 )
 
 ENTRY_HASH_MODULUS = 10 ** 10
@@ -58,18 +62,28 @@ FORWARD_ADDENDA = {
     "COR": (Slot("98", 1, 1),), "IAT": _IAT_SLOTS,
 }
 RETURN_SLOT = Slot("99", 1, 1)
+NOC_LAYOUTS = frozenset({ADDENDA_98, ADDENDA_98_REFUSED})
+
+# the fields of an entry detail that the entry rules read, taken from its text in one call
+_ENTRY_FIELDS: dict[Layout, Callable[[str], tuple[str, ...]]] = {
+    layout: itemgetter(*(slice(spec.start - 1, spec.end) for spec in map(layout.field, (
+        "transaction_code", "amount", "receiving_dfi_identification", "check_digit",
+        "trace_number", "addenda_record_indicator"))))
+    for layout in ENTRY_LAYOUTS.values()}
 
 
 def check(ach_file: AchFile, *, origination: bool = False) -> list[Violation]:
     """Every rule ``ach_file`` breaks; record-order problems are the parser's to report."""
     checks = _Checks(origination)
-    for record in ach_file.records():
-        checks.fields(record)
+    # one walk over the records: each record's own fields are checked before the rules that
+    # read it, so its violations come in the same order as field by field, then rule by rule
     if ach_file.header is not None:
+        checks.fields(ach_file.header)
         checks.code(ach_file.header, "file_id_modifier", FILE_ID_MODIFIERS)
     previous_batch_number = 0
+    batch_totals = []
     for batch in ach_file.batches:
-        checks.batch(batch)
+        batch_totals.append(checks.batch(batch))
         number = batch.header.number("batch_number")
         if number is not None:
             if number <= previous_batch_number:
@@ -78,7 +92,8 @@ def check(ach_file: AchFile, *, origination: bool = False) -> list[Violation]:
                               f"{previous_batch_number}")
             previous_batch_number = number
     if ach_file.control is not None:
-        checks.file_control(ach_file)
+        checks.fields(ach_file.control)
+        checks.file_control(ach_file, Totals.combined(batch_totals))
     return checks.violations
 
 
@@ -93,17 +108,49 @@ class Totals:
 
     @staticmethod
     def of(entries: Iterable[Entry]) -> Totals:
-        count = entry_hash = debits = credits = 0
+        tally = _Tally()
         for entry in entries:
-            count += 1 + len(entry.addenda)
-            entry_hash += entry.detail.number("receiving_dfi_identification") or 0
-            code, amount = entry.detail.number("transaction_code"), entry.detail.number("amount")
-            if code is not None and code in TRANSACTION_CODES and amount is not None:
-                if is_credit(code):
-                    credits += amount
-                else:
-                    debits += amount
+            detail = entry.detail
+            tally.add(detail.number("receiving_dfi_identification"),
+                      detail.number("transaction_code"), detail.number("amount"),
+                      len(entry.addenda))
+        return tally.totals()
+
+    @staticmethod
+    def combined(parts: Iterable[Totals]) -> Totals:
+        """The totals of all the entries of ``parts``, as ``of`` would count them together."""
+        count = entry_hash = debits = credits = 0
+        for part in parts:
+            count += part.entry_addenda_count
+            entry_hash += part.entry_hash
+            debits += part.debits
+            credits += part.credits
         return Totals(count, entry_hash % ENTRY_HASH_MODULUS, debits, credits)
+
+
+@dataclass
+class _Tally:
+    """Totals being counted, entry by entry."""
+
+    count: int = 0
+    entry_hash: int = 0
+    debits: int = 0
+    credits: int = 0
+
+    def add(self, routing: int | None, code: int | None, amount: int | None,
+            addenda: int) -> None:
+        """An entry with its receiving DFI, transaction code and amount (None where not
+        digits) and its number of addenda."""
+        self.count += 1 + addenda
+        self.entry_hash += routing or 0
+        if code is not None and amount is not None and code in TRANSACTION_CODES:
+            if is_credit(code):
+                self.credits += amount
+            else:
+                self.debits += amount
+
+    def totals(self) -> Totals:
+        return Totals(self.count, self.entry_hash % ENTRY_HASH_MODULUS, self.debits, self.credits)
 
 
 @dataclass
@@ -117,11 +164,14 @@ class _Checks:
             Violation(record.line, name, spec.start, spec.end, rule, record.raw(name), message))
 
     def fields(self, record: Record) -> None:
+        text = record.text
         # positions mean nothing in a record of the wrong length, which is reported already
-        if len(record.text) != RECORD_LENGTH:
+        if len(text) != RECORD_LENGTH:
             return
-        for spec in record.layout.fields:
-            broken = spec.check(record.raw(spec.name))
+        layout = record.layout
+        # a record of its layout's shape leaves only the fields no regular expression checks
+        for spec in layout.checked if layout.shape.fullmatch(text) else layout.fields:
+            broken = spec.check(text[spec.start - 1:spec.end])
             if broken is not None:
                 self.report(record, spec.name, *broken)
 
@@ -129,13 +179,15 @@ class _Checks:
         if record.raw(name) not in allowed:
             self.report(record, name, Rule.INVALID_CODE, f"must be one of {sorted(allowed)}")
 
-    def batch(self, batch: Batch) -> None:
+    def batch(self, batch: Batch) -> Totals:
         header = batch.header
+        self.fields(header)
         service_class = header.number("service_class_code")
         if service_class is not None and service_class not in SERVICE_CLASSES:
             self.report(header, "service_class_code", Rule.UNKNOWN_SERVICE_CLASS,
                         f"must be one of {sorted(SERVICE_CLASSES)}")
-        if batch.sec_code not in SEC_CODES:
+        sec_code = batch.sec_code
+        if sec_code not in SEC_CODES:
             self.report(header, "standard_entry_class_code", Rule.UNKNOWN_SEC_CODE,
                         f"supported: {', '.join(SEC_CODES)}")
         self.code(header, "originator_status_code", ORIGINATOR_STATUS_CODES)
@@ -149,62 +201,77 @@ class _Checks:
         if not batch.entries:
             self.violations.append(Violation(header.line, "record", 1, RECORD_LENGTH,
                                              Rule.BATCH_EMPTY, "", "a batch needs an entry"))
+        odfi = header.raw("originating_dfi_identification")
+        tally = _Tally()
         previous_trace = ""
         for entry in batch.entries:
-            self.entry(entry, batch, service_class)
-            trace = entry.detail.raw("trace_number")
+            trace = self.entry(entry, sec_code, service_class, odfi, tally)
             if previous_trace and trace <= previous_trace:
                 self.report(entry.detail, "trace_number", Rule.TRACE_NUMBER_ORDER,
                             f"trace numbers must ascend within a batch; the one before is "
                             f"{previous_trace}")
             previous_trace = trace
+        totals = tally.totals()
         if batch.control is not None:
-            self.batch_control(batch, batch.control)
+            self.fields(batch.control)
+            self.batch_control(batch, batch.control, totals)
+        return totals
 
-    def entry(self, entry: Entry, batch: Batch, service_class: int | None) -> None:
-        detail = entry.detail
-        code, amount = detail.number("transaction_code"), detail.number("amount")
+    def entry(self, entry: Entry, sec_code: str, service_class: int | None, odfi: str,
+              tally: _Tally) -> str:
+        """Check an entry and its addenda and count it in ``tally``; return its trace number."""
+        detail, addenda = entry.detail, entry.addenda
+        self.fields(detail)
+        for record in addenda:
+            self.fields(record)
+        code_text, amount_text, routing, digit_text, trace, indicator = (
+            _ENTRY_FIELDS[detail.layout](detail.text))
+        code, amount, routing_number = number(code_text), number(amount_text), number(routing)
+        tally.add(routing_number, code, amount, len(addenda))
         if code is not None and code not in TRANSACTION_CODES:
             self.report(detail, "transaction_code", Rule.UNKNOWN_TRANSACTION_CODE,
                         "not a NACHA transaction code")
         elif code is not None:
-            if (service_class, is_credit(code)) in {(CREDITS_ONLY, False), (DEBITS_ONLY, True)}:
+            credit = is_credit(code)
+            if service_class == (DEBITS_ONLY if credit else CREDITS_ONLY):
                 self.report(detail, "transaction_code", Rule.SERVICE_CLASS_MISMATCH,
-                            f"a {'credit' if is_credit(code) else 'debit'} in a batch of "
+                            f"a {'credit' if credit else 'debit'} in a batch of "
                             f"service class {service_class}")
             # a receiver's phone call authorizes a debit, never a credit
-            if batch.sec_code == "TEL" and is_credit(code) and not entry.addenda:
+            if sec_code == "TEL" and credit and not addenda:
                 self.report(detail, "transaction_code", Rule.CREDIT_NOT_ALLOWED,
                             "TEL entries are debits")
-            if amount and (is_zero_amount(code) or batch.sec_code == "COR"):
+            if amount and (is_zero_amount(code) or sec_code == "COR"):
                 self.report(detail, "amount", Rule.AMOUNT_MUST_BE_ZERO,
                             "prenotes, zero-dollar entries and notifications of change carry "
                             "no amount")
-            if amount == 0 and is_live(code) and batch.sec_code != "COR":
+            if amount == 0 and is_live(code) and sec_code != "COR":
                 self.report(detail, "amount", Rule.AMOUNT_MUST_NOT_BE_ZERO,
                             "a live entry moves money; a zero-dollar one needs a prenote or "
                             "zero-dollar transaction code")
-        routing, digit = detail.raw("receiving_dfi_identification"), detail.number("check_digit")
-        if set(routing) <= DIGITS and digit is not None and check_digit(routing) != digit:
+        digit = number(digit_text)
+        if digit is not None and routing_number is not None and check_digit(routing) != digit:
             self.report(detail, "check_digit", Rule.ROUTING_CHECK_DIGIT,
                         f"the check digit of {routing} is {check_digit(routing)}")
-        odfi = batch.header.raw("originating_dfi_identification")
-        if not detail.raw("trace_number").startswith(odfi):
+        if not trace.startswith(odfi):
             self.report(detail, "trace_number", Rule.TRACE_NUMBER_ODFI,
                         f"must start with the batch's originating DFI {odfi}")
-        if detail.raw("addenda_record_indicator") != ("1" if entry.addenda else "0"):
+        if indicator != ("1" if addenda else "0"):
             self.report(detail, "addenda_record_indicator", Rule.ADDENDA_INDICATOR,
-                        f"the entry has {len(entry.addenda)} addenda")
+                        f"the entry has {len(addenda)} addenda")
         if (detail.layout.has("number_of_addenda_records")
-                and detail.number("number_of_addenda_records") != len(entry.addenda)):
+                and detail.number("number_of_addenda_records") != len(addenda)):
             self.report(detail, "number_of_addenda_records", Rule.ADDENDA_COUNT,
-                        f"the entry has {len(entry.addenda)} addenda")
-        self.addenda_order(entry, batch.sec_code)
-        self.addenda_contents(entry)
+                        f"the entry has {len(addenda)} addenda")
+        self.addenda_order(entry, sec_code)
+        if addenda:
+            self.addenda_contents(addenda, trace)
+        return trace
 
     def addenda_order(self, entry: Entry, sec_code: str) -> None:
         slots = FORWARD_ADDENDA.get(sec_code, ())
-        if any(addenda.raw("addenda_type_code") == "99" for addenda in entry.addenda):
+        if entry.addenda and any(addenda.raw("addenda_type_code") == "99"
+                                 for addenda in entry.addenda):
             slots = (*slots, RETURN_SLOT) if sec_code == "IAT" else (RETURN_SLOT,)
         at, seen = 0, 0
         for addenda in entry.addenda:
@@ -235,10 +302,10 @@ class _Checks:
                 self.report(entry.detail, "addenda_record_indicator", Rule.ADDENDA_COUNT,
                             f"a {sec_code} entry needs addenda {slots[index].type_code}")
 
-    def addenda_contents(self, entry: Entry) -> None:
-        trace = entry.detail.raw("trace_number")
+    def addenda_contents(self, records: tuple[Record, ...], trace: str) -> None:
+        sequence = trace[-7:]
         per_type: dict[str, int] = {}
-        for addenda in entry.addenda:
+        for addenda in records:
             layout = addenda.layout
             type_code = addenda.raw("addenda_type_code")
             per_type[type_code] = per_type.get(type_code, 0) + 1
@@ -247,7 +314,7 @@ class _Checks:
                 self.report(addenda, "addenda_sequence_number", Rule.ADDENDA_SEQUENCE,
                             f"this is addenda {type_code} number {per_type[type_code]}")
             if (layout.has("entry_detail_sequence_number")
-                    and addenda.raw("entry_detail_sequence_number") != trace[-7:]):
+                    and addenda.raw("entry_detail_sequence_number") != sequence):
                 self.report(addenda, "entry_detail_sequence_number", Rule.ADDENDA_TRACE_MISMATCH,
                             f"must be the last 7 digits of the entry's trace number {trace}")
             if layout.has("trace_number") and addenda.raw("trace_number") != trace:
@@ -258,12 +325,11 @@ class _Checks:
             if layout is ADDENDA_99 and addenda["return_reason_code"] not in RETURN_CODES:
                 self.report(addenda, "return_reason_code", Rule.UNKNOWN_RETURN_CODE,
                             "not a NACHA return reason code")
-            if (layout in {ADDENDA_98, ADDENDA_98_REFUSED}
-                    and addenda["change_code"] not in CHANGE_CODES):
+            if layout in NOC_LAYOUTS and addenda["change_code"] not in CHANGE_CODES:
                 self.report(addenda, "change_code", Rule.UNKNOWN_CHANGE_CODE,
                             "not a NACHA change code")
 
-    def batch_control(self, batch: Batch, control: Record) -> None:
+    def batch_control(self, batch: Batch, control: Record, totals: Totals) -> None:
         header = batch.header
         company = ("originator_identification" if header.layout is IAT_BATCH_HEADER
                    else "company_identification")
@@ -275,16 +341,18 @@ class _Checks:
             if control.raw(name) != header.raw(header_name):
                 self.report(control, name, Rule.BATCH_HEADER_CONTROL_MISMATCH,
                             f"the batch header says {header.raw(header_name)!r}")
-        self.totals(control, Totals.of(batch.entries))
+        self.totals(control, totals)
 
-    def file_control(self, ach_file: AchFile) -> None:
+    def file_control(self, ach_file: AchFile, totals: Totals) -> None:
         control = ach_file.control
         assert control is not None
         self.expect(control, "batch_count", len(ach_file.batches), Rule.BATCH_COUNT_MISMATCH)
-        records = sum(1 for _ in ach_file.records())
+        # every record but the padding, counted from the totals rather than walked again
+        records = ((ach_file.header is not None) + 1 + totals.entry_addenda_count
+                   + sum(1 + (batch.control is not None) for batch in ach_file.batches))
         blocks = -(-records // BLOCKING_FACTOR)
         self.expect(control, "block_count", blocks, Rule.BLOCK_COUNT_MISMATCH)
-        self.totals(control, Totals.of(ach_file.entries))
+        self.totals(control, totals)
         if ach_file.padding != blocks * BLOCKING_FACTOR - records:
             lines = records + ach_file.padding
             self.violations.append(Violation(
