@@ -18,7 +18,12 @@ from connectors.ach.client import AchClient
 from connectors.ach.entities import create_entities
 from connectors.ach.topics import AchTopics
 from connectors.ach.workflow_processor import WorkflowProcessorConfig, open_workflow_processor
-from ledger_cli import ach_configuration_commands, ach_generate_commands, ach_reconcile_commands
+from ledger_cli import (
+    ach_configuration_commands,
+    ach_file_commands,
+    ach_generate_commands,
+    ach_reconcile_commands,
+)
 from ledger_cli.common import add_kafka_options, client
 from ledger_core.ach_workflows import Task, Workflow
 from streams.errors import LedgerError
@@ -66,6 +71,7 @@ def register(commands: Any) -> None:
 
     ach_configuration_commands.register(sub)
     ach_generate_commands.register(sub)
+    ach_file_commands.register(sub)
     ach_reconcile_commands.register(sub)
 
 

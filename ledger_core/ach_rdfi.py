@@ -139,13 +139,11 @@ class Posting:
     owner: UUID
 
 
-def rdfi_file_id(config_id: UUID, immediate_destination: str, immediate_origin: str,
-                 creation_date: str, creation_time: str, file_id_modifier: str) -> UUID:
-    """A received file's id, from the header fields NACHA identifies a file by: the same
-    file received again has the same id, so its entries are recognised as processed."""
-    identity = "|".join((str(config_id), immediate_destination, immediate_origin,
-                         creation_date, creation_time, file_id_modifier))
-    return uuid5(_NAMESPACE, f"ach-file:{identity}")
+def rdfi_file_id(config_id: UUID, *identity: str) -> UUID:
+    """A received file's id, from what identifies it under the configuration (the header
+    fields NACHA tells files apart by): the same file received again has the same id, so
+    its entries are recognised as processed."""
+    return uuid5(_NAMESPACE, "ach-file:" + "|".join((str(config_id), *identity)))
 
 
 def entry_execution_id(file_id: UUID, trace_number: str) -> UUID:

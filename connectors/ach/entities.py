@@ -9,6 +9,7 @@ from confluent_kafka.admin import AdminClient
 
 from connectors.ach.configurations import create_configuration
 from connectors.ach.topics import AchTopics
+from ledger_core.ach_rdfi import RDFI_TRAN_CODES
 from ledger_core.ach_tran_codes import ACCOUNTS, CONFIGURATION, JOURNAL, TRAN_CODES
 from streams.client import LedgerClient
 from streams.kafka_config import kafka_config
@@ -21,7 +22,7 @@ def create_entities(client: LedgerClient) -> dict[str, Any]:
     The catalog applies the creation of an entity that exists, the same, without change, and
     the same configuration again is no new version, so running it again is safe."""
     created = []
-    for entity in (JOURNAL, *ACCOUNTS, *TRAN_CODES):
+    for entity in (JOURNAL, *ACCOUNTS, *TRAN_CODES, *RDFI_TRAN_CODES):
         result = client.create(entity)
         created.append({"entity": type(entity).__name__, "code": entity.code,
                         "status": result.status, "rejection": result.code})
