@@ -28,6 +28,7 @@ from connectors.ach.notifications import Notification
 from connectors.ach.rdfi_entries import EntryStage, RdfiFileEntry, read_rdfi_entries
 from connectors.ach.received import ReceivedFile, read_received
 from connectors.ach.topics import AchTopics
+from ledger_core import Layer, VelocityLimit
 from ledger_core import ach_tran_codes as ach
 from ledger_core.ach_workflows import State, Workflow
 from streams.audit_log import run_audit
@@ -167,6 +168,31 @@ def test_entries_settle_return_and_go_to_suspense(ach_ledger: AchLedger,
     # No account number on the file's topics.
     for topic in (_topics(ach_ledger).file_entries, _topics(ach_ledger).files):
         assert not any(b"100000000" in (m.value() or b"") for m in ach_ledger.ledger.read(topic))
+
+
+def test_a_debit_the_ledger_refuses_goes_to_the_exception_account(
+        ach_ledger: AchLedger, webhook: DecisioningWebhook, process: Any) -> None:
+    """A debit beyond the customer's no-overdraft limit is refused by the ledger and posted
+    to the exception account instead, to be returned R01; the customer is untouched."""
+    heidi = ach_ledger.customer()
+    assert ach_ledger.ledger.clients[0].create(
+        VelocityLimit.no_overdraft(heidi, layer=Layer.SETTLED)).ok
+    webhook.answers["1000000021"] = {"action": "SETTLE", "accountId": str(heidi)}
+    content = forward_file([Forward(27, 250_000, "1000000021")], modifier="G",
+                           effective=EFFECTIVE)
+    exception_before = _available(ach_ledger, ach.EXCEPTION.account_id)
+
+    status, report, stderr = process(content)
+
+    assert status == 0, stderr
+    assert report is not None
+    assert (report["status"], report["outcomes"]) == ("COMPLETED", {"EXCEPTION": 1})
+    assert ach_ledger.available(heidi) == (FUNDED,) * 3
+    assert _delta(_available(ach_ledger, ach.EXCEPTION.account_id), exception_before) == \
+        (Decimal("-2500.00"),) * 3
+    (entry,) = _entries(ach_ledger, UUID(report["fileId"])).values()
+    assert (entry.decision.return_code, entry.decision.rejection) == \
+        ("R01", "velocity_limit_exceeded")
 
 
 def test_uploaded_twice_and_processed_again_posts_once(
