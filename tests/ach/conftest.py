@@ -3,26 +3,22 @@ processor in a child process (which a test may SIGKILL and start again), and cli
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from connectors.ach.client import AchClient
 from connectors.ach.entities import create_entities
+from connectors.ach.process import WorkflowProcessorProcess
 from connectors.ach.records import ResultStatus, WorkflowResult, decode_execution
 from ledger_core import Account, Layer, TranCode
 from ledger_core import ach_tran_codes as ach
 from ledger_core.ach_workflows import Task, Workflow, WorkflowExecution
 from streams.client import Result
-from streams.local_kafka.node import is_alive, kill, terminate
 from streams.topics import Topics
 from tests.streams.conftest import KafkaLedger
 
@@ -39,50 +35,6 @@ FUND = TranCode.model_validate({
                 for account, direction in ((f"uuid('{CASH.account_id}')", "DEBIT"),
                                            ("params.account", "CREDIT"))]})
 FUNDED = Decimal("1000.00")
-READY_TIMEOUT_S = 90.0
-
-
-class WorkflowProcess:
-    """``ledger ach workflows run`` in a child process, with its log."""
-
-    def __init__(self, bootstrap: str, prefix: str, instance_id: str, log_file: Path) -> None:
-        self.command = [sys.executable, "-m", "ledger_cli", "ach", "workflows", "run",
-                        "--bootstrap-servers", bootstrap, "--topic-prefix", prefix,
-                        "--instance-id", instance_id]
-        self.log_file = log_file
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log_start = 0
-
-    def start(self) -> WorkflowProcess:
-        """Start it and wait until its log shows its first assignment."""
-        self._log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
-        with open(self.log_file, "ab") as log:
-            self._process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while "assigned [" not in self.log():
-            assert self._process.poll() is None, f"exited during start-up:\n{self.log()}"
-            assert time.monotonic() < deadline, f"no assignment:\n{self.log()}"
-            time.sleep(0.1)
-        return self
-
-    def log(self) -> str:
-        """What the process logged since its latest start."""
-        with open(self.log_file, "rb") as log:
-            log.seek(self._log_start)
-            return log.read().decode(errors="replace")
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would."""
-        assert self._process is not None
-        kill(self._process.pid)
-        self._process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not finish."""
-        if self._process is not None and is_alive(self._process.pid):
-            terminate(self._process.pid, 30)
-            self._process.wait(timeout=30)
 
 
 @dataclass
@@ -90,7 +42,7 @@ class AchLedger:
     """A ledger with the ACH entities, a workflow processor and an ACH client."""
 
     ledger: KafkaLedger
-    workflows: WorkflowProcess
+    workflows: WorkflowProcessorProcess
     clients: list[AchClient] = field(default_factory=list)
 
     @property
@@ -165,7 +117,8 @@ def ach_ledger(kafka_bootstrap: str,
     home = tmp_path_factory.mktemp("ach")
     ledger = KafkaLedger(kafka_bootstrap, Topics(prefix=f"a{uuid.uuid4().hex[:10]}",
                                                  partitions=4), home)
-    workflows = WorkflowProcess(kafka_bootstrap, ledger.topics.prefix, "w1", home / "w1.log")
+    workflows = WorkflowProcessorProcess(kafka_bootstrap, home / "w1.log", "w1",
+                                         ledger.topics.prefix)
     clients: list[AchClient] = []
     try:
         ledger.add_processor()
