@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench import (
+    ach_rdfi,
     audit_replay,
     cards,
     hot_accounts,
@@ -49,6 +50,7 @@ SUITE = {
     "cards": (cards, ["--runs", "3"], ["--runs", "1", "--seconds", "3", "--rates", "100",
                                        "--cardholders", "100"]),
     "nacha_parse": (nacha_parse, ["--runs", "5"], ["--runs", "1", "--entries", "10000"]),
+    "ach_rdfi": (ach_rdfi, ["--runs", "3"], ["--runs", "1", "--entries", "2000"]),
 }
 
 
