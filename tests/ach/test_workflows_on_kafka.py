@@ -153,4 +153,4 @@ def test_the_cli_executes_a_task_and_answers_with_the_ledgers_decision(
     setup = json.loads(capsys.readouterr().out)
     assert setup["configuration"]["configId"] == str(ach.CONFIGURATION.config_id)
     # Everything exists already, the same: creating it again is applied, changing nothing.
-    assert [entity["status"] for entity in setup["created"]] == ["APPLIED"] * 16
+    assert [entity["status"] for entity in setup["created"]] == ["APPLIED"] * 22
