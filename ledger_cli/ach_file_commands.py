@@ -93,11 +93,11 @@ def _settings(args: argparse.Namespace) -> RdfiSettings:
         configuration = AchConfiguration.model_validate(
             {**configuration.model_dump(), **overrides})
     return RdfiSettings(bootstrap=bootstrap, prefix=args.topic_prefix, configuration=configuration,
-                        webhook_key=_webhook_key(args.webhook_secret_file),
+                        webhook_key=webhook_key(args.webhook_secret_file),
                         concurrency=max(1, args.concurrency), today=args.today)
 
 
-def _webhook_key(path: Path) -> bytes:
+def webhook_key(path: Path) -> bytes:
     try:
         text = path.read_text().strip()
     except OSError as exc:

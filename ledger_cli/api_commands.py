@@ -7,6 +7,7 @@ from typing import Any
 from connectors.graphql_api import ApiServer, build_schema
 from connectors.graphql_api.auth.config import AuthConfigError, load_auth_config
 from connectors.graphql_api.observability import observed
+from ledger_cli.ach_file_commands import webhook_key
 from ledger_cli.common import add_kafka_options, key_values, topics
 from streams.client import RESULT_TIMEOUT_S
 from streams.errors import LedgerError
@@ -33,6 +34,9 @@ def register(commands: Any) -> None:
     serve.add_argument("--tenant", action="append", metavar="NAME=PREFIX",
                        help="serve the ledger of topic prefix PREFIX as tenant NAME "
                             "(repeatable; without authentication, X-Twisp-Account-Id picks it)")
+    serve.add_argument("--ach-webhook-secret-file", type=Path, default=None, metavar="FILE",
+                       help="the ACH decisioning webhook's signing secret (whsec_...), for "
+                            "ach.processFile (without it, that field is refused)")
     add_observability_options(serve)
     serve.set_defaults(handler=_serve)
     schema = sub.add_parser("schema", help="print the API's schema (SDL)")
@@ -54,5 +58,7 @@ def _serve(args: argparse.Namespace) -> None:
         server = ApiServer(bootstrap, topics(args), host=args.host, port=args.port,
                            result_timeout_s=args.result_timeout, auth=auth,
                            tenants=key_values(args.tenant) or None,
-                           observability=observability, topics_timeout_s=None)
+                           observability=observability, topics_timeout_s=None,
+                           ach_webhook_key=None if args.ach_webhook_secret_file is None
+                           else webhook_key(args.ach_webhook_secret_file))
         server.serve_forever()

@@ -1,11 +1,12 @@
 """The ``ach`` and ``workflow`` namespaces of the schema, in Twisp's shape:
-``ach { createConfiguration generateFile }``, ``ach { configuration file files }`` and
-``workflow { execute }``.
+``ach { createConfiguration generateFile processFile }``, ``ach { configuration file files }``
+and ``workflow { execute }``.
 
 Each resolver calls the same implementation as its ``ledger ach`` command
-(``create_configuration``, ``generate_file``, ``AchClient.execute``), in a worker thread,
-since those wait on Kafka. A workflow task is answered once the ledger has decided its
-posting; a refusal (the workflow's or the ledger's) is an error with its rule's code.
+(``create_configuration``, ``generate_file``, ``process_file``, ``AchClient.execute``); the
+blocking ones in a worker thread, since they wait on Kafka. A workflow task is answered
+once the ledger has decided its posting; a refusal (the workflow's or the ledger's) is an
+error with its rule's code.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from connectors.ach.configurations import (
 )
 from connectors.ach.file_generator import generate_file, written_text
 from connectors.ach.files import AchFileRecord, read_files
+from connectors.ach.rdfi_processor import FileRefusedError, RdfiSettings, process_file
 from connectors.ach.records import ResultStatus
 from connectors.graphql_api.ach_gateway import AchGateway
 from connectors.graphql_api.errors import ApiError
@@ -226,6 +228,38 @@ class AchGenerateFilePayload:
     held: int
 
 
+@strawberry.input(name="ACHProcessFileInput")
+class AchProcessFileInput:
+    """``ach.processFile``'s input: the received file's text itself (Twisp names an uploaded
+    file's key instead)."""
+
+    config_id: UUID
+    content: str
+    name: str = "upload.ach"
+
+
+@strawberry.type(name="ACHProcessFilePayload",
+                 description="What one run of a received file did, and where the file stands.")
+class AchProcessFilePayload:
+    """The run's report."""
+
+    file_id: UUID
+    status: str
+    error: str | None
+    outcomes: JSON
+    posted: int
+    already_done: int
+    unmatched_returns: list[str]
+
+    @described("The file's record: status and statistics.")
+    async def file(self, info: Info) -> AchFile | None:
+        """The file's latest record."""
+        gateway = _gateway(info)
+        topics = await _call(gateway.topics)
+        record = (await _call(read_files, gateway.bootstrap, topics)).get(self.file_id)
+        return None if record is None else AchFile.of(record)
+
+
 # Workflows ----------------------------------------------------------------------------
 
 @strawberry.input(name="WorkflowExecuteInput")
@@ -315,6 +349,36 @@ class AchMutation:
         return AchGenerateFilePayload(generated=record is not None, resumed=generation.resumed,
                                       file=None if record is None else AchFile.of(record),
                                       held=len(generation.held))
+
+    @described("Process a received file (RDFI entries, or returns and notifications of "
+               "change): each entry through the decisioning webhook and the ledger. The same "
+               "file again posts nothing twice.")
+    async def process_file(self, info: Info,
+                           input: AchProcessFileInput) -> AchProcessFilePayload:
+        """The run's report."""
+        gateway = _gateway(info)
+        topics = await _call(gateway.topics)
+        configuration = (await _call(read_configurations, gateway.bootstrap, topics)).get(
+            input.config_id)
+        if configuration is None:
+            raise ApiError("ach_configuration_not_found",
+                           f"configuration {input.config_id} does not exist")
+        settings = RdfiSettings(bootstrap=gateway.bootstrap, prefix=gateway.prefix,
+                                configuration=configuration, webhook_key=gateway.webhook_key)
+        try:
+            # Latin-1 keeps every byte as it came, so a stray one is reported by its rule.
+            report = await process_file(input.content.encode("latin-1", "replace"),
+                                        input.name, settings)
+        except FileRefusedError as refused:
+            raise ApiError(refused.code.value, refused.message) from None
+        except LedgerError as error:
+            raise ApiError("ach_unavailable", str(error)) from None
+        request(info).wrote()
+        return AchProcessFilePayload(
+            file_id=report.file_id, status=report.status.value, error=report.error,
+            outcomes=JSON(dict(report.outcomes)), posted=report.posted,
+            already_done=report.already_done,
+            unmatched_returns=list(report.unmatched_returns))
 
 
 @strawberry.type(name="ACHQuery", description="Twisp's ach namespace.")

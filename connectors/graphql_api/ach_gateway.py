@@ -14,9 +14,11 @@ class AchGateway:
     """An API instance's way to the ACH runtime. The client is made on first use: the ACH
     topics may be created (``ledger ach setup``) after the API starts."""
 
-    def __init__(self, bootstrap: str, prefix: str) -> None:
+    def __init__(self, bootstrap: str, prefix: str, webhook_key: bytes | None = None) -> None:
         self.bootstrap = bootstrap
         self.prefix = prefix
+        # The decisioning webhook's signing key for received files (never logged).
+        self.webhook_key = webhook_key
         self._client: AchClient | None = None
         self._making = threading.Lock()
 

@@ -63,6 +63,8 @@ class ApiServer:
     requests are also measured) instead of failing without them: ``topics_timeout_s`` at
     most, or for as long as it takes with None. ``card_deadline_s`` is the card engine's
     deadline for a decision (``cards.postLithicTransaction``; None: the engine's own).
+    ``ach_webhook_key`` signs ``ach.processFile``'s decisioning webhook calls (None: that
+    field is refused).
     """
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, host: str = "127.0.0.1",
@@ -71,7 +73,8 @@ class ApiServer:
                  tenants: Mapping[str, str] | None = None,
                  observability: ApiObservability | None = None,
                  topics_timeout_s: float | None = TOPICS_TIMEOUT_S,
-                 card_deadline_s: float | None = None) -> None:
+                 card_deadline_s: float | None = None,
+                 ach_webhook_key: bytes | None = None) -> None:
         requested = topics or Topics()
         prefixes = dict((auth.tenants if auth is not None else None) or tenants
                         or {requested.prefix: requested.prefix})
@@ -85,7 +88,8 @@ class ApiServer:
             for name, prefix in prefixes.items():
                 self.tenants[name], cards = _services(
                     bootstrap, Topics(prefix=prefix, partitions=requested.partitions),
-                    result_timeout_s, read_timeout_s, auth is not None, card_deadline_s)
+                    result_timeout_s, read_timeout_s, auth is not None, card_deadline_s,
+                    ach_webhook_key)
                 self._cards.append(cards)
         except BaseException:
             self._release()
@@ -193,8 +197,8 @@ class ApiServer:
 
 
 def _services(bootstrap: str, requested: Topics, result_timeout_s: float,
-              read_timeout_s: float, authenticated: bool,
-              card_deadline_s: float | None) -> tuple[Services, HostedCardEngine]:
+              read_timeout_s: float, authenticated: bool, card_deadline_s: float | None,
+              ach_webhook_key: bytes | None) -> tuple[Services, HostedCardEngine]:
     """What one tenant's requests work with, and the card engine among it, which the
     server starts and stops."""
     from connectors.cards.runtime import HostedCardEngine
@@ -212,7 +216,7 @@ def _services(bootstrap: str, requested: Topics, result_timeout_s: float,
                     ends=SharedEnds(watermarks, read_model.parts()),
                     gateway=CommandGateway(client, results, result_timeout_s),
                     read_timeout_s=read_timeout_s, cards=cards.engine,
-                    ach=AchGateway(bootstrap, topics.prefix),
+                    ach=AchGateway(bootstrap, topics.prefix, ach_webhook_key),
                     auth=AuthStore(bootstrap, topics, read_timeout_s) if authenticated
                     else None), cards
 
@@ -221,7 +225,8 @@ def start_server(bootstrap: str, topics: Topics | None = None, port: int = 0,
                  host: str = "127.0.0.1", result_timeout_s: float = RESULT_TIMEOUT_S,
                  auth: AuthConfig | None = None,
                  tenants: Mapping[str, str] | None = None,
-                 card_deadline_s: float | None = None) -> ApiServer:
+                 card_deadline_s: float | None = None,
+                 ach_webhook_key: bytes | None = None) -> ApiServer:
     """An API instance for the ledger at ``bootstrap``, serving in a background thread.
 
     ``port`` 0 picks a free port; the handle's ``url`` names the endpoint and ``stop()``
@@ -229,4 +234,4 @@ def start_server(bootstrap: str, topics: Topics | None = None, port: int = 0,
     """
     return ApiServer(bootstrap, topics, host=host, port=port,
                      result_timeout_s=result_timeout_s, auth=auth, tenants=tenants,
-                     card_deadline_s=card_deadline_s).start()
+                     card_deadline_s=card_deadline_s, ach_webhook_key=ach_webhook_key).start()

@@ -1,19 +1,23 @@
 """The ACH runtime through the GraphQL API, in Twisp's shape: ``ach.createConfiguration``,
-``workflow.execute``, ``ach.generateFile`` and the file's status, statistics and text."""
+``workflow.execute``, ``ach.generateFile`` and the file's status, statistics and text,
+``ach.processFile`` with a signed decisioning webhook."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from connectors.ach.configurations import create_configuration
 from connectors.graphql_api import start_server
 from ledger_core import ach_tran_codes as ach
 from tests.ach.conftest import AchLedger, create_params
+from tests.ach.rdfi_support import DecisioningWebhook, Forward, forward_file, new_secret
 
 EXECUTE = """
 mutation Execute($input: WorkflowExecuteInput!) {
@@ -133,3 +137,57 @@ def test_a_configuration_a_push_through_submit_and_its_generated_file(
 
     empty = api.data(GENERATE, {"configId": config_id})["ach"]["generateFile"]
     assert (empty["generated"], empty["file"]) == (False, None)
+
+
+PROCESS = """
+mutation Process($input: ACHProcessFileInput!) {
+  ach { processFile(input: $input) {
+    fileId status outcomes posted alreadyDone file { status statistics { numEntries } } } }
+}"""
+
+
+def test_a_received_file_through_process_file_settles_and_is_idempotent(
+        ach_ledger: AchLedger) -> None:
+    """``ach.processFile`` runs the RDFI processor: a credit settles to the account the
+    signed webhook names, the same file again posts nothing, and an instance without the
+    webhook's secret refuses it."""
+    secret = new_secret()
+    customer = ach_ledger.customer()
+    webhook = DecisioningWebhook(secret, str(customer))
+    webhook.answers["000111"] = {"action": "SETTLE", "accountId": str(customer)}
+    bootstrap, topics = ach_ledger.ledger.bootstrap, ach_ledger.client.topics
+    config_id = str(uuid.uuid4())
+    create_configuration(bootstrap, topics, ach.CONFIGURATION.model_dump(
+        mode="json", by_alias=True, exclude={"version"}) | {
+        "configId": config_id, "decisioningUrl": webhook.url,
+        "decisioningTimeoutSeconds": "2"})
+    content = forward_file([Forward(22, 2500, "000111")], modifier="G",
+                           effective=date(2025, 11, 14)).decode()
+    server = start_server(bootstrap, ach_ledger.ledger.topics,
+                          ach_webhook_key=webhook.key)
+    api = Api(server.url)
+    before = ach_ledger.available(customer)
+    try:
+        variables = {"input": {"configId": config_id, "content": content, "name": "in.ach"}}
+        first = api.data(PROCESS, variables)["ach"]["processFile"]
+        assert (first["status"], first["posted"], first["file"]["status"]) == (
+            "COMPLETED", 1, "COMPLETED")
+        assert first["file"]["statistics"]["numEntries"] == 1
+        again = api.data(PROCESS, variables)["ach"]["processFile"]
+        assert (again["fileId"], again["posted"]) == (first["fileId"], 0)
+        assert again["alreadyDone"] == 1
+    finally:
+        api.http.close()
+        server.stop()
+        webhook.close()
+    assert ach_ledger.available(customer) == tuple(b + Decimal("25.00") for b in before)
+    assert len(webhook.requests) == 1
+
+    unsigned = start_server(bootstrap, ach_ledger.ledger.topics)
+    api = Api(unsigned.url)
+    try:
+        refused = api.send(PROCESS, variables)
+        assert refused["errors"][0]["extensions"]["code"] == "ach_decisioning_not_configured"
+    finally:
+        api.http.close()
+        unsigned.stop()

@@ -46,6 +46,7 @@ WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     ("CardMutation", "postLithicTransaction"): (Action.INSERT, TRANSACTION),
     ("ACHMutation", "createConfiguration"): (Action.INSERT, ACH_CONFIGURATION),
     ("ACHMutation", "generateFile"): (Action.INSERT, ACH_FILE),
+    ("ACHMutation", "processFile"): (Action.INSERT, ACH_FILE),
     # A task posts its transaction and moves the execution on.
     ("WorkflowMutation", "execute"): (Action.UPDATE, WORKFLOW_EXECUTION),
 }
