@@ -19,9 +19,9 @@ from typing import Any
 
 from connectors.cards.engine import CONFIRM_S, DEADLINE_S
 from connectors.cards.iso_server import Iso8583Server
-from connectors.cards.lithic import secret_key
 from connectors.cards.lithic_server import AsaServer
 from connectors.cards.runtime import CardRuntime
+from connectors.webhooks.signing import secret_key
 from ledger_cli.common import add_kafka_options, client
 from ledger_core import Status, card_lifecycle
 from ledger_core.iso8583_configs import Iso8583Config

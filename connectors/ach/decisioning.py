@@ -25,8 +25,7 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectors.ach.received import ReceivedItem
-from connectors.cards.lithic import ID_HEADER, SignatureError, verify_signature
-from connectors.webhooks.signing import headers
+from connectors.webhooks.signing import ID_HEADER, SignatureError, headers, verify_signature
 from ledger_core.ach_rdfi import Reason, ReturnAnswer, SettleAnswer, entry_execution_id
 from nacha.codes import RETURN_CODES
 

@@ -5,16 +5,10 @@ the JSON answer's ``result`` as the decision. This module turns the request into
 ledger's ``CardEvent`` and the engine's ``Decision`` into that answer.
 
 Signature. Since May 2023 Lithic signs ASA requests exactly as it signs the webhooks of its
-Events API (its announcement and changelog of 22 May 2023), which is the Standard Webhooks
-scheme its SDKs verify. Three headers come with each request: ``webhook-id``,
-``webhook-timestamp``
-(seconds since the epoch) and ``webhook-signature``, a space-separated list of
-``v1,<base64>`` items. Each item is the base64 of HMAC-SHA256, keyed by the secret's bytes,
-over ``<webhook-id>.<webhook-timestamp>.<raw body>`` exactly as received. The secret Lithic
-hands out is text, ``whsec_`` and the base64 of the key bytes (``secret_key`` decodes it).
-A timestamp more than five minutes from our clock is refused, as Lithic's SDKs do, so a
-captured request cannot be replayed later. Before these headers, a responder could only
-trust Lithic's published IP addresses; Lithic asked programs to move to the signature.
+Events API (its announcement and changelog of 22 May 2023): the Standard Webhooks scheme
+its SDKs verify, checked by ``connectors.webhooks.signing.verify_signature``. Before these
+headers, a responder could only trust Lithic's published IP addresses; Lithic asked
+programs to move to the signature.
 
 Amounts. Lithic sends integer minor units; they become ``Decimal`` in major units at the
 currency's ISO 4217 exponent, never through float. The amount held is ``amounts.hold``
@@ -26,11 +20,6 @@ billing currency, the currency of the ledger account.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Final
@@ -42,30 +31,12 @@ from connectors.cards.events import CardEvent, CardEventKind, Decision, Decision
 from ledger_core import currency_exponent
 
 __all__ = [
-    "ID_HEADER",
     "RESULTS",
-    "SIGNATURE_HEADER",
-    "TIMESTAMP_HEADER",
-    "TIMESTAMP_TOLERANCE_S",
     "AsaRequest",
-    "SignatureError",
     "event_from",
     "ledger_key",
     "response_for",
-    "secret_key",
-    "verify_signature",
 ]
-
-ID_HEADER: Final = "webhook-id"
-TIMESTAMP_HEADER: Final = "webhook-timestamp"
-SIGNATURE_HEADER: Final = "webhook-signature"
-TIMESTAMP_TOLERANCE_S: Final = 300
-
-# Bounds on what an unauthenticated sender can make us parse or hash.
-_ID_LENGTH_MAX = 256
-_SIGNATURE_HEADER_MAX = 1024  # a handful of signatures while Lithic rotates the secret
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
-_SECRET_PREFIX = "whsec_"
 
 # Lithic's tokens are UUIDs; the bound is looser so a change of format is no outage, but
 # tight enough that nothing but an identifier gets into a ledger key or a log line.
@@ -138,55 +109,6 @@ class AsaRequest(_Edge):
             return chosen.amount, chosen.currency
         assert self.amount is not None and self.cardholder_currency is not None
         return self.amount, self.cardholder_currency
-
-
-class SignatureError(Exception):
-    """The request does not carry a valid, current Lithic signature; the reason is for logs."""
-
-
-def secret_key(secret: str) -> bytes:
-    """The HMAC key of a Lithic ``whsec_...`` secret (the prefix is optional)."""
-    text = secret.strip().removeprefix(_SECRET_PREFIX)
-    try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ValueError("the secret is not whsec_ followed by base64") from error
-    if not key:
-        raise ValueError("the secret is empty")
-    return key
-
-
-def verify_signature(key: bytes, headers: Mapping[str, str], body: bytes, now: float) -> None:
-    """Raise ``SignatureError`` unless one of the request's signatures is valid and current.
-
-    ``headers`` is looked up with the lower-case names (aiohttp's headers ignore case).
-    """
-    webhook_id = headers.get(ID_HEADER)
-    timestamp = headers.get(TIMESTAMP_HEADER)
-    signatures = headers.get(SIGNATURE_HEADER)
-    if webhook_id is None or timestamp is None or signatures is None:
-        raise SignatureError("a signature header is missing")
-    if not 0 < len(webhook_id) <= _ID_LENGTH_MAX or not webhook_id.isascii():
-        raise SignatureError("the webhook id is malformed")
-    if _TIMESTAMP.fullmatch(timestamp) is None:
-        raise SignatureError("the timestamp is malformed")
-    if abs(now - int(timestamp)) > TIMESTAMP_TOLERANCE_S:
-        raise SignatureError("the timestamp is outside the tolerance")
-    if len(signatures) > _SIGNATURE_HEADER_MAX:
-        raise SignatureError("the signature header is too long")
-    signed = b"%s.%s.%s" % (webhook_id.encode(), timestamp.encode(), body)
-    expected = hmac.new(key, signed, hashlib.sha256).digest()
-    for item in signatures.split():
-        version, _, encoded = item.partition(",")
-        if version != "v1":
-            continue  # other versions may appear alongside v1 one day
-        try:
-            candidate = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        if hmac.compare_digest(candidate, expected):
-            return
-    raise SignatureError("no signature matches")
 
 
 # The ASA statuses the ledger books, and as what. FINANCIAL_AUTHORIZATION (single-message,

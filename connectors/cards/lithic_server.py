@@ -23,13 +23,8 @@ from pydantic import ValidationError
 
 from connectors.cards.engine import DEADLINE_S
 from connectors.cards.events import Decider, Decision, DecisionCode, UnansweredError
-from connectors.cards.lithic import (
-    AsaRequest,
-    SignatureError,
-    event_from,
-    response_for,
-    verify_signature,
-)
+from connectors.cards.lithic import AsaRequest, event_from, response_for
+from connectors.webhooks.signing import SignatureError, verify_signature
 
 __all__ = ["ASA_PATH", "BODY_MAX", "HEALTH_PATH", "AsaServer", "make_app"]
 

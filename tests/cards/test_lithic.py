@@ -21,16 +21,9 @@ from pydantic import ValidationError
 from standardwebhooks import Webhook
 
 from connectors.cards.events import CardEvent, CardEventKind, Decision, DecisionCode
-from connectors.cards.lithic import (
-    RESULTS,
-    AsaRequest,
-    SignatureError,
-    event_from,
-    response_for,
-    secret_key,
-    verify_signature,
-)
+from connectors.cards.lithic import RESULTS, AsaRequest, event_from, response_for
 from connectors.cards.lithic_server import HEALTH_PATH, AsaServer
+from connectors.webhooks.signing import SignatureError, secret_key, verify_signature
 
 T = TypeVar("T")
 
