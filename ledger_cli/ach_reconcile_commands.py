@@ -56,6 +56,7 @@ def _answer(found: Reconciliation) -> dict[str, Any]:
         "settlement": [{"accountId": str(m.account_id),
                         "netDebit": {layer: {"total": str(m.total[layer]),
                                              "workflows": str(m.workflows[layer]),
+                                             "received": str(m.received[layer]),
                                              "outside": str(m.outside[layer])}
                                      for layer in LAYERS}}
                        for m in found.movements],
@@ -76,8 +77,9 @@ def _render(day: date | None, answer: dict[str, Any]) -> str:
                      f"(ledger {ledger['totalDebit']}), credits {file['totalCredit']} "
                      f"(ledger {ledger['totalCredit']}), entry hash {file['entryHash']:010d}")
     for movement in answer["settlement"]:
-        moved = "; ".join(f"{layer} {net['total']} (workflows {net['workflows']}, outside "
-                          f"{net['outside']})" for layer, net in movement["netDebit"].items())
+        moved = "; ".join(f"{layer} {net['total']} (workflows {net['workflows']}, received "
+                          f"{net['received']}, outside {net['outside']})"
+                          for layer, net in movement["netDebit"].items())
         lines.append(f"settlement account {movement['accountId']} net debit on {day}: {moved}")
     lines += [f"DIFFERENCE {d['code']}: {d['message']}" for d in answer["differences"]]
     if not answer["differences"]:

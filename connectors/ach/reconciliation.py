@@ -7,9 +7,9 @@ Three things must agree:
 2. each entry with the ledger transaction its execution's SUBMIT posted: posted, not voided,
    and moving the entry's amount on the settlement account (a credit's SUBMIT credits it on
    SETTLED, a debit's debits it on PENDING);
-3. the settlement account's movement on the day with the ACH workflows: every transaction
-   of the day on a settlement account is one a workflow task posted, so nothing moved it
-   that no execution accounts for.
+3. the settlement account's movement on the day with the ACH flow: every transaction of
+   the day on a settlement account is one a workflow task posted or one a received file's
+   entry posted (the RDFI tran codes), so nothing moved it that ACH does not account for.
 
 The settlement account is debit-normal: amounts here are net debits (debits minus credits).
 """
@@ -26,6 +26,7 @@ from uuid import UUID
 from connectors.ach.file_entries import FileEntryStatus, OdfiFileEntry
 from connectors.ach.file_generation import statistics
 from connectors.ach.files import AchFileRecord, AchFileStatus, FileStatistics
+from ledger_core.ach_rdfi import RDFI_TRAN_CODES
 from ledger_core.ach_workflows import Task, Workflow, WorkflowExecution, task_transaction_id
 
 # The layer on which each workflow's SUBMIT moves the entry's amount on the settlement
@@ -94,6 +95,11 @@ class FileTotals:
     ledger_debits: Decimal
 
 
+# The RDFI processor posts received entries through these: ACH movement, not a posting
+# outside the ACH flow.
+_RECEIVED_CODES = frozenset(tran_code.code for tran_code in RDFI_TRAN_CODES)
+
+
 @dataclass
 class Movement:
     """A settlement account's net debit per layer on the day, split by who posted it."""
@@ -101,6 +107,9 @@ class Movement:
     account_id: UUID
     total: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(LAYERS, Decimal(0)))
     workflows: dict[str, Decimal] = field(
+        default_factory=lambda: dict.fromkeys(LAYERS, Decimal(0)))
+    # Received files' entries, posted through the RDFI tran codes.
+    received: dict[str, Decimal] = field(
         default_factory=lambda: dict.fromkeys(LAYERS, Decimal(0)))
     outside: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(LAYERS, Decimal(0)))
 
@@ -206,9 +215,11 @@ def _movements(day: date, accounts: Collection[UUID], executions: Iterable[Workf
         for leg in legs:
             movement = movements[leg.account_id]
             movement.total[leg.layer] += leg.net_debit
-            part = movement.workflows if posted.transaction_id in by_workflow else movement.outside
+            part = (movement.workflows if posted.transaction_id in by_workflow
+                    else movement.received if posted.tran_code in _RECEIVED_CODES
+                    else movement.outside)
             part[leg.layer] += leg.net_debit
-        if posted.transaction_id not in by_workflow:
+        if posted.transaction_id not in by_workflow and posted.tran_code not in _RECEIVED_CODES:
             moved = ", ".join(f"{layer} {posted.net_debit(accounts, layer)}" for layer in LAYERS
                               if posted.net_debit(accounts, layer))
             differences.append(Difference(

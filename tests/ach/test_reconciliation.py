@@ -15,6 +15,7 @@ from connectors.ach.reconciliation import (
     PostedTransaction,
     reconcile,
 )
+from ledger_core.ach_rdfi import RDFI_TRAN_CODES
 from ledger_core.ach_workflows import Task, Workflow, WorkflowExecution, task_transaction_id
 from tests.ach.test_file_generation import AT, CONFIGURATION, FILE_ID, NAMESPACE, execution
 
@@ -107,3 +108,24 @@ def test_a_settlement_posting_no_workflow_made_is_a_difference_on_its_day_only()
         DifferenceCode.SETTLEMENT_POSTING_OUTSIDE_WORKFLOW]
     assert _codes(entries, _file(entries), transactions, day=date(2025, 11, 15)) == []
     assert _codes(entries, _file(entries), transactions, day=None) == []
+
+
+def test_a_received_entry_posted_through_the_rdfi_tran_codes_is_ach_movement() -> None:
+    """The RDFI processor's postings on the settlement account are counted as received,
+    not as postings outside the ACH flow; the same legs under another tran code are."""
+    entries = _traced()
+    legs = (Leg(SETTLEMENT, "SETTLED", Decimal("25.00")),
+            Leg(UUID(int=8), "SETTLED", Decimal("-25.00")))
+    received = PostedTransaction(uuid5(NAMESPACE, "received"), RDFI_TRAN_CODES[0].code, DAY,
+                                 None, legs)
+    transactions = [_submit(PUSH, "150.00"), _submit(PULL, "20.05"), received]
+    executions = {PUSH.execution_id: PUSH, PULL.execution_id: PULL}
+    found = reconcile([(_file(entries), entries)], executions,
+                      {t.transaction_id: t for t in transactions}, day=DAY,
+                      settlement_accounts={SETTLEMENT})
+    assert found.differences == ()
+    (movement,) = found.movements
+    assert movement.received["SETTLED"] == Decimal("25.00")
+    other = PostedTransaction(received.transaction_id, "ADJUST", DAY, None, legs)
+    assert _codes(entries, _file(entries), [*transactions[:2], other]) == [
+        DifferenceCode.SETTLEMENT_POSTING_OUTSIDE_WORKFLOW]
