@@ -20,7 +20,7 @@ from pathlib import Path
 from connectors.cards.process import Iso8583Process
 from connectors.graphql_api import ApiProcess, run_tutorial
 from connectors.graphql_api.auth.admin import ADMINISTRATOR, create_api_key
-from ledger_cli import demo_cards, demo_sinks
+from ledger_cli import demo_ach, demo_cards, demo_sinks
 from ledger_cli.demo_sinks import WebhookReceiver
 from ledger_cli.processor_process import ProcessorProcess
 from ledger_cli.rendering import render_table
@@ -91,6 +91,7 @@ def run(keep: bool) -> None:
         _signed_webhook(receiver)
         pan_key = demo_cards.new_pan_key()
         demo_cards.card_purchase(client, _start_card_server(bootstrap, pan_key), pan_key)
+        demo_ach.ach_origination(client, bootstrap, state_root())
         client.wait_converged()
         client.close()
         _warehouse(bootstrap)

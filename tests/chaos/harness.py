@@ -8,14 +8,16 @@ Faults, at instants drawn from the seed while the workload runs: SIGKILL of proc
 processes (each restarted with the same instance id), SIGKILL of the Parquet and webhook
 sinks (``tests/chaos/sinks.py``; each restarted), SIGKILL of the card authorization server
 while a network sends it card messages (``tests/chaos/cards.py``; restarted, and the
-unanswered messages repeated), a restart of the single broker,
+unanswered messages repeated), SIGKILL of the ACH workflow processor while a client sends
+it workflow tasks (``tests/chaos/ach.py``; restarted), a restart of the single broker,
 SIGKILL and restart of one broker of a 3-node cluster, scaling processors 1 -> 2 -> 1, and
 poison: every class of hostile input (``tests/chaos/poison.py``), each of which must get its
 typed answer. At the end: `ledger audit` must find no violation (which includes: every
 command has exactly one result or dead letter), the balances must equal the fault-free
 run's, and the sinks must have delivered every entry once and every balance version at
 least once, in order, and every card message must have its answer, and each cardholder the
-balances and holds its answers imply. The seed is
+balances and holds its answers imply, and every workflow task its one answer, each
+execution its state, each ACH customer its balances and the generated file its entries. The seed is
 printed first; the same seed replays the same workload and the same fault schedule.
 """
 
@@ -39,6 +41,7 @@ from streams.client import LedgerClient
 from streams.local_kafka import LocalCluster, start_cluster
 from streams.reading import read_committed
 from streams.topics import Topics
+from tests.chaos.ach import ChaosAch
 from tests.chaos.cards import ChaosCards
 from tests.chaos.poison import POISONS, Poisoner
 from tests.chaos.sinks import ChaosSinks
@@ -57,6 +60,8 @@ class Plan:
     sink_kills: int
     card_kills: int
     card_purchases: int
+    ach_kills: int
+    ach_executions: int
     broker_restart: bool
     scale: bool
     poisons: int
@@ -68,9 +73,11 @@ class Plan:
 
 
 FULL = Plan(commands=6000, rate_per_s=150, processor_kills=24, sink_kills=12, card_kills=8,
-            card_purchases=400, broker_restart=True, scale=True, poisons=2 * len(POISONS))
+            card_purchases=400, ach_kills=8, ach_executions=200, broker_restart=True,
+            scale=True, poisons=2 * len(POISONS))
 SHORT = Plan(commands=900, rate_per_s=150, processor_kills=3, sink_kills=2, card_kills=2,
-             card_purchases=42, broker_restart=True, scale=True, poisons=len(POISONS))
+             card_purchases=42, ach_kills=2, ach_executions=30, broker_restart=True,
+             scale=True, poisons=len(POISONS))
 
 
 @dataclass
@@ -87,6 +94,9 @@ class Outcome:
     # The card program's accounts: only the faulty run has them.
     card_accounts: frozenset[str] = frozenset()
     card_answers: dict[str, int] = field(default_factory=dict)
+    ach_problems: list[str] = field(default_factory=list)
+    # The ACH workflows' accounts: only the faulty run has them.
+    ach_accounts: frozenset[str] = frozenset()
 
 
 class Run:
@@ -103,6 +113,7 @@ class Run:
         self.poisoner: Poisoner | None = None
         self.sinks: ChaosSinks | None = None
         self.cards: ChaosCards | None = None
+        self.ach: ChaosAch | None = None
 
     def processor(self, instance_id: str) -> ProcessorProcess:
         """Start (or restart) the processor ``instance_id``."""
@@ -122,6 +133,8 @@ class Run:
             self.faults += self.sinks.revive()
         if self.cards is not None:
             self.faults += self.cards.revive()
+        if self.ach is not None:
+            self.faults += self.ach.revive()
 
     def execute(self, plan: Plan, faults: Callable[["Run", threading.Event], None] | None
                 ) -> Outcome:
@@ -140,6 +153,9 @@ class Run:
             self.cards = ChaosCards(self.cluster.bootstrap_servers, self.topics, self.home,
                                     self.workload.seed, plan.card_purchases, plan.duration_s)
             self.cards.start(client)
+            self.ach = ChaosAch(self.cluster.bootstrap_servers, self.topics, self.home,
+                                self.workload.seed, plan.ach_executions, plan.duration_s)
+            self.ach.start(client)
             injector = threading.Thread(target=faults, args=(self, done))
             injector.start()
         _send(client, self, plan.rate_per_s)
@@ -149,6 +165,8 @@ class Run:
         results = _wait_all(client, [command_id for _op, command_id in self.sent], self)
         if self.cards is not None:
             self.cards.finish(self.revive)
+        if self.ach is not None:
+            self.ach.finish(self.revive)
         _converge(client, self)
         client.close()
         poison_problems = []
@@ -171,6 +189,9 @@ class Run:
             outcome.card_problems = self.cards.prove(balances)
             outcome.card_accounts = self.cards.account_ids
             outcome.card_answers = self.cards.answers()
+        if self.ach is not None:
+            outcome.ach_problems = self.ach.prove(balances)
+            outcome.ach_accounts = self.ach.account_ids
         return outcome
 
 
@@ -235,6 +256,7 @@ def fault_schedule(seed: int, plan: Plan, cluster_nodes: int
     events += [(rng.uniform(0.05, 0.95) * duration, f"sink-kill:{('parquet', 'webhook')[i % 2]}")
                for i in range(plan.sink_kills)]
     events += [(rng.uniform(0.05, 0.95) * duration, "card-kill") for _ in range(plan.card_kills)]
+    events += [(rng.uniform(0.05, 0.95) * duration, "ach-kill") for _ in range(plan.ach_kills)]
     if plan.broker_restart:
         events.append((rng.uniform(0.3, 0.6) * duration, "broker"))
     if plan.scale:
@@ -285,6 +307,9 @@ def _fault(run: Run, event: str, rng: random.Random, cluster_nodes: int) -> None
     elif event == "card-kill":
         assert run.cards is not None
         run.faults.append(run.cards.kill())
+    elif event == "ach-kill":
+        assert run.ach is not None
+        run.faults.append(run.ach.kill())
     elif event == "scale-up":
         run.processor("p2")
         run.faults.append("scaled to 2 processors")
@@ -354,11 +379,13 @@ def check(faulty: Outcome, calm: Outcome) -> list[str]:
     problems += faulty.poison_problems
     problems += faulty.sink_problems
     problems += faulty.card_problems
+    problems += faulty.ach_problems
     if faulty.statuses != calm.statuses:
         problems.append(f"results differ: {faulty.statuses} vs fault-free {calm.statuses}")
-    # The card program runs in the faulty run only (its answers, not a calm twin, prove its
-    # balances), so its accounts have no fault-free counterpart.
-    shared = {k: v for k, v in faulty.balances.items() if k[0] not in faulty.card_accounts}
+    # The card program and the ACH workflows run in the faulty run only (their answers, not
+    # a calm twin, prove their balances), so their accounts have no fault-free counterpart.
+    alone = faulty.card_accounts | faulty.ach_accounts
+    shared = {k: v for k, v in faulty.balances.items() if k[0] not in alone}
     if shared != calm.balances:
         differing = sorted(k for k in shared.keys() | calm.balances.keys()
                            if shared.get(k) != calm.balances.get(k))
