@@ -7,10 +7,11 @@ strict mode, every rule checked, and beside it, in the same run, a floor: splitt
 into its lines and slicing out each record type, the least any parser of the file does. No
 broker, no I/O: the library is pure.
 
-A parse builds three or four objects per entry that live as long as the file, and Python's
-cyclic garbage collector walks all of them again each time they grow the heap by a quarter;
-so the strict parse is also timed with the collector paused around it, as an application may
-do for a large file (the library itself leaves the collector alone).
+A parse keeps two to four objects per entry for as long as the file lives; were they tracked
+by Python's cyclic garbage collector, it would walk them all again each time they grew the heap
+by a quarter. The strict parse is also timed with the collector paused around it, as an
+application may do for a large file, to show what share the collector still takes (the library
+itself leaves the collector alone).
 
     python -m bench.nacha_parse --runs 5 --entries 100000
 """

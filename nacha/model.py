@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import msgspec
+
 from nacha.records import Record
 
 
-# slots, as for Record: a file holds one per entry
-@dataclass(frozen=True, slots=True)
-class Entry:
+# a Struct out of the cyclic collector, as Record is: a file holds one per entry
+class Entry(msgspec.Struct, frozen=True, gc=False):
     """An entry detail record and the addenda records that follow it."""
 
     detail: Record

@@ -78,8 +78,11 @@ class _OpenBatch:
     def next_entry(self, detail: Record | None) -> None:
         """Close the entry read so far, if any, and go on with ``detail``'s."""
         if self.detail is not None:
-            self.entries.append(Entry(self.detail, tuple(self.addenda)))
-            self.addenda.clear()
+            if self.addenda:
+                self.entries.append(Entry(self.detail, tuple(self.addenda)))
+                self.addenda.clear()
+            else:
+                self.entries.append(Entry(self.detail))
         self.detail = detail
 
 
@@ -101,6 +104,17 @@ class _Reader:
             "1": self._file_header, "5": self._batch_header, "6": self._entry,
             "7": self._addenda, "8": self._batch_control, "9": self._file_control}
         for number, line in enumerate(lines, start=1):
+            # the hot path: entries and addenda of a well-formed batch (no file control read
+            # yet, since one closes any open batch)
+            batch = self.batch
+            if batch is not None and len(line) == RECORD_LENGTH:
+                kind = line[:1]
+                if kind == "6":
+                    batch.next_entry(Record(batch.entry_layout, line, number))
+                    continue
+                if kind == "7" and batch.detail is not None:
+                    batch.addenda.append(Record(addenda_layout(line), line, number))
+                    continue
             if len(line) != RECORD_LENGTH:
                 self._report(number, "record", 1, RECORD_LENGTH, Rule.RECORD_LENGTH,
                              str(len(line)),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+
+import msgspec
 
 from nacha.codes import CONTESTED_RETURN_CODES, DISHONORED_RETURN_CODES, REFUSED_CHANGE_CODES
 from nacha.fields import Field, FieldValue, Kind
@@ -64,15 +66,24 @@ class Layout:
         return "".join(candidate.render(values.get(candidate.name)) for candidate in self.fields)
 
 
-# slots: a file holds one per line, and an object without a __dict__ is one less for the
-# garbage collector to walk
-@dataclass(frozen=True, slots=True)
-class Record:
+# a file holds one per line: a Struct is built several times faster than a frozen dataclass,
+# and gc=False keeps it out of the cyclic collector, whose walks over hundreds of thousands of
+# records otherwise cost a large file's parse a fifth of its time (a record refers only to its
+# layout and its text, so it can never be part of a cycle)
+class Record(msgspec.Struct, frozen=True, gc=False, eq=False):
     """One line of a file: its layout, its text, and its 1-based line number (not compared)."""
 
     layout: Layout
     text: str
-    line: int = field(default=0, compare=False)
+    line: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return self.layout is other.layout and self.text == other.text
+
+    def __hash__(self) -> int:
+        return hash((id(self.layout), self.text))
 
     def raw(self, name: str) -> str:
         """The field's text exactly as it stands, padding included."""

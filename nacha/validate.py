@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 
 from nacha.codes import (
@@ -30,11 +31,12 @@ from nacha.records import (
     ADDENDA_98,
     ADDENDA_98_REFUSED,
     ADDENDA_99,
+    ADDENDA_LAYOUTS,
     BLOCKING_FACTOR,
     ENTRY_LAYOUTS,
     IAT_BATCH_HEADER,
+    LAYOUTS,
     RECORD_LENGTH,
-    UNKNOWN_ADDENDA,
     Layout,
     Record,
     number,
@@ -70,6 +72,22 @@ _ENTRY_FIELDS: dict[Layout, Callable[[str], tuple[str, ...]]] = {
         "transaction_code", "amount", "receiving_dfi_identification", "check_digit",
         "trace_number", "addenda_record_indicator"))))
     for layout in ENTRY_LAYOUTS.values()}
+# per transaction code: whether it is a credit, carries no amount, moves money
+_CODE_KINDS = {code: (is_credit(code), is_zero_amount(code), is_live(code))
+               for code in TRANSACTION_CODES}
+_COUNTS_ADDENDA = frozenset(layout for layout in ENTRY_LAYOUTS.values()
+                            if layout.has("number_of_addenda_records"))
+
+
+def _slice(layout: Layout, name: str) -> slice | None:
+    return slice(layout.field(name).start - 1, layout.field(name).end) if layout.has(name) else None
+
+
+# where each layout keeps the fields that tie an addenda to its entry (None where it has none)
+_ADDENDA_TIES = {layout: (_slice(layout, "addenda_sequence_number"),
+                          _slice(layout, "entry_detail_sequence_number"),
+                          _slice(layout, "trace_number"))
+                 for layout in LAYOUTS if layout.has("addenda_type_code")}
 
 
 def check(ach_file: AchFile, *, origination: bool = False) -> list[Violation]:
@@ -153,6 +171,46 @@ class _Tally:
         return Totals(self.count, self.entry_hash % ENTRY_HASH_MODULUS, self.debits, self.credits)
 
 
+# a file's entries repeat a handful of addenda sequences, so each sequence is judged once; the
+# bound keeps a hostile file of endless distinct sequences from growing the cache
+@lru_cache(maxsize=1024)
+def _addenda_order(sec_code: str, type_codes: tuple[str, ...]
+                   ) -> tuple[tuple[int, str, Rule, str], ...]:
+    """Where a sequence of addenda type codes breaks the order a ``sec_code`` entry allows: the
+    index of each addenda at fault (-1 for the entry detail), the field, the rule, a message."""
+    found: list[tuple[int, str, Rule, str]] = []
+    slots = FORWARD_ADDENDA.get(sec_code, ())
+    if "99" in type_codes:
+        slots = (*slots, RETURN_SLOT) if sec_code == "IAT" else (RETURN_SLOT,)
+    at, seen = 0, 0
+    for index, type_code in enumerate(type_codes):
+        if type_code not in ADDENDA_LAYOUTS:
+            found.append((index, "addenda_type_code", Rule.UNKNOWN_ADDENDA_TYPE,
+                          "not an addenda type NACHA defines"))
+            continue
+        later = [slot for slot in range(at, len(slots)) if slots[slot].type_code == type_code]
+        if later and later[0] == at and seen >= slots[at].most:
+            found.append((index, "addenda_type_code", Rule.ADDENDA_COUNT,
+                          f"at most {slots[at].most} addenda {type_code} per entry"))
+            continue
+        if not later:
+            found.append((index, "addenda_type_code", Rule.ADDENDA_NOT_ALLOWED,
+                          f"not allowed here in a {sec_code} entry"))
+            continue
+        for slot in range(at, later[0]):
+            if (seen if slot == at else 0) < slots[slot].least:
+                found.append((index, "addenda_type_code", Rule.ADDENDA_COUNT,
+                              f"addenda {slots[slot].type_code} must come before this one"))
+        if later[0] != at:
+            at, seen = later[0], 0
+        seen += 1
+    for slot in range(at, len(slots)):
+        if (seen if slot == at else 0) < slots[slot].least:
+            found.append((-1, "addenda_record_indicator", Rule.ADDENDA_COUNT,
+                          f"a {sec_code} entry needs addenda {slots[slot].type_code}"))
+    return tuple(found)
+
+
 @dataclass
 class _Checks:
     origination: bool
@@ -163,17 +221,21 @@ class _Checks:
         self.violations.append(
             Violation(record.line, name, spec.start, spec.end, rule, record.raw(name), message))
 
-    def fields(self, record: Record) -> None:
+    def fields(self, record: Record) -> bool:
+        """Check the record's own fields; True when it has its layout's shape, so that every
+        numeric field it has is digits."""
         text = record.text
         # positions mean nothing in a record of the wrong length, which is reported already
         if len(text) != RECORD_LENGTH:
-            return
+            return False
         layout = record.layout
         # a record of its layout's shape leaves only the fields no regular expression checks
-        for spec in layout.checked if layout.shape.fullmatch(text) else layout.fields:
+        shaped = layout.shape.fullmatch(text) is not None
+        for spec in layout.checked if shaped else layout.fields:
             broken = spec.check(text[spec.start - 1:spec.end])
             if broken is not None:
                 self.report(record, spec.name, *broken)
+        return shaped
 
     def code(self, record: Record, name: str, allowed: Iterable[str]) -> None:
         if record.raw(name) not in allowed:
@@ -221,18 +283,28 @@ class _Checks:
               tally: _Tally) -> str:
         """Check an entry and its addenda and count it in ``tally``; return its trace number."""
         detail, addenda = entry.detail, entry.addenda
-        self.fields(detail)
+        shaped = self.fields(detail)
         for record in addenda:
             self.fields(record)
         code_text, amount_text, routing, digit_text, trace, indicator = (
             _ENTRY_FIELDS[detail.layout](detail.text))
-        code, amount, routing_number = number(code_text), number(amount_text), number(routing)
+        code: int | None
+        amount: int | None
+        routing_number: int | None
+        digit: int | None
+        if shaped:
+            code, amount, routing_number, digit = (
+                int(code_text), int(amount_text), int(routing), int(digit_text))
+        else:
+            code, amount, routing_number, digit = (
+                number(code_text), number(amount_text), number(routing), number(digit_text))
         tally.add(routing_number, code, amount, len(addenda))
-        if code is not None and code not in TRANSACTION_CODES:
+        kind = _CODE_KINDS.get(code) if code is not None else None
+        if code is not None and kind is None:
             self.report(detail, "transaction_code", Rule.UNKNOWN_TRANSACTION_CODE,
                         "not a NACHA transaction code")
-        elif code is not None:
-            credit = is_credit(code)
+        elif kind is not None:
+            credit, zero_amount, live = kind
             if service_class == (DEBITS_ONLY if credit else CREDITS_ONLY):
                 self.report(detail, "transaction_code", Rule.SERVICE_CLASS_MISMATCH,
                             f"a {'credit' if credit else 'debit'} in a batch of "
@@ -241,15 +313,14 @@ class _Checks:
             if sec_code == "TEL" and credit and not addenda:
                 self.report(detail, "transaction_code", Rule.CREDIT_NOT_ALLOWED,
                             "TEL entries are debits")
-            if amount and (is_zero_amount(code) or sec_code == "COR"):
+            if amount and (zero_amount or sec_code == "COR"):
                 self.report(detail, "amount", Rule.AMOUNT_MUST_BE_ZERO,
                             "prenotes, zero-dollar entries and notifications of change carry "
                             "no amount")
-            if amount == 0 and is_live(code) and sec_code != "COR":
+            if amount == 0 and live and sec_code != "COR":
                 self.report(detail, "amount", Rule.AMOUNT_MUST_NOT_BE_ZERO,
                             "a live entry moves money; a zero-dollar one needs a prenote or "
                             "zero-dollar transaction code")
-        digit = number(digit_text)
         if digit is not None and routing_number is not None and check_digit(routing) != digit:
             self.report(detail, "check_digit", Rule.ROUTING_CHECK_DIGIT,
                         f"the check digit of {routing} is {check_digit(routing)}")
@@ -259,65 +330,33 @@ class _Checks:
         if indicator != ("1" if addenda else "0"):
             self.report(detail, "addenda_record_indicator", Rule.ADDENDA_INDICATOR,
                         f"the entry has {len(addenda)} addenda")
-        if (detail.layout.has("number_of_addenda_records")
+        if (detail.layout in _COUNTS_ADDENDA
                 and detail.number("number_of_addenda_records") != len(addenda)):
             self.report(detail, "number_of_addenda_records", Rule.ADDENDA_COUNT,
                         f"the entry has {len(addenda)} addenda")
-        self.addenda_order(entry, sec_code)
+        # positions 2-3 hold the type code in every addenda layout
+        type_codes = tuple(record.text[1:3] for record in addenda) if addenda else ()
+        for at, name, rule, message in _addenda_order(sec_code, type_codes):
+            self.report(detail if at < 0 else addenda[at], name, rule, message)
         if addenda:
             self.addenda_contents(addenda, trace)
         return trace
-
-    def addenda_order(self, entry: Entry, sec_code: str) -> None:
-        slots = FORWARD_ADDENDA.get(sec_code, ())
-        if entry.addenda and any(addenda.raw("addenda_type_code") == "99"
-                                 for addenda in entry.addenda):
-            slots = (*slots, RETURN_SLOT) if sec_code == "IAT" else (RETURN_SLOT,)
-        at, seen = 0, 0
-        for addenda in entry.addenda:
-            type_code = addenda.raw("addenda_type_code")
-            if addenda.layout is UNKNOWN_ADDENDA:
-                self.report(addenda, "addenda_type_code", Rule.UNKNOWN_ADDENDA_TYPE,
-                            "not an addenda type NACHA defines")
-                continue
-            later = [index for index in range(at, len(slots))
-                     if slots[index].type_code == type_code]
-            if later and later[0] == at and seen >= slots[at].most:
-                self.report(addenda, "addenda_type_code", Rule.ADDENDA_COUNT,
-                            f"at most {slots[at].most} addenda {type_code} per entry")
-                continue
-            if not later:
-                self.report(addenda, "addenda_type_code", Rule.ADDENDA_NOT_ALLOWED,
-                            f"not allowed here in a {sec_code} entry")
-                continue
-            for index in range(at, later[0]):
-                if (seen if index == at else 0) < slots[index].least:
-                    self.report(addenda, "addenda_type_code", Rule.ADDENDA_COUNT,
-                                f"addenda {slots[index].type_code} must come before this one")
-            if later[0] != at:
-                at, seen = later[0], 0
-            seen += 1
-        for index in range(at, len(slots)):
-            if (seen if index == at else 0) < slots[index].least:
-                self.report(entry.detail, "addenda_record_indicator", Rule.ADDENDA_COUNT,
-                            f"a {sec_code} entry needs addenda {slots[index].type_code}")
 
     def addenda_contents(self, records: tuple[Record, ...], trace: str) -> None:
         sequence = trace[-7:]
         per_type: dict[str, int] = {}
         for addenda in records:
-            layout = addenda.layout
-            type_code = addenda.raw("addenda_type_code")
+            layout, text = addenda.layout, addenda.text
+            type_code = text[1:3]
             per_type[type_code] = per_type.get(type_code, 0) + 1
-            if (layout.has("addenda_sequence_number")
-                    and addenda.number("addenda_sequence_number") != per_type[type_code]):
+            sequence_at, entry_sequence_at, trace_at = _ADDENDA_TIES[layout]
+            if sequence_at and number(text[sequence_at]) != per_type[type_code]:
                 self.report(addenda, "addenda_sequence_number", Rule.ADDENDA_SEQUENCE,
                             f"this is addenda {type_code} number {per_type[type_code]}")
-            if (layout.has("entry_detail_sequence_number")
-                    and addenda.raw("entry_detail_sequence_number") != sequence):
+            if entry_sequence_at and text[entry_sequence_at] != sequence:
                 self.report(addenda, "entry_detail_sequence_number", Rule.ADDENDA_TRACE_MISMATCH,
                             f"must be the last 7 digits of the entry's trace number {trace}")
-            if layout.has("trace_number") and addenda.raw("trace_number") != trace:
+            if trace_at and text[trace_at] != trace:
                 self.report(addenda, "trace_number", Rule.ADDENDA_TRACE_MISMATCH,
                             f"must be the entry's trace number {trace}")
             if layout is ADDENDA_10:
