@@ -12,12 +12,14 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+import msgspec
+
 from ledger_core.base import Record
 from ledger_core.enums import Direction, Layer
 from ledger_core.money import MONEY_CONTEXT
 from ledger_core.transactions import Entry
 
-__all__ = ["Balance", "LayerBalance", "fold_entry", "normal_delta"]
+__all__ = ["Balance", "LayerBalance", "fold_entry", "normal_delta", "with_normal_balance_type"]
 
 _ZERO = Decimal(0)
 
@@ -131,3 +133,15 @@ def fold_entry(balance: Balance | None, entry: Entry, normal_balance_type: Direc
         created=created,
         modified=entry.created,
     )
+
+
+def with_normal_balance_type(balance: Balance, normal_balance_type: Direction) -> Balance:
+    """Return ``balance`` as an account of ``normal_balance_type`` holds it: the same debit
+    and credit totals, each layer's normal balance taken from the other side."""
+    if balance.normal_balance_type is normal_balance_type:
+        return balance
+    settled, pending, encumbrance = (
+        _layer(part.dr, part.cr, normal_balance_type)
+        for part in (balance.settled, balance.pending, balance.encumbrance))
+    return msgspec.structs.replace(balance, normal_balance_type=normal_balance_type,
+                                   settled=settled, pending=pending, encumbrance=encumbrance)

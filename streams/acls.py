@@ -5,8 +5,8 @@ With an authorizer on the cluster, a principal may do only what an ACL allows. T
 - ``processor``: reads its inputs and the changelogs it restores from, writes every output,
   creates the ledger's topics, joins the processors' group and commits with its
   transactional id;
-- ``api``: sends commands and catalog commands and reads what the API shows, including
-  where the processors' group stands (for read-your-writes), and keeps its clients and keys;
+- ``api``: sends commands and catalog commands, reads their results and what the API
+  shows (the catalog and the transactions), and keeps its clients and keys;
 - ``producer``: sends posting commands and reads their results;
 - ``sink``: reads the topics a sink carries outside Kafka (entries, transactions,
   balances, results) and commits its own group's offsets (the Parquet sink's is
@@ -81,11 +81,10 @@ def grants(role: str, topics: Topics, sink_group: str | None = None) -> list[Gra
     if role == "api":
         return [
             *topic_grants([topics.commands, topics.catalog_commands], write, describe),
-            *topic_grants([topics.results, topics.catalog, topics.balances, topics.entries,
-                           topics.transactions, topics.legs], read, describe),
+            *topic_grants([topics.results, topics.catalog, topics.transactions], read,
+                          describe),
             # Its clients and keys, when it runs with authentication: it creates the topic.
             Grant(topic, topics.auth, (AclOperation.CREATE, read, write, describe)),
-            Grant(group, topics.processor_group, (describe,)),
         ]
     if role == "producer":
         return [

@@ -1,7 +1,7 @@
 """A GraphQL API in the shape of Twisp's, over the ledger's Kafka topics.
 
 Mutations send commands through Kafka and wait for their results; queries read a read model
-that the catalog, balances, transactions and entries topics keep up to date. The processors
+that the catalog and transactions topics keep up to date. The processors
 stay the ledger's only writers, and an API instance is a stateless gateway: run as many as
 needed. See ``docs/api.md``.
 """

@@ -34,7 +34,6 @@ from connectors.graphql_api.objects import (
     transaction_or_none,
 )
 from connectors.graphql_api.scalars import JSON
-from streams.partitioning import owner_partition
 
 __all__ = ["CARD_DECLINED", "CardMutation", "LithicTransactionBalance",
            "LithicTransactionInput"]
@@ -104,12 +103,6 @@ async def post_lithic_transaction(context: RequestContext,
     if balance is None:
         raise ApiError("internal_error", f"account {posting.account_id} has no balance after "
                                          f"transaction {decision.transaction_id}")
-    # The settlement account's leg may be on another partition: Mutation.queries waits
-    # for it.
-    partitions = context.services.topics.partitions
-    context.wrote({owner_partition(entry.account_id, partitions)
-                   for entry in transaction.model.entries}
-                  - {owner_partition(posting.account_id, partitions)})
     return LithicTransactionBalance(transaction=transaction, balance=balance)
 
 

@@ -149,17 +149,16 @@ class Account:
     async def entries(self, info: Info, first: int, after: str | None = None) -> EntryConnection:
         """A page of the account's entries."""
         context = request(info)
-        await context.fresh([context.services.entries_part(self.account_id)])
-        entries = context.services.read_model.account_entries(self.account_id)
+        entries = context.services.read_model.account_entries(self.account_id,
+                                                               await context.view())
         return connection(entries, first, after)
 
 
 async def balance_of(context: RequestContext, account_id: UUID, journal_id: UUID | None,
                      currency: str) -> Balance | None:
     """The balance of an account from the read model, once it is fresh enough."""
-    await context.fresh([context.services.balance_part(account_id)])
     model = context.services.read_model.balance(
-        account_id, journal_id or core.DEFAULT_JOURNAL_ID, currency)
+        account_id, journal_id or core.DEFAULT_JOURNAL_ID, currency, await context.view())
     return None if model is None else Balance.of(model)
 
 
@@ -416,8 +415,7 @@ class Transaction:
 
 async def transaction_or_none(context: RequestContext, transaction_id: UUID) -> Transaction | None:
     """The transaction's latest record, once the read model is fresh enough, or None."""
-    await context.fresh(context.services.transaction_parts())
-    stored = context.services.read_model.transaction(transaction_id)
+    stored = context.services.read_model.transaction(transaction_id, await context.view())
     return None if stored is None else Transaction.of(stored.posted)
 
 

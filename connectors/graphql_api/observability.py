@@ -156,7 +156,7 @@ class ApiObservability:
         """The read models have replayed their topics: from now on, readiness follows their
         lag, one condition per ledger (``read-model <prefix>``)."""
         for read_model, topics in read_models:
-            lag = ReadModelLag(read_model, Watermarks(self._bootstrap, topics), self.metrics)
+            lag = ReadModelLag(read_model, Watermarks(self._bootstrap), self.metrics)
             lag.sample()
             self.readiness.probe(f"{READ_MODEL} {topics.prefix}", lag.reason)
             lag.start()
@@ -186,7 +186,7 @@ def wait_for_topics(bootstrap: str, ledgers: list[Topics], readiness: Readiness,
     processors by an orchestrator waits for them instead of exiting (``timeout_s`` None);
     one embedded in a program gives up after ``timeout_s`` with the reason."""
     admin = AdminClient(kafka_config(bootstrap, {"client.id": "ledger-api-topics"}))
-    watermarks = Watermarks(bootstrap, ledgers[0])
+    watermarks = Watermarks(bootstrap)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         while reason := _topics_unready(admin, watermarks, ledgers):
@@ -203,7 +203,7 @@ def wait_for_topics(bootstrap: str, ledgers: list[Topics], readiness: Readiness,
 def _read_or_written(topics: Topics) -> list[str]:
     # Only these: under Kafka ACLs the API's principal may not even see the others.
     return [topics.commands, topics.catalog_commands, topics.results, topics.catalog,
-            topics.balances, topics.entries, topics.transactions, topics.legs]
+            topics.transactions]
 
 
 def _topics_unready(admin: AdminClient, watermarks: Watermarks, ledgers: list[Topics]

@@ -1,25 +1,36 @@
-"""The read model: the ledger's output topics folded into memory, for the API's reads.
+"""The read model: the ledger's transactions folded into memory, for the API's reads.
 
-One consumer (``read_committed``) reads every partition of the catalog, balances (CDC),
-transactions and entries topics from the beginning, in a background thread, and keeps:
+One consumer (``read_committed``) reads the catalog and every partition of the transactions
+topic from the beginning, in a background thread, and keeps:
 
 - the catalog (journals, accounts, every tran code version, cards, ISO 8583 configs), as the
   processors hold it;
-- the latest balance of every (account, journal, currency);
 - the latest record of every transaction, with the partition that decided it;
-- every entry, by id and by account, in log order.
+- every entry, by id and by account, in the order their transactions were read;
+- the balance of every (account, journal, currency), folded here from those entries.
+
+A transaction record carries all of its entries, so each transaction is applied whole, under
+one lock: no read can see it on some of its accounts and not on the others. The processors'
+balances topic is not read: it shows a posting on the house account only once that
+account's partition has applied the leg, and the two sides of a transaction would appear
+at different moments. Folding the same entries gives the same totals and versions (a fold is
+a sum); only which entry came last on an account touched from two partitions at once may
+differ from the processors' record.
+
+Every applied transaction takes the next *sequence* number. A request reads one ``View``:
+the read model as it was at one sequence number, so all its fields agree with each other
+even while more transactions arrive. Balances keep the versions that some live view may
+still read.
 
 It never writes: the processors are the ledger's only writers. What it has read is described
 by its position on each partition; ``wait_for`` lets a read wait until the positions pass
 given offsets, which is how reads see writes acknowledged before them (see
-``connectors.graphql_api.consistency``).
+``connectors.graphql_api.context``).
 
-Records are kept as the bytes the processors wrote and decoded when a read needs them.
-
-Limits: everything is in memory, about 0.5 KB per entry and 1 KB per transaction (its
-record carries its entries) with the indexes, and the topics are replayed on every start.
-That suits ledgers of some millions of entries; larger ones need a persistent store per
-instance.
+Limits: everything is in memory, about 1 KB per transaction (its record, which carries its
+entries, kept as bytes and decoded when read) and a decoded balance per account, and the
+topics are replayed on every start. That suits ledgers of some millions of entries; larger
+ones need a persistent store per instance.
 """
 
 from __future__ import annotations
@@ -29,8 +40,11 @@ import contextlib
 import logging
 import threading
 import uuid
+import weakref
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, overload
 from uuid import UUID
 
@@ -41,12 +55,15 @@ from connectors.graphql_api.errors import ReadModelTimeoutError
 from ledger_core import (
     Account,
     Balance,
+    Direction,
     Entry,
     Iso8583Config,
     Journal,
     PostedTransaction,
     TranCode,
+    fold_entry,
 )
+from ledger_core.balances import with_normal_balance_type
 from ledger_core.catalog import Catalog
 from schemas import mapping
 from schemas.codec import codec
@@ -55,7 +72,7 @@ from streams.errors import LedgerError
 from streams.kafka_config import kafka_config
 from streams.topics import Topics
 
-__all__ = ["Part", "ReadModel", "StoredTransaction"]
+__all__ = ["Part", "ReadModel", "StoredTransaction", "View"]
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +90,27 @@ class StoredTransaction:
     partition: int
 
 
-class EntryList(Sequence[Entry]):
-    """Entries kept as their records' bytes, decoded only when read."""
+@dataclass(eq=False)
+class View:
+    """The read model as one request reads it: after its first ``sequence`` transactions."""
 
-    def __init__(self, raw: tuple[bytes, ...]) -> None:
-        self._raw = raw
+    sequence: int
+
+
+# Where an entry is kept: the transaction record that carries it and its index there.
+EntryRef = tuple[str, int]
+
+
+class EntryList(Sequence[Entry]):
+    """Entries kept as references into their transactions' records, decoded only when read."""
+
+    def __init__(self, model: ReadModel, refs: tuple[EntryRef, ...]) -> None:
+        self._model = model
+        self._refs = refs
 
     def __len__(self) -> int:
         """How many entries."""
-        return len(self._raw)
+        return len(self._refs)
 
     @overload
     def __getitem__(self, index: int) -> Entry: ...
@@ -92,12 +121,11 @@ class EntryList(Sequence[Entry]):
     def __getitem__(self, index: int | slice) -> Entry | Sequence[Entry]:
         """One entry, or a slice of them, decoded."""
         if isinstance(index, slice):
-            return tuple(_entry(raw) for raw in self._raw[index])
-        return _entry(self._raw[index])
+            return tuple(self._model.entry_at(ref) for ref in self._refs[index])
+        return self._model.entry_at(self._refs[index])
 
 
-def _entry(raw: bytes) -> Entry:
-    return mapping.entry_from(codec().decode("entry", raw))
+_SEQUENCE = itemgetter(0)
 
 
 def _value(message: Message) -> bytes:
@@ -114,7 +142,7 @@ class _Waiter:
 
 
 class ReadModel(ConsumerThread):
-    """The catalog, balances, transactions and entries of one ledger, kept up to date."""
+    """The catalog, transactions, entries and balances of one ledger, kept up to date."""
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
         self.bootstrap = bootstrap
@@ -122,30 +150,30 @@ class ReadModel(ConsumerThread):
         self.catalog = Catalog()
         self.undecodable = 0
         self._tran_code_ids: dict[UUID, str] = {}
-        # Records are kept as the bytes the processors wrote and decoded when read: most are
-        # never read, and bytes take a fraction of the memory of the decoded records.
-        self._balances: dict[tuple[str, str, str], bytes] = {}
-        self._transactions: dict[str, tuple[int, bytes]] = {}
-        self._account_entries: dict[str, list[bytes]] = {}
-        self._entry_ids: dict[str, tuple[str, int]] = {}
+        # Transactions are kept as the bytes the processors wrote and decoded when read:
+        # most are never read, and bytes take a fraction of the memory of decoded records.
+        self._sequence = 0
+        self._transactions: dict[str, tuple[int, int, bytes]] = {}
+        self._account_entries: dict[str, list[tuple[int, EntryRef]]] = {}
+        self._entry_ids: dict[str, tuple[int, EntryRef]] = {}
+        # every (sequence, balance) of a key that a live view may still read, oldest first
+        self._balances: dict[tuple[str, str, str], list[tuple[int, Balance]]] = {}
+        self._views: weakref.WeakSet[View] = weakref.WeakSet()
+        self._oldest_view = 0
         self._positions: dict[Part, int] = {}
         self._waiters: list[_Waiter] = []
         self._lock = threading.Lock()
         self._moved = threading.Condition(self._lock)
         super().__init__("api-read-model", POLL_S, BATCH_MAX)
-        self._decoders = {
-            topics.catalog: self._apply_catalog, topics.balances: self._apply_balance,
-            topics.transactions: self._apply_transaction, topics.entries: self._apply_entry,
-        }
+        self._decoders = {topics.catalog: self._apply_catalog,
+                          topics.transactions: self._apply_transaction}
 
     # Lifecycle ------------------------------------------------------------------------
 
     def parts(self) -> list[Part]:
         """Every partition the read model reads."""
-        n = self.topics.partitions
         return [(self.topics.catalog, 0),
-                *[(topic, p) for topic in (self.topics.balances, self.topics.transactions,
-                                           self.topics.entries) for p in range(n)]]
+                *[(self.topics.transactions, p) for p in range(self.topics.partitions)]]
 
     def start(self) -> None:
         """Start reading every partition from its beginning, in a background thread."""
@@ -163,6 +191,8 @@ class ReadModel(ConsumerThread):
     def _handle(self, consumer: Consumer, messages: list[Message]) -> None:
         positions = consumer.position(self._assignment)
         with self._lock:
+            self._oldest_view = min((view.sequence for view in self._views),
+                                    default=self._sequence)
             for message in messages:
                 self._apply(message)
             for tp in positions:
@@ -198,29 +228,54 @@ class ReadModel(ConsumerThread):
         if isinstance(entity, TranCode):
             self._tran_code_ids[entity.tran_code_id] = entity.code
 
-    def _apply_balance(self, message: Message) -> None:
-        key = codec().decode("balance_key", message.key())
-        self._balances[(key["account_id"], key["journal_id"], key["currency"])] = _value(message)
-
     def _apply_transaction(self, message: Message) -> None:
-        key = codec().decode("transaction_key", message.key())
+        transaction_id = codec().decode("transaction_key", message.key())["transaction_id"]
         partition = message.partition()
         assert partition is not None
         value = _value(message)
-        codec().decode("transaction", value)  # kept as bytes, but only if they can be read
-        self._transactions[key["transaction_id"]] = (partition, value)
-
-    def _apply_entry(self, message: Message) -> None:
-        value = _value(message)
-        entry_id = codec().decode("entry", value)["entry_id"]
-        if entry_id in self._entry_ids:
+        posted = mapping.posted_from(codec().decode("transaction", value))
+        known = self._transactions.get(transaction_id)
+        if known is not None:
+            # A later record of a posted transaction (its void) carries the same entries:
+            # only the record changes.
+            self._transactions[transaction_id] = (known[0], partition, value)
             return
-        account_id = codec().decode("account_key", message.key())["account_id"]
-        entries = self._account_entries.setdefault(account_id, [])
-        self._entry_ids[entry_id] = (account_id, len(entries))
-        entries.append(value)
+        # decoded in full first: a record that cannot be read changes nothing
+        sequence = self._sequence + 1
+        self._transactions[transaction_id] = (sequence, partition, value)
+        for index, entry in enumerate(posted.entries):
+            ref = (transaction_id, index)
+            self._entry_ids[str(entry.entry_id)] = (sequence, ref)
+            self._account_entries.setdefault(str(entry.account_id), []).append((sequence, ref))
+            self._fold(sequence, entry)
+        self._sequence = sequence
+
+    def _fold(self, sequence: int, entry: Entry) -> None:
+        key = (str(entry.account_id), str(entry.journal_id), entry.currency)
+        history = self._balances.setdefault(key, [])
+        account = self.catalog.account(entry.account_id)
+        # An account read after its first posting (the catalog's partition lagging) is
+        # folded as credit-normal, and read as its catalog record says (``balance``).
+        normal = account.normal_balance_type if account is not None else Direction.CREDIT
+        latest = with_normal_balance_type(history[-1][1], normal) if history else None
+        folded = fold_entry(latest, entry, normal)
+        if history and history[-1][0] == sequence:
+            history[-1] = (sequence, folded)  # two entries of one transaction on one account
+        else:
+            history.append((sequence, folded))
+        # the newest version the oldest live view reads, and every later one, are kept
+        keep_from = bisect_right(history, self._oldest_view, key=_SEQUENCE) - 1
+        if keep_from > 0:
+            del history[:keep_from]
 
     # Reads ----------------------------------------------------------------------------
+
+    def view(self) -> View:
+        """The read model as it is now, fixed for one request's reads."""
+        with self._lock:
+            view = View(self._sequence)
+            self._views.add(view)
+        return view
 
     def journal(self, journal_id: UUID) -> Journal | None:
         """The journal, or None."""
@@ -250,31 +305,50 @@ class ReadModel(ConsumerThread):
             code = self._tran_code_ids.get(tran_code_id)
             return None if code is None else self.catalog.tran_code(code, None)
 
-    def balance(self, account_id: UUID, journal_id: UUID, currency: str) -> Balance | None:
-        """The latest balance of the account in the journal and currency, or None."""
-        raw = self._balances.get((str(account_id), str(journal_id), currency))
-        return None if raw is None else mapping.balance_from(codec().decode("balance", raw))
+    def balance(self, account_id: UUID, journal_id: UUID, currency: str,
+                view: View) -> Balance | None:
+        """The balance of the account in the journal and currency as ``view`` sees it, or
+        None."""
+        with self._lock:
+            history = self._balances.get((str(account_id), str(journal_id), currency), [])
+            at = bisect_right(history, view.sequence, key=_SEQUENCE) - 1
+            found = history[at][1] if at >= 0 else None
+            account = self.catalog.account(account_id)
+        if found is None or account is None:
+            return found
+        return with_normal_balance_type(found, account.normal_balance_type)
 
-    def transaction(self, transaction_id: UUID) -> StoredTransaction | None:
-        """The latest record of the transaction, or None."""
-        found = self._transactions.get(str(transaction_id))
-        if found is None:
+    def transaction(self, transaction_id: UUID,
+                    view: View | None = None) -> StoredTransaction | None:
+        """The latest record of the transaction (if ``view`` sees it), or None."""
+        with self._lock:
+            found = self._transactions.get(str(transaction_id))
+        if found is None or (view is not None and found[0] > view.sequence):
             return None
-        partition, raw = found
+        _sequence, partition, raw = found
         return StoredTransaction(mapping.posted_from(codec().decode("transaction", raw)),
                                  partition)
 
-    def entry(self, entry_id: UUID) -> Entry | None:
-        """The entry, or None."""
+    def entry(self, entry_id: UUID, view: View) -> Entry | None:
+        """The entry, if ``view`` sees it, or None."""
         with self._lock:
             found = self._entry_ids.get(str(entry_id))
-            raw = None if found is None else self._account_entries[found[0]][found[1]]
-        return None if raw is None else _entry(raw)
+        if found is None or found[0] > view.sequence:
+            return None
+        return self.entry_at(found[1])
 
-    def account_entries(self, account_id: UUID) -> Sequence[Entry]:
-        """Every entry on the account, in the order the entries topic holds them."""
+    def entry_at(self, ref: EntryRef) -> Entry:
+        """The entry at a reference this read model handed out."""
         with self._lock:
-            return EntryList(tuple(self._account_entries.get(str(account_id), ())))
+            raw = self._transactions[ref[0]][2]
+        return mapping.entry_from(codec().decode("transaction", raw)["entries"][ref[1]])
+
+    def account_entries(self, account_id: UUID, view: View) -> Sequence[Entry]:
+        """Every entry on the account that ``view`` sees, in the order they were read."""
+        with self._lock:
+            entries = self._account_entries.get(str(account_id), [])
+            seen = bisect_right(entries, view.sequence, key=_SEQUENCE)
+            return EntryList(self, tuple(ref for _sequence, ref in entries[:seen]))
 
     def stats(self) -> dict[str, Any]:
         """Counts and positions, for the health endpoint."""

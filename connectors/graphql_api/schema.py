@@ -1,8 +1,8 @@
 """The schema: Twisp's Query and Mutation roots over the ledger.
 
 Queries read the read model; mutations send commands through Kafka (``writes``).
-``Mutation.queries`` gives the Query root back inside a mutation, after waiting until the
-read model includes every write of the request, legs on other partitions included.
+``Mutation.queries`` gives the Query root back inside a mutation; its reads include every
+write of the request made before it, on every account the write touched.
 """
 
 from __future__ import annotations
@@ -96,8 +96,7 @@ class Query:
     async def entry(self, info: Info, id: UUID) -> Entry | None:
         """The entry, or null."""
         context = request(info)
-        await context.fresh(context.services.read_model.parts())
-        model = context.services.read_model.entry(id)
+        model = context.services.read_model.entry(id, await context.view())
         return None if model is None else Entry.of(model)
 
     @described("Entries by index: ENTRY_ID or TRANSACTION_ID (entries of "
@@ -112,8 +111,7 @@ class Query:
             found = await transaction_or_none(context, key)
             entries = () if found is None else found.model.entries
         else:
-            await context.fresh(context.services.read_model.parts())
-            model = context.services.read_model.entry(key)
+            model = context.services.read_model.entry(key, await context.view())
             entries = () if model is None else (model,)
         return connection(entries, first, after)
 
@@ -197,9 +195,8 @@ class Mutation:
 
     @described("Reads inside a mutation: they include every write made "
                                   "before this field, on every account it touched.")
-    async def queries(self, info: Info) -> Query:
-        """The Query root, once the request's writes (and their legs) are readable."""
-        await request(info).converge()
+    def queries(self) -> Query:
+        """The Query root; its reads include the request's writes."""
         return Query()
 
     @described("Creating, changing and deleting clients (Twisp's auth namespace).")

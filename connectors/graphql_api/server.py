@@ -207,7 +207,7 @@ def _services(bootstrap: str, requested: Topics, result_timeout_s: float,
     # The partition count is the topics' own, whatever the caller assumed.
     topics = Topics(prefix=requested.prefix, partitions=client.partitions)
     read_model = ReadModel(bootstrap, topics)
-    watermarks = Watermarks(bootstrap, topics)
+    watermarks = Watermarks(bootstrap)
     results = ResultWaiter(bootstrap, topics)
     # The API names the cardholder's account, so the engine finds no card by PAN and needs
     # no PAN key.

@@ -84,16 +84,18 @@ class _Turns:
         return now - self.began > QUERY_TURN_S
 
     async def take(self) -> None:
-        """Return at once while the turn lasts, else once a later turn starts this work."""
-        if not self.spent():
-            return
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self.waiting.append(future)
-        if not self.releasing:
-            self.releasing = True
-            loop.call_soon(self._next_turn, loop)
-        await future
+        """Return at once while the turn lasts, else once a later turn starts this work with
+        time left: work started in a turn that the work started before it has spent waits
+        for the next one, so that no pass of the loop runs much longer than a turn, however
+        much work a turn starts."""
+        while self.spent():
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[None] = loop.create_future()
+            self.waiting.append(future)
+            if not self.releasing:
+                self.releasing = True
+                loop.call_soon(self._next_turn, loop)
+            await future
 
     def _next_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         now = perf_counter()

@@ -1,4 +1,4 @@
-"""What Kafka holds right now: partition ends, and how far the processors have applied legs.
+"""What Kafka holds right now: the ends of partitions.
 
 Ends are high watermarks (``read_uncommitted``): a record of a committed posting is below
 the high watermark as soon as its result is visible, whether or not the commit marker has
@@ -16,19 +16,11 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from confluent_kafka import (
-    OFFSET_END,
-    Consumer,
-    ConsumerGroupTopicPartitions,
-    KafkaException,
-    TopicPartition,
-)
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import OFFSET_END, Consumer, KafkaException, TopicPartition
 
 from connectors.graphql_api.errors import KafkaUnavailableError
 from connectors.graphql_api.read_model import Part
 from streams.kafka_config import kafka_config
-from streams.topics import Topics
 
 __all__ = ["SharedEnds", "Watermarks"]
 
@@ -36,18 +28,14 @@ REQUEST_TIMEOUT_S = 10.0
 
 
 class Watermarks:
-    """Asks Kafka for partition ends and for the processors' committed legs offsets."""
+    """Asks Kafka for partition ends."""
 
-    def __init__(self, bootstrap: str, topics: Topics) -> None:
+    def __init__(self, bootstrap: str) -> None:
         self._ends = Consumer(kafka_config(bootstrap, {"client.id": "ledger-api-ends",
                                                        "group.id": f"api-ends-{uuid.uuid4()}",
                                                        "isolation.level": "read_uncommitted",
                                                        "enable.auto.commit": False}))
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-ends")
-        self._admin = AdminClient(kafka_config(bootstrap, {"client.id": "ledger-api-watermarks"}))
-        self._topics = topics
-        # The consumer group every processor of the ledger joins (ProcessorConfig.group_id).
-        self._processor_group = topics.processor_group
 
     async def ends(self, parts: Iterable[Part]) -> dict[Part, int]:
         """The high watermark of every partition."""
@@ -68,24 +56,10 @@ class Watermarks:
                                         f"[{failed[0].partition}]: {failed[0].error}")
         return {(tp.topic, tp.partition): int(tp.offset) for tp in answers}
 
-    async def legs_applied(self, partitions: Iterable[int]) -> dict[int, int]:
-        """The processors' committed offset on each legs partition (-1: nothing yet)."""
-        request = ConsumerGroupTopicPartitions(
-            self._processor_group,
-            [TopicPartition(self._topics.legs, p) for p in sorted(set(partitions))])
-        try:
-            futures = self._admin.list_consumer_group_offsets(
-                [request], request_timeout=REQUEST_TIMEOUT_S)
-            answer = await asyncio.wrap_future(futures[self._processor_group])
-        except KafkaException as exc:
-            raise KafkaUnavailableError(f"cannot read the processors' offsets: {exc}") from exc
-        return {tp.partition: max(int(tp.offset), -1) for tp in answer.topic_partitions}
-
     def close(self) -> None:
         """Release the Kafka clients (librdkafka frees a handle only once it is collected)."""
         self._thread.shutdown(wait=True)
         self._ends.close()
-        del self._admin
 
 
 class SharedEnds:

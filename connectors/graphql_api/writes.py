@@ -159,7 +159,5 @@ def _key_on(partition: int, transaction_id: UUID, partitions: int) -> UUID:
 def _written(context: RequestContext, result: Result) -> Transaction:
     posted = result.transaction
     assert posted is not None, "a POSTED result carries its transaction"
-    partitions = context.services.topics.partitions
-    legs = {owner_partition(entry.account_id, partitions) for entry in posted.entries}
-    context.wrote(legs - {result.partition})
+    context.wrote()
     return Transaction.of(posted)
