@@ -25,6 +25,7 @@ from ledger_core import (
     VoidTransaction,
     fold_entry,
 )
+from ledger_core.balances import with_normal_balance_type
 
 NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -228,6 +229,29 @@ def test_balances_equal_the_fold_of_all_entries(
     """Replaying the entries log through fold_entry rebuilds every balance exactly."""
     ledger, _ = _run(codes, operations)
     assert _replay(ledger) == ledger.balances
+
+
+@_SETTINGS
+@given(_tran_codes(), _OPERATIONS)
+def test_entries_folded_in_reverse_as_credit_normal_then_rebased_give_every_balance(
+    codes: list[TranCode], operations: list[dict[str, Any]]
+) -> None:
+    """How the API's read model folds: entries in another order than the ledger's, and as
+    credit-normal while an account is unknown; rebased to the account's type, every layer
+    and version is the ledger's."""
+    ledger, _ = _run(codes, operations)
+    folded: dict[Any, Balance] = {}
+    for entry in reversed(ledger.entries_log):
+        key = (entry.account_id, entry.journal_id, entry.currency)
+        folded[key] = fold_entry(folded.get(key), entry, Direction.CREDIT)
+    assert folded.keys() == ledger.balances.keys()
+    for key, balance in folded.items():
+        rebased = with_normal_balance_type(balance, ledger.accounts[key[0]].normal_balance_type)
+        expected = ledger.balances[key]
+        assert (rebased.settled, rebased.pending, rebased.encumbrance, rebased.version,
+                rebased.normal_balance_type) == (
+            expected.settled, expected.pending, expected.encumbrance, expected.version,
+            expected.normal_balance_type)
 
 
 @_SETTINGS
