@@ -28,6 +28,7 @@ from bench import (
     transaction_floor,
     webhooks,
 )
+from bench.api import catalog_writes
 from bench.broker import broker, stop_on_sigterm
 from streams.kafka_config import use_config_file
 
@@ -51,6 +52,9 @@ SUITE = {
                                        "--cardholders", "100"]),
     "nacha_parse": (nacha_parse, ["--runs", "5"], ["--runs", "1", "--entries", "10000"]),
     "ach_rdfi": (ach_rdfi, ["--runs", "3"], ["--runs", "1", "--entries", "2000"]),
+    "catalog_writes": (catalog_writes, ["--runs", "3"],
+                       ["--runs", "1", "--sequential", "5", "--documents", "2",
+                        "--accounts", "100"]),
 }
 
 

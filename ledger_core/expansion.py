@@ -41,7 +41,7 @@ from ledger_core.input_bounds import (
 from ledger_core.journals import DEFAULT_JOURNAL_ID
 from ledger_core.params import coerce_param
 from ledger_core.rejections import Rejection, RejectionCode
-from ledger_core.tran_codes import ParamDefinition, TranCode
+from ledger_core.tran_codes import TRAN_CODE_ROOTS, ParamDefinition, TranCode
 
 __all__ = [
     "CompiledEntry",
@@ -52,9 +52,6 @@ __all__ = [
     "compile_tran_code",
     "expand",
 ]
-
-# Roots a tran code expression may read.
-TRAN_CODE_ROOTS = ("params", "vars", "transaction_id")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -6,15 +6,23 @@ Every field of the transaction and entry templates is a CEL expression held as a
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from uuid import UUID
 
-from pydantic import Field
+import cel
+from pydantic import Field, ValidationInfo, field_validator
 
 from ledger_core.base import LedgerModel
 from ledger_core.bounded_fields import CelSource, Code, Description, JsonObject
 from ledger_core.enums import ParamType, Status
+from ledger_core.params import coerce_param
 
-__all__ = ["ParamDefinition", "TranCode", "TranCodeEntry", "TranCodeTransaction"]
+__all__ = ["TRAN_CODE_ROOTS", "ParamDefinition", "TranCode", "TranCodeEntry",
+           "TranCodeTransaction", "default_source"]
+
+# Roots a tran code expression may read.
+TRAN_CODE_ROOTS = ("params", "vars", "transaction_id")
 
 
 class ParamDefinition(LedgerModel):
@@ -24,6 +32,57 @@ class ParamDefinition(LedgerModel):
     type: ParamType = ParamType.STRING
     default: CelSource | None = None
     description: Description | None = None
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default_as_cel(cls, default: object, info: ValidationInfo) -> object:
+        param_type = info.data.get("type")
+        return default if param_type is None else default_source(param_type, default)
+
+
+def default_source(param_type: ParamType, default: object) -> object:
+    """A param's default as the CEL that yields it.
+
+    Twisp's documents write defaults both as CEL (``decimal('0')``, ``'USD'``) and as literals
+    of the param's type (``0``, ``true``, ``"USD"``, ``"_unspecified_"``, a UUID). A number or
+    boolean is that literal. A string that is a literal of the param's type (a UUID for a
+    UUID, ``2022-09-21`` for a DATE, ``0.50`` for a DECIMAL) is that literal; for STRING and
+    JSON params, a string is CEL when it compiles and reads only what a tran code's
+    expressions may read, and otherwise the literal text. Anything else is left for
+    validation to refuse.
+    """
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, int | Decimal):
+        default = format(default, "f") if isinstance(default, Decimal) else str(default)
+        if param_type is ParamType.STRING:
+            return json.dumps(default)
+    if not isinstance(default, str):
+        return default
+    if param_type in (ParamType.STRING, ParamType.JSON):
+        if _reads_only_roots(default) or param_type is ParamType.JSON:
+            return default
+        return json.dumps(default)  # a CEL string literal: JSON's escapes are CEL's
+    value, problem = coerce_param(param_type, default)
+    if problem is not None:
+        return default
+    if param_type is ParamType.DECIMAL:
+        return f"decimal('{format(value, 'f')}')"
+    if param_type in (ParamType.UUID, ParamType.DATE):
+        return f"{param_type.value.lower()}('{value}')"
+    if param_type is ParamType.TIMESTAMP:
+        return f"timestamp('{default}')"
+    if param_type is ParamType.BOOLEAN:
+        return "true" if value else "false"
+    return str(value)
+
+
+def _reads_only_roots(source: str) -> bool:
+    try:
+        program = cel.compile(source)
+    except ValueError:
+        return False
+    return frozenset(program.variables()) <= frozenset(TRAN_CODE_ROOTS)
 
 
 class TranCodeTransaction(LedgerModel):

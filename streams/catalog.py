@@ -37,6 +37,9 @@ from streams.outputs import Quarantined, Source
 
 log = logging.getLogger(__name__)
 CATCH_UP_STALL_S = 60.0
+# The last step of a catch-up is usually the move past the last write's commit marker, which
+# no message announces: a short wait per poll finds it, where a long one would be waited out.
+CATCH_UP_POLL_S = 0.002
 
 
 def catalog_key(entity: CatalogEntity) -> dict[str, str]:
@@ -95,6 +98,10 @@ class CatalogReader:
             "group.id": f"catalog-reader-{uuid.uuid4()}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "enable.partition.eof": False,
+            # A catalog command waits until the desk has read the topic to its end, which
+            # is a fetch past the last write's commit marker: the broker would hold that
+            # fetch for the default 500 ms before answering that nothing more has come.
+            "fetch.wait.max.ms": 10,
         }))
         self._consumer.assign([TopicPartition(topic, 0, 0)])
         self.position = 0
@@ -114,7 +121,7 @@ class CatalogReader:
             if time.monotonic() - progressed > stall_s:
                 raise LedgerError(f"reading the catalog stalled at offset {self.position} of "
                                   f"{end} for {stall_s:.0f}s")
-            applied += self._apply(self._consumer.consume(10_000, timeout=0.05))
+            applied += self._apply(self._consumer.consume(10_000, timeout=CATCH_UP_POLL_S))
             position = self._consumer.position([TopicPartition(self._topic, 0)])[0].offset
             if position > self.position:
                 self.position, progressed = position, time.monotonic()

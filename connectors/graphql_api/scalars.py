@@ -7,7 +7,9 @@ layer decodes request bodies with floats as Decimal. On output, non-integer numb
 ``JSON`` are written as decimal strings, the way the ledger stores them.
 
 ``Expression`` (one CEL expression) and ``ExpressionNestedMap`` (named CEL expressions) pass
-through unchanged: the catalog compiles them, and rejects the ones that do not compile.
+through unchanged: the catalog compiles them, and rejects the ones that do not compile. An
+``Expression`` may also be written as a number or a boolean (``default: 0``, as Twisp's
+documents do): it is that literal, its digits exactly as written.
 """
 
 from __future__ import annotations
@@ -153,6 +155,28 @@ def _string_literal(node: ValueNode, variables: Mapping[str, Any] | None = None)
     raise ValueError("expected a string")
 
 
+def _expression(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value, "f")
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"{value!r} is not an expression: a string, a number or a boolean")
+
+
+def _expression_literal(node: ValueNode, variables: Mapping[str, Any] | None = None) -> str:
+    if isinstance(node, StringValueNode | IntValueNode | FloatValueNode):
+        return node.value
+    if isinstance(node, BooleanValueNode):
+        return "true" if node.value else "false"
+    if isinstance(node, VariableNode) and variables is not None:
+        return _expression(variables.get(node.name.value))
+    raise ValueError("expected an expression: a string, a number or a boolean")
+
+
 def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -187,7 +211,9 @@ SCALARS: dict[object, ScalarDefinition] = {
         name="ExpressionNestedMap",
         description="Named CEL expressions, evaluated in order (vars of a tran code).",
         serialize=dict, parse_value=_expression_map, parse_literal=_expression_map_literal),
-    Expression: _string_scalar("Expression", "One CEL expression."),
+    Expression: strawberry.scalar(
+        name="Expression", description="One CEL expression, or a number or boolean literal.",
+        serialize=str, parse_value=_expression, parse_literal=_expression_literal),
     CurrencyCode: _string_scalar("CurrencyCode", "An ISO 4217 currency code, e.g. USD."),
     EntryType: _string_scalar("EntryType", "The type of an entry, e.g. ACH_CR."),
 }

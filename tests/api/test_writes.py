@@ -243,3 +243,45 @@ def test_concurrent_clients_each_read_their_own_postings(
 
     for seen in asyncio.run(everyone()):
         assert seen == ["1.00", "2.00", "3.00", "4.00", "5.00"]
+
+
+def test_literal_param_defaults_as_twisp_writes_them(shared_api: LiveApi, chart: Chart) -> None:
+    """Defaults written as literals in the document (0, "USD", a UUID, true) are values of
+    the param's type, not CEL; the posting gets them."""
+    customer = open_customer(shared_api, chart)
+    code = f"LITERALS_{uuid.uuid4().hex[:6].upper()}"
+    created = shared_api.data(f"""
+    mutation {{
+      createTranCode(input: {{
+        tranCodeId: "{uuid.uuid4()}", code: "{code}",
+        params: [
+          {{name: "account", type: UUID}},
+          {{name: "amount", type: DECIMAL, default: 0.75}},
+          {{name: "fee", type: DECIMAL, default: 0}},
+          {{name: "house", type: UUID, default: "{chart.house}"}},
+          {{name: "currency", type: STRING, default: "USD"}},
+          {{name: "flag", type: BOOLEAN, default: true}}
+        ],
+        transaction: {{metadata: "{{'flag': params.flag, 'fee': string(params.fee)}}"}},
+        entries: [
+          {{accountId: "params.house", units: "params.amount", currency: "params.currency",
+            direction: "DEBIT"}},
+          {{accountId: "params.account", units: "params.amount", currency: "params.currency",
+            direction: "CREDIT"}}
+        ]
+      }}) {{ params {{ name default }} }}
+    }}""")
+    defaults = {p["name"]: p["default"] for p in created["createTranCode"]["params"]}
+    assert defaults == {"account": None, "amount": "decimal('0.75')", "fee": "decimal('0')",
+                        "house": f"uuid('{chart.house}')", "currency": '"USD"',
+                        "flag": "true"}
+    answer = shared_api.data("""
+    mutation Post($id: UUID!, $code: String!, $params: JSON) {
+      postTransaction(input: {transactionId: $id, tranCode: $code, params: $params}) {
+        metadata entries(first: 2) { nodes { accountId units currency } }
+      }
+    }""", {"id": str(uuid.uuid4()), "code": code, "params": {"account": str(customer)}})
+    posted = answer["postTransaction"]
+    assert [(n["accountId"], n["units"], n["currency"]) for n in posted["entries"]["nodes"]] == [
+        (str(chart.house), "0.75", "USD"), (str(customer), "0.75", "USD")]
+    assert posted["metadata"] == {"flag": True, "fee": "0"}
