@@ -30,6 +30,7 @@ normalise), timestamps are native CEL timestamps in both engines.
 from __future__ import annotations
 
 import ast
+import logging
 import re
 import uuid as uuid_module
 from collections.abc import Callable, Iterable, Mapping
@@ -42,10 +43,16 @@ from typing import Any, Final, Protocol
 import cel
 import celpy
 from celpy import celtypes
+from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError
 
 from ledger_core.enums import Direction, Layer
 from ledger_core.money import MONEY_CONTEXT, parse_decimal
+
+# The Rust engine logs every failing function call with its arguments (a param's value,
+# perhaps one that must not reach a log); the failure already comes back as a typed
+# rejection, so its warning says nothing new.
+logging.getLogger("cel").setLevel(logging.ERROR)
 
 __all__ = [
     "Activation",
@@ -459,9 +466,30 @@ class RustExpression:
 
 
 _PYTHON_FUNCTION_ERROR = re.compile(r"ExpressionError: (.*?)(?:\. Check function arguments.*)?$")
+# What the engines add to a message that says nothing to the tran code's author: cel-python
+# dumps the whole activation after an undeclared reference, names operators by grammar rule
+# and operands by Python class; the Rust engine appends advice after its first sentence.
+_ACTIVATION = re.compile(r"\s*\(in activation .*$")
+_OVERLOAD = re.compile(r"found no matching overload for Token\('RULE', '(\w+)'\) applied to "
+                       r"'\((.*)\)'")
+_PYTHON_CLASS = re.compile(r"<class '(?:[\w]+\.)*(\w+)'>")
+_RUST_ADVICE = re.compile(r"(?<=[.:]) (?:CEL does not coerce|Check ).*$")
+_OPERATORS = {"addition_add": "+", "addition_sub": "-", "multiplication_mul": "*",
+              "multiplication_div": "/", "multiplication_mod": "%", "relation_lt": "<",
+              "relation_le": "<=", "relation_gt": ">", "relation_ge": ">=",
+              "relation_eq": "==", "relation_ne": "!=", "relation_in": "in",
+              "unary_neg": "-", "unary_not": "!"}
+_CEL_TYPES = {"Decimal": "decimal", "StringType": "string", "IntType": "int", "UintType": "uint",
+              "DoubleType": "double", "BoolType": "bool", "BytesType": "bytes",
+              "ListType": "list", "MapType": "map", "TimestampType": "timestamp",
+              "DurationType": "duration", "NoneType": "null", "UUID": "uuid", "date": "date"}
+MESSAGE_CHARS_MAX = 200
 
 
 def _describe(error: BaseException) -> str:
+    """What went wrong, in the tran code's terms: no engine internals, at most a line."""
+    if isinstance(error, CELParseError) and getattr(error, "line", None) is not None:
+        return f"syntax error at line {error.line}, column {error.column}"
     text = str(error.args[0]) if isinstance(error, CELEvalError) and error.args else ""
     text = text or str(error) or type(error).__name__
     if "decimal.Inexact" in text or "decimal.Rounded" in text:
@@ -470,7 +498,14 @@ def _describe(error: BaseException) -> str:
     wrapped = _PYTHON_FUNCTION_ERROR.search(first_line)
     if wrapped:
         return wrapped.group(1)
-    return first_line[:200]
+    overload = _OVERLOAD.search(first_line)
+    if overload:
+        operator = _OPERATORS.get(overload.group(1), overload.group(1))
+        operands = [_CEL_TYPES.get(name, name.lower())
+                    for name in _PYTHON_CLASS.findall(overload.group(2))]
+        return f"no operator {operator} for ({', '.join(operands)})"
+    cleaned = _RUST_ADVICE.sub("", _ACTIVATION.sub("", first_line)).rstrip(" .")
+    return cleaned[:MESSAGE_CHARS_MAX]
 
 
 # -- static analysis -----------------------------------------------------------------------
