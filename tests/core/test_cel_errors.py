@@ -9,8 +9,15 @@ from uuid import UUID
 
 import pytest
 
-from ledger_core import MemoryLedger, PostTransaction, Rejected, RejectionCode, TranCode, apply
-from ledger_core import tutorial
+from ledger_core import (
+    MemoryLedger,
+    PostTransaction,
+    Rejected,
+    RejectionCode,
+    TranCode,
+    apply,
+    tutorial,
+)
 
 INTERNALS = ("activation", "<class", "Token(", "Check ", "celpy", "Traceback", "\n")
 
