@@ -54,7 +54,7 @@ SUITE = {
     "ach_rdfi": (ach_rdfi, ["--runs", "3"], ["--runs", "1", "--entries", "2000"]),
     "catalog_writes": (catalog_writes, ["--runs", "3"],
                        ["--runs", "1", "--sequential", "5", "--documents", "2",
-                        "--accounts", "100"]),
+                        "--accounts", "100", "--bulk", "500"]),
 }
 
 

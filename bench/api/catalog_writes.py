@@ -1,5 +1,6 @@
 """Catalog writes through the GraphQL API: how long a createAccount takes, one after another
-and six in one document, and how many accounts concurrent clients open per second.
+and six in one document, and how many accounts concurrent clients, and createAccounts, open
+per second.
 
 Each run starts a fresh ledger with one processor process (the catalog desk runs in it) and
 one API process, and for each ledger (the working tree's and, with ``--commits``, the
@@ -8,7 +9,8 @@ processor of each commit given, checked out beside it, behind the same API) meas
 - ``createAccount`` alone, ``--sequential`` times, each sent once the last one answered;
 - a document of six ``createAccount`` mutations, ``--documents`` times;
 - ``--accounts`` accounts opened by ``--clients`` clients at once, each sending its next
-  ``createAccount`` when its last one answered.
+  ``createAccount`` when its last one answered;
+- ``--bulk`` accounts opened by ``createAccounts`` requests of 1,000, one after another.
 
 Figures are medians over runs. Timing is printed, never asserted.
 
@@ -32,6 +34,9 @@ from connectors.graphql_api import ApiProcess
 
 CREATE = """
 mutation Open($input: AccountInput!) { createAccount(input: $input) { accountId code } }
+"""
+MANY = """
+mutation OpenMany($input: [AccountInput!]!) { createAccounts(input: $input) { accountId } }
 """
 SIX = ("mutation OpenSix(" + ", ".join(f"$a{n}: AccountInput!" for n in range(6)) + ") { "
        + " ".join(f"a{n}: createAccount(input: $a{n}) {{ accountId }}" for n in range(6)) + " }")
@@ -74,11 +79,16 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
         began = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(args.clients)))
         onboarding = time.perf_counter() - began
+        bulk = 0.0
+        for start in range(0, args.bulk, 1000):
+            bulk += await send(http, url, MANY, {"input": [
+                account_input() for _ in range(min(1000, args.bulk - start))]})
     alone.sort()
     return {"alone_p50_ms": 1000 * percentile(alone, 0.5),
             "alone_p99_ms": 1000 * percentile(alone, 0.99),
             "six_p50_ms": 1000 * median(six),
-            "accounts_per_s": args.accounts / onboarding}
+            "accounts_per_s": args.accounts / onboarding,
+            "bulk_accounts_per_s": args.bulk / bulk}
 
 
 def one_run(bootstrap: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
@@ -100,7 +110,8 @@ def one_run(bootstrap: str, args: argparse.Namespace) -> dict[str, dict[str, flo
     return figures
 
 
-COLUMNS = ("alone_p50_ms", "alone_p99_ms", "six_p50_ms", "accounts_per_s")
+COLUMNS = ("alone_p50_ms", "alone_p99_ms", "six_p50_ms", "accounts_per_s",
+           "bulk_accounts_per_s")
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -113,6 +124,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--documents", type=int, default=10)
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--bulk", type=int, default=10_000)
     parser.add_argument("--commits", nargs="*", default=[],
                         help="also measure the processor of these commits")
     args = parser.parse_args(argv)
@@ -126,7 +138,8 @@ def main(argv: list[str] | None = None) -> str:
     rows = [(name, *(median([run[name][column] for run in runs]) for column in COLUMNS))
             for name in names]
     report = table(["ledger", "createAccount p50 ms", "p99 ms", "6 in one document p50 ms",
-                    f"accounts/s ({args.clients} clients)"], rows)
+                    f"accounts/s ({args.clients} clients)", "accounts/s (createAccounts)"],
+                   rows)
     if len(names) > 1:
         base = median([run[names[1]]["accounts_per_s"] for run in runs])
         report += (f"\n\n{names[0]} / {names[1]}: "

@@ -8,7 +8,8 @@ arrive in time becomes a ``ResultTimeoutError`` (the command stays in Kafka and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +36,23 @@ class CommandGateway:
     async def catalog(self, kind: CatalogKind, body: Mapping[str, Any]) -> Result:
         """Create or change a catalog entity; the APPLIED result carries it as written."""
         return await self._settle(lambda: self.client.send_catalog(kind, body))
+
+    async def catalog_many(self, kind: CatalogKind, bodies: Sequence[Mapping[str, Any]]
+                           ) -> list[Result | RejectionError]:
+        """Send every catalog command before awaiting the first answer, in order: the one
+        catalog-commands partition keeps that order, so the desk decides them as it would
+        one after another, in batches. The results in the same order; a refused command's
+        as its RejectionError."""
+        try:
+            command_ids = [self.client.send_catalog(kind, body) for body in bodies]
+        except KafkaException as exc:
+            raise KafkaUnavailableError(f"the commands could not be sent to Kafka: {exc}"
+                                        ) from exc
+        results = await asyncio.gather(*(self.results.wait(command_id, self.timeout_s)
+                                         for command_id in command_ids))
+        return [result if result.ok else RejectionError(
+                    result.code or "rejected", result.message or "rejected", result.field,
+                    result.value) for result in results]
 
     async def post(self, transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
                    owner: UUID, version: int, override: Enforcement | None) -> Result:

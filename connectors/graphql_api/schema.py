@@ -173,6 +173,14 @@ class Mutation:
         """The account as written."""
         return await writes.create_account(request(info), input)
 
+    @mutation("Create up to 1,000 accounts in one go: every command is sent before the "
+              "first answer is awaited, and they are decided in the order given. A refused "
+              "account is null, with its error at its index; the others are created.")
+    async def create_accounts(self, info: Info, input: list[AccountInput]
+                              ) -> list[Account | None]:
+        """The accounts as written, in the order given."""
+        return await writes.create_accounts(request(info), input)  # type: ignore[return-value]
+
     @mutation("Change an account: status, metadata, name, ...")
     async def update_account(self, info: Info, id: UUID, input: AccountUpdateInput) -> Account:
         """The account as written."""

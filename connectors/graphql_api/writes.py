@@ -23,7 +23,7 @@ from uuid import UUID
 
 import ledger_core as core
 from connectors.graphql_api.context import RequestContext
-from connectors.graphql_api.errors import RejectionError
+from connectors.graphql_api.errors import ApiError, RejectionError
 from connectors.graphql_api.inputs import (
     AccountInput,
     AccountUpdateInput,
@@ -40,6 +40,7 @@ from streams.partitioning import owner_partition
 __all__ = [
     "catalog_change",
     "create_account",
+    "create_accounts",
     "create_journal",
     "create_tran_code",
     "post_transaction",
@@ -70,6 +71,24 @@ async def create_account(context: RequestContext, account: AccountInput) -> Acco
     """Create an account."""
     entity = await catalog_change(context, CatalogKind.CREATE_ACCOUNT, account.body())
     return Account.of(core.Account.model_validate(entity))
+
+
+# The accounts one createAccounts may open: bounds the commands one request puts in flight.
+ACCOUNTS_PER_REQUEST_MAX = 1000
+
+
+async def create_accounts(context: RequestContext, accounts: list[AccountInput]
+                          ) -> list[Account | RejectionError]:
+    """Create many accounts at once; each refused one is its RejectionError, in its place."""
+    if len(accounts) > ACCOUNTS_PER_REQUEST_MAX:
+        raise ApiError("bad_request", f"createAccounts takes at most {ACCOUNTS_PER_REQUEST_MAX} "
+                       f"accounts, not {len(accounts)}", limit=ACCOUNTS_PER_REQUEST_MAX,
+                       measured=len(accounts))
+    results = await context.services.gateway.catalog_many(
+        CatalogKind.CREATE_ACCOUNT, [account.body() for account in accounts])
+    context.wrote()
+    return [result if isinstance(result, RejectionError)
+            else Account.of(core.Account.model_validate(result.entity)) for result in results]
 
 
 async def update_account(context: RequestContext, account_id: UUID,

@@ -285,3 +285,33 @@ def test_literal_param_defaults_as_twisp_writes_them(shared_api: LiveApi, chart:
     assert [(n["accountId"], n["units"], n["currency"]) for n in posted["entries"]["nodes"]] == [
         (str(chart.house), "0.75", "USD"), (str(customer), "0.75", "USD")]
     assert posted["metadata"] == {"flag": True, "fee": "0"}
+
+
+CREATE_ACCOUNTS = """
+mutation Open($input: [AccountInput!]!) { createAccounts(input: $input) { accountId code } }
+"""
+
+
+def test_create_accounts_opens_many_in_order_and_refuses_each_on_its_own(
+    shared_api: LiveApi,
+) -> None:
+    """createAccounts: every account in the order given; a duplicate code is null with its
+    error at its index, and the accounts around it are created; over the bound, nothing."""
+    suffix = uuid.uuid4().hex[:6].upper()
+    inputs = [{"accountId": str(uuid.uuid4()), "code": f"BULK.{suffix}.{n}", "name": f"Bulk {n}"}
+              for n in range(200)]
+    inputs[150] = {**inputs[150], "code": inputs[10]["code"]}  # decided after #10: refused
+    body = shared_api.send(CREATE_ACCOUNTS, {"input": inputs})
+    created = body["data"]["createAccounts"]
+    assert [a and a["accountId"] for a in created] == [
+        None if n == 150 else inputs[n]["accountId"] for n in range(200)]
+    [error] = body["errors"]
+    assert error["path"] == ["createAccounts", 150]
+    assert error["extensions"]["code"] == "account_code_duplicate", error
+    read = shared_api.data(f'{{ account(id: "{inputs[199]["accountId"]}") {{ code }} }}')
+    assert read["account"]["code"] == f"BULK.{suffix}.199"
+    too_many = shared_api.error(CREATE_ACCOUNTS, {"input": [
+        {"accountId": str(uuid.uuid4()), "code": f"OVER.{suffix}.{n}", "name": "x"}
+        for n in range(1001)]})
+    assert too_many["extensions"]["code"] == "bad_request"
+    assert too_many["extensions"]["limit"] == 1000
