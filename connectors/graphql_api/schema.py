@@ -179,6 +179,8 @@ class Mutation:
     async def create_accounts(self, info: Info, input: list[AccountInput]
                               ) -> list[Account | None]:
         """The accounts as written, in the order given."""
+        # A RejectionError in the list is raised by graphql-core for its item alone: that
+        # item is null, with the error at its index.
         return await writes.create_accounts(request(info), input)  # type: ignore[return-value]
 
     @mutation("Change an account: status, metadata, name, ...")
