@@ -2,8 +2,8 @@
 
 It starts from an empty ledger every time: a fresh local broker, a processor process, a
 GraphQL API process and the webhook sink, then the tutorial (ACH deposit and withdrawal) sent
-as GraphQL through the API, with Ernie's new balance delivered as a signed webhook to a
-receiver on loopback, and a card purchase through the ISO 8583 server (authorization,
+as GraphQL through the API, and one more withdrawal simulated with ``@dryRun``, with Ernie's
+new balance delivered as a signed webhook to a receiver on loopback, and a card purchase through the ISO 8583 server (authorization,
 partial reversal, clearing, a decline), printing balances as it goes. It ends with the
 trial balance that ``ledger sql`` reads from the Parquet files the Parquet sink wrote. It
 stops what it started and exits 0, or exits 1 with the reason.
@@ -20,6 +20,7 @@ from pathlib import Path
 from connectors.cards.process import Iso8583Process
 from connectors.graphql_api import ApiProcess, run_tutorial
 from connectors.graphql_api.auth.admin import ADMINISTRATOR, create_api_key
+from connectors.graphql_api.tutorial import dry_run_withdrawal
 from ledger_cli import demo_ach, demo_cards, demo_sinks
 from ledger_cli.demo_sinks import WebhookReceiver
 from ledger_cli.processor_process import ProcessorProcess
@@ -33,6 +34,8 @@ from streams.settings import local_kafka_home, state_root
 from streams.topics import Topics
 
 PROCESSOR_ID = "demo"
+# A second withdrawal the demo simulates with @dryRun: all that Ernie holds after the tutorial.
+DRY_RUN_AMOUNT = "5.25"
 
 
 def main() -> int:
@@ -218,6 +221,12 @@ def _tutorial(api_url: str, api_key: str) -> None:
              "(no balance)" if b.normal is None else f"{b.normal} {b.currency}"]
             for b in balances]
     print(render_table(["account", "dr", "cr", "settled normal balance"], rows))
+    inside, after = dry_run_withdrawal(api_url, DRY_RUN_AMOUNT, api_key)
+    print(f"a @dryRun withdrawal of {DRY_RUN_AMOUNT}: Ernie at {inside.normal} {inside.currency} "
+          f"inside the document; read afterwards, still {after.normal} {after.currency} "
+          "(nothing was written)")
+    if inside.normal != "0.00" or after.normal != "5.25":
+        raise LedgerError(f"the dry run left Ernie at {inside.normal}, then {after.normal}")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,20 @@ _CREATE_KINDS: dict[type, CatalogKind] = {
 }
 
 
+def posting_command(transaction_id: UUID, tran_code: str, params: Mapping[str, Any],
+                    version: int | None = None,
+                    override: Enforcement | None = None) -> PostTransaction:
+    """The posting command a client sends, validated as the processor parses it; a
+    malformed one raises ``CommandRefusedError`` with its rejection."""
+    command = parse_command({"transaction_id": transaction_id, "tran_code": tran_code,
+                             "tran_code_version": version, "params": dict(params),
+                             "override_enforcement": override})
+    if isinstance(command, Rejected):
+        raise CommandRefusedError(command.rejection)
+    assert isinstance(command, PostTransaction), command
+    return command
+
+
 @dataclass(frozen=True)
 class Result:
     """The answer to one command."""
@@ -170,11 +184,7 @@ class LedgerClient:
         ``delivered`` is called with None once Kafka has the command, or with its error (from
         ``poll``, ``flush`` or a later send).
         """
-        command = parse_command({"transaction_id": transaction_id, "tran_code": tran_code,
-                                 "tran_code_version": version, "params": dict(params),
-                                 "override_enforcement": override})
-        if isinstance(command, Rejected):
-            raise CommandRefusedError(command.rejection)
+        command = posting_command(transaction_id, tran_code, params, version, override)
         return self._send_command(command, owner, command_id, delivered)
 
     def send_void(self, void_of: UUID, owner: UUID, transaction_id: UUID | None = None,

@@ -68,9 +68,7 @@ class CommandGateway:
         try:
             command_id = send()
         except CommandRefusedError as refused:
-            rejection = refused.rejection
-            raise RejectionError(rejection.code.value, rejection.message, rejection.field,
-                                 rejection.value) from None
+            raise RejectionError.of(refused.rejection) from None
         except KafkaException as exc:
             raise KafkaUnavailableError(f"the command could not be sent to Kafka: {exc}") from exc
         result = await self.results.wait(command_id, self.timeout_s)

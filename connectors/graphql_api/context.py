@@ -11,7 +11,9 @@ after the write. Hence:
 - a query sees every write acknowledged to anyone before the query started, on every
   account each one touched, and never a transaction on some of its accounts only;
 - inside a mutation, fields read after a write (the posted transaction's nested fields,
-  and ``Mutation.queries``) see that write.
+  and ``Mutation.queries``) see that write;
+- in a ``@dryRun`` mutation, nothing is written: reads see the request's view and the
+  postings the document decided over it (``dry_run``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from connectors.graphql_api.ach_gateway import AchGateway
 from connectors.graphql_api.auth.gate import Identity
 from connectors.graphql_api.auth.store import AuthStore
 from connectors.graphql_api.commands import CommandGateway
+from connectors.graphql_api.dry_run import DryRun
 from connectors.graphql_api.read_model import Part, ReadModel, View
 from connectors.graphql_api.watermarks import SharedEnds, Watermarks
 from streams.topics import Topics
@@ -78,6 +81,10 @@ class RequestContext:
     _snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _view: View | None = None
     _view_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # True for a ``@dryRun`` mutation (``DryRunDirective``): its postings are decided in
+    # ``_dry_run`` over the request's view, and its reads see them.
+    dry_run: bool = False
+    _dry_run: DryRun | None = None
 
     async def fresh(self, parts: Iterable[Part]) -> None:
         """Wait until the read model has read ``parts`` up to the request's snapshot."""
@@ -99,6 +106,17 @@ class RequestContext:
                 await self.fresh(self.services.read_model.parts())
                 self._view = self.services.read_model.view()
             return self._view
+
+    async def dry_ledger(self) -> DryRun:
+        """The postings of this ``@dryRun`` document, over the request's one view."""
+        assert self.dry_run, "only a @dryRun document decides in the API"
+        if self._dry_run is None:
+            self._dry_run = DryRun(self.services.read_model, await self.view())
+        return self._dry_run
+
+    async def reads(self) -> DryRun | None:
+        """The dry run a read must see first, or None outside a ``@dryRun`` document."""
+        return await self.dry_ledger() if self.dry_run else None
 
     def wrote(self) -> None:
         """A write of this request was acknowledged: later reads must include it."""

@@ -30,6 +30,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from ledger_core import Rejection
+
 COMMAND_TIMEOUT = "command_timeout"
 READ_MODEL_TIMEOUT = "read_model_timeout"
 KAFKA_UNAVAILABLE = "kafka_unavailable"
@@ -65,6 +67,11 @@ class RejectionError(ApiError):
     def __init__(self, code: str, message: str, field: str | None = None,
                  value: str | None = None) -> None:
         super().__init__(code, message, field=field, value=value)
+
+    @classmethod
+    def of(cls, rejection: Rejection) -> RejectionError:
+        """The error that answers the ledger's ``rejection``."""
+        return cls(rejection.code.value, rejection.message, rejection.field, rejection.value)
 
 
 class ResultTimeoutError(ApiError):

@@ -149,16 +149,21 @@ class Account:
     async def entries(self, info: Info, first: int, after: str | None = None) -> EntryConnection:
         """A page of the account's entries."""
         context = request(info)
-        entries = context.services.read_model.account_entries(self.account_id,
-                                                               await context.view())
+        dry_run = await context.reads()
+        entries = (context.services.read_model.account_entries(self.account_id,
+                                                                await context.view())
+                   if dry_run is None else dry_run.account_entries(self.account_id))
         return connection(entries, first, after)
 
 
 async def balance_of(context: RequestContext, account_id: UUID, journal_id: UUID | None,
                      currency: str) -> Balance | None:
     """The balance of an account from the read model, once it is fresh enough."""
-    model = context.services.read_model.balance(
-        account_id, journal_id or core.DEFAULT_JOURNAL_ID, currency, await context.view())
+    journal_id = journal_id or core.DEFAULT_JOURNAL_ID
+    dry_run = await context.reads()
+    model = (context.services.read_model.balance(account_id, journal_id, currency,
+                                                 await context.view())
+             if dry_run is None else dry_run.balance(account_id, journal_id, currency))
     return None if model is None else Balance.of(model)
 
 
@@ -415,8 +420,20 @@ class Transaction:
 
 async def transaction_or_none(context: RequestContext, transaction_id: UUID) -> Transaction | None:
     """The transaction's latest record, once the read model is fresh enough, or None."""
+    dry_run = await context.reads()
+    if dry_run is not None:
+        posted = dry_run.posted(transaction_id)
+        return None if posted is None else Transaction.of(posted)
     stored = context.services.read_model.transaction(transaction_id, await context.view())
     return None if stored is None else Transaction.of(stored.posted)
+
+
+async def entry_or_none(context: RequestContext, entry_id: UUID) -> Entry | None:
+    """The entry, once the read model is fresh enough (or from the dry run), or None."""
+    dry_run = await context.reads()
+    model = (context.services.read_model.entry(entry_id, await context.view())
+             if dry_run is None else dry_run.entry(entry_id))
+    return None if model is None else Entry.of(model)
 
 
 @strawberry.type(description="A typed input of a tran code.")

@@ -26,6 +26,7 @@ from connectors.graphql_api.auth.authorize import Authorize
 from connectors.graphql_api.auth.namespace import AuthMutation, AuthQuery
 from connectors.graphql_api.card_mutations import CardMutation
 from connectors.graphql_api.document_limits import DOCUMENTS_CACHED_MAX, DocumentLimits
+from connectors.graphql_api.dry_run import DryRunDirective, dry_run
 from connectors.graphql_api.enums import EntryIndex
 from connectors.graphql_api.errors import ApiError
 from connectors.graphql_api.inputs import (
@@ -52,6 +53,7 @@ from connectors.graphql_api.objects import (
     balance_of,
     connection,
     described,
+    entry_or_none,
     journal_or_none,
     request,
     transaction_or_none,
@@ -95,9 +97,7 @@ class Query:
     @described("An entry by its entryId.")
     async def entry(self, info: Info, id: UUID) -> Entry | None:
         """The entry, or null."""
-        context = request(info)
-        model = context.services.read_model.entry(id, await context.view())
-        return None if model is None else Entry.of(model)
+        return await entry_or_none(request(info), id)
 
     @described("Entries by index: ENTRY_ID or TRANSACTION_ID (entries of "
                                   "an account: Account.entries).")
@@ -111,8 +111,8 @@ class Query:
             found = await transaction_or_none(context, key)
             entries = () if found is None else found.model.entries
         else:
-            model = context.services.read_model.entry(key, await context.view())
-            entries = () if model is None else (model,)
+            found_entry = await entry_or_none(context, key)
+            entries = () if found_entry is None else (found_entry.model,)
         return connection(entries, first, after)
 
     @described("The latest version of a tran code by its tranCodeId.")
@@ -258,10 +258,11 @@ def build_schema() -> LedgerSchema:
     (DOCUMENTS_CACHED_MAX of them). ``DocumentLimits`` parses, in place of strawberry's
     ParserCache, and refuses a document over a limit before it is validated; ``YieldToLoop``
     makes each request's resolvers take turns with the other requests; ``Authorize``
-    decides the caller's actions when authentication is on.
+    decides the caller's actions when authentication is on; ``DryRunDirective`` marks a
+    ``@dryRun`` mutation.
     """
     config: Any = StrawberryConfig(scalar_map=SCALARS)
-    return LedgerSchema(query=Query, mutation=Mutation, config=config, extensions=[
-        DocumentLimits,
-        lambda: ValidationCache(maxsize=DOCUMENTS_CACHED_MAX),
-        Authorize, YieldToLoop])
+    return LedgerSchema(query=Query, mutation=Mutation, config=config, directives=[dry_run],
+                        extensions=[DocumentLimits,
+                                    lambda: ValidationCache(maxsize=DOCUMENTS_CACHED_MAX),
+                                    Authorize, DryRunDirective, YieldToLoop])

@@ -5,7 +5,8 @@ Each step is one GraphQL request whose inputs are the tutorial's records from
 accounts; the ACH_CREDIT and ACH_DEBIT tran codes; a deposit of 9.53; then a withdrawal of
 4.28 whose ``queries`` field reads every account's settled balance in the same request,
 with read-your-writes. Depositing 9.53 and withdrawing 4.28 leaves Ernie and the assets at
-5.25; Bert has no balance.
+5.25; Bert has no balance. ``dry_run_withdrawal`` then simulates one more withdrawal with
+``@dryRun`` and reads that nothing changed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 from ledger_core import PostTransaction, tutorial
 from streams.errors import LedgerError
 
-__all__ = ["TutorialBalance", "graphql_request", "run_tutorial"]
+__all__ = ["TutorialBalance", "dry_run_withdrawal", "graphql_request", "run_tutorial"]
 
 REQUEST_TIMEOUT_S = 60.0
 
@@ -59,6 +61,17 @@ mutation TutorialWithdrawal($posting: TransactionInput!, $journalId: UUID!, $ern
     bert: account(id: $bert) {{ code {_BALANCE} }}
     assets: account(id: $assets) {{ code {_BALANCE} }}
   }}
+}}"""
+
+_DRY_RUN_WITHDRAWAL = f"""
+mutation TutorialDryRun($posting: TransactionInput!, $journalId: UUID!, $ernie: UUID!) @dryRun {{
+  postTransaction(input: $posting) {{ transactionId }}
+  queries {{ ernie: account(id: $ernie) {{ code {_BALANCE} }} }}
+}}"""
+
+_ERNIE = f"""
+query TutorialErnie($journalId: UUID!, $ernie: UUID!) {{
+  ernie: account(id: $ernie) {{ code {_BALANCE} }}
 }}"""
 
 
@@ -127,3 +140,16 @@ def _balance(account: dict[str, Any]) -> TutorialBalance:
     return TutorialBalance(account["code"], settled["drBalance"]["units"],
                            settled["crBalance"]["units"], settled["normalBalance"]["units"],
                            settled["normalBalance"]["currency"])
+
+
+def dry_run_withdrawal(url: str, amount: str, credential: str | None = None
+                       ) -> tuple[TutorialBalance, TutorialBalance]:
+    """After the tutorial: a ``@dryRun`` withdrawal of ``amount`` from Ernie. Ernie's
+    balance as the dry run leaves it, and as a plain query reads it afterwards."""
+    variables = {"journalId": str(tutorial.JOURNAL_ID), "ernie": str(tutorial.ERNIE.account_id)}
+    posting = {**_posting(tutorial.WITHDRAWAL), "transactionId": str(uuid.uuid4()),
+               "params": {**tutorial.WITHDRAWAL.params, "amount": amount}}
+    inside = graphql_request(url, _DRY_RUN_WITHDRAWAL, {"posting": posting, **variables},
+                             credential)
+    after = graphql_request(url, _ERNIE, variables, credential)
+    return _balance(inside["queries"]["ernie"]), _balance(after["ernie"])

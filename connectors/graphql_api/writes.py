@@ -1,9 +1,10 @@
 """The mutations: each sends one command through Kafka and answers with what was written.
 
-The answer is built from the command's result (the posted transaction, or the catalog entity
-as the desk wrote it), never from the read model, so it is exact even while the read model
-is catching up. Each successful write clears the request's snapshot (``RequestContext.wrote``)
-so the request's later reads include it.
+The answer is built from the command's result (the posted transaction, or the catalog
+entity as the desk wrote it), never from the read model, so it is exact even while the read
+model is catching up. Each successful write clears the request's snapshot
+(``RequestContext.wrote``) so the request's later reads include it. Under ``@dryRun`` the
+postings are decided in the API instead, and nothing is sent (``dry_run``).
 
 Two things the API decides itself, because the command cannot be keyed without them:
 which tran code version a posting uses (it pins the version it evaluated, so the owner it
@@ -34,7 +35,8 @@ from connectors.graphql_api.inputs import (
 from connectors.graphql_api.objects import Account, Journal, TranCode, Transaction
 from connectors.graphql_api.owners import posting_owner, void_owner
 from ledger_core.catalog import CatalogKind
-from streams.client import Result
+from streams.client import Result, posting_command
+from streams.errors import CommandRefusedError
 from streams.partitioning import owner_partition
 
 __all__ = [
@@ -113,6 +115,13 @@ async def post_transaction(context: RequestContext, posting: TransactionInput) -
     override = None
     if properties is not None and properties.override_velocity_enforcement is not None:
         override = core.Enforcement(properties.override_velocity_enforcement.action.value)
+    if context.dry_run:
+        try:
+            command = posting_command(posting.transaction_id, posting.tran_code, params,
+                                      tran_code.version, override)
+        except CommandRefusedError as refused:
+            raise RejectionError.of(refused.rejection) from None
+        return Transaction.of((await context.dry_ledger()).decide(command))
     result = await context.services.gateway.post(
         posting.transaction_id, posting.tran_code, params, owner, tran_code.version, override)
     return _written(context, result)
@@ -121,6 +130,9 @@ async def post_transaction(context: RequestContext, posting: TransactionInput) -
 async def void_transaction(context: RequestContext, transaction_id: UUID) -> Transaction:
     """Void a posted transaction, keyed by the owner of the posting it voids."""
     services = context.services
+    if context.dry_run:
+        dry = await context.dry_ledger()
+        return Transaction.of(dry.decide(core.VoidTransaction(void_of=transaction_id)))
     original = services.read_model.transaction(transaction_id)
     if original is None:
         await context.fresh(services.transaction_parts())
