@@ -3,8 +3,9 @@
 It starts from an empty ledger every time: a fresh local broker, a processor process, a
 GraphQL API process and the webhook sink, then the tutorial (ACH deposit and withdrawal) sent
 as GraphQL through the API, and one more withdrawal simulated with ``@dryRun``, with Ernie's
-new balance delivered as a signed webhook to a receiver on loopback, and a card purchase through the ISO 8583 server (authorization,
-partial reversal, clearing, a decline), printing balances as it goes. It ends with the
+new balance delivered as a signed webhook to a receiver on loopback, and a card purchase
+through the ISO 8583 server (authorization, partial reversal, clearing, a decline), printing
+balances as it goes. It ends with the
 trial balance that ``ledger sql`` reads from the Parquet files the Parquet sink wrote. It
 stops what it started and exits 0, or exits 1 with the reason.
 ``--keep`` leaves the broker, the processor, the API, the webhook sink and the ISO 8583 server

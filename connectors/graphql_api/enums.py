@@ -8,10 +8,12 @@ import strawberry
 
 __all__ = [
     "AccountStatus",
+    "CurrencyDisplay",
     "DebitOrCredit",
     "EntryIndex",
     "Iso8583ProcessorType",
     "Layer",
+    "MoneyRoundingMode",
     "OpenToBuyType",
     "ParamDataType",
     "SortOrder",
@@ -83,6 +85,26 @@ class EntryIndex(Enum):
 
     ENTRY_ID = "ENTRY_ID"
     TRANSACTION_ID = "TRANSACTION_ID"
+
+
+@strawberry.enum(description="How Money.formatted shows the currency.")
+class CurrencyDisplay(Enum):
+    """The currency as its symbol ($), its ISO code (USD), or not at all."""
+
+    SYMBOL = "SYMBOL"
+    CODE = "CODE"
+    NONE = "NONE"
+
+
+@strawberry.enum(name="RoundingMode",
+                 description="How Money.formatted rounds an amount with more than maxDigits.")
+class MoneyRoundingMode(Enum):
+    """Half down, half up, toward zero, away from zero."""
+
+    HALF_DOWN = "HALF_DOWN"
+    HALF_UP = "HALF_UP"
+    DOWN = "DOWN"
+    UP = "UP"
 
 
 @strawberry.enum(description="ASC (ascending) or DESC (descending).")

@@ -13,8 +13,10 @@ from uuid import UUID
 import strawberry
 
 from connectors.graphql_api.enums import (
+    CurrencyDisplay,
     DebitOrCredit,
     EntryIndex,
+    MoneyRoundingMode,
     ParamDataType,
     SortOrder,
     Status,
@@ -30,6 +32,7 @@ __all__ = [
     "EntryIndexInput",
     "FilterValue",
     "JournalInput",
+    "MoneyFormatInput",
     "ParamDefinitionInput",
     "TranCodeEntryInput",
     "TranCodeInput",
@@ -247,3 +250,16 @@ class EntryFilterInput:
 
     entry_id: FilterValue | None = None
     transaction_id: FilterValue | None = None
+
+
+@strawberry.input(description="How Money.formatted writes an amount.")
+class MoneyFormatInput:
+    """Twisp's format options; docs/api.md gives the defaults."""
+
+    locale: str = "en-US"
+    group_digits: bool = True
+    add_plus_sign: bool = False
+    rounding_mode: MoneyRoundingMode = MoneyRoundingMode.HALF_UP
+    currency_display: CurrencyDisplay = CurrencyDisplay.SYMBOL
+    min_digits: int | None = None
+    max_digits: int = 6

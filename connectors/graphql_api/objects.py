@@ -12,7 +12,7 @@ import base64
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeAlias, TypeVar
+from typing import Annotated, Any, TypeAlias, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -27,7 +27,9 @@ from connectors.graphql_api.enums import (
     ParamDataType,
     Status,
 )
-from connectors.graphql_api.errors import ApiError
+from connectors.graphql_api.errors import BAD_REQUEST, ApiError
+from connectors.graphql_api.inputs import MoneyFormatInput
+from connectors.graphql_api.money_format import MoneyFormat, MoneyFormatError, format_money
 from connectors.graphql_api.scalars import (
     JSON,
     CurrencyCode,
@@ -86,6 +88,21 @@ class Money:
 
     units: Decimal
     currency: CurrencyCode
+
+    @described("The amount written in a locale's notation (CLDR), e.g. $1,234.50.")
+    def formatted(self, as_: Annotated[MoneyFormatInput | None, strawberry.argument(
+            name="as")] = None) -> str:
+        """The amount as ``as`` writes it (the defaults when not given)."""
+        given = as_ or MoneyFormatInput()
+        options = MoneyFormat(
+            locale=given.locale, group_digits=given.group_digits,
+            add_plus_sign=given.add_plus_sign, rounding_mode=given.rounding_mode.value,
+            currency_display=given.currency_display.value, min_digits=given.min_digits,
+            max_digits=given.max_digits)
+        try:
+            return format_money(self.units, str(self.currency), options)
+        except MoneyFormatError as exc:
+            raise ApiError(BAD_REQUEST, str(exc)) from None
 
 
 @strawberry.type(description="Debit and credit totals of a layer, and the normal balance.")
