@@ -300,7 +300,8 @@ class WorkflowMutation:
     @described("Run a task of a workflow execution (ACH_PUSH, ACH_PULL) and wait until the "
                "ledger has decided its posting. A task sent again is answered from the "
                "execution and posts nothing.")
-    async def execute(self, info: Info, input: WorkflowExecuteInput) -> WorkflowExecution:
+    async def execute(self, info: Info, input: WorkflowExecuteInput
+                      ) -> WorkflowExecution | None:
         """The execution after the task."""
         try:
             workflow, task = Workflow(input.code), Task(input.task)
@@ -329,7 +330,7 @@ class AchMutation:
 
     @described("Write a configuration's next version.")
     async def create_configuration(self, info: Info,
-                                   input: AchConfigurationInput) -> AchConfiguration:
+                                   input: AchConfigurationInput) -> AchConfiguration | None:
         """The version written (or the latest, when the input is the same)."""
         gateway = _gateway(info)
         topics = await _call(gateway.topics)
@@ -340,7 +341,8 @@ class AchMutation:
     @described("Generate the next ODFI file from the submitted entries not yet in one (or "
                "finish a file a crash left PROCESSING).")
     async def generate_file(self, info: Info,
-                            input: AchGenerateFileInput) -> AchGenerateFilePayload:
+                            input: AchGenerateFileInput
+                            ) -> AchGenerateFilePayload | None:
         """The file, its statistics and its status."""
         gateway = _gateway(info)
         generation = await _call(generate_file, gateway.bootstrap, gateway.prefix,
@@ -354,7 +356,8 @@ class AchMutation:
                "change): each entry through the decisioning webhook and the ledger. The same "
                "file again posts nothing twice.")
     async def process_file(self, info: Info,
-                           input: AchProcessFileInput) -> AchProcessFilePayload:
+                           input: AchProcessFileInput
+                           ) -> AchProcessFilePayload | None:
         """The run's report."""
         gateway = _gateway(info)
         topics = await _call(gateway.topics)

@@ -68,8 +68,8 @@ class CardMutation:
     @described("Decide a Lithic ASA request on an account: hold the amount on PENDING if "
                "the account's available(PENDING) covers it. A retried request (the same "
                "token) books nothing new and answers the same transaction.")
-    async def post_lithic_transaction(self, info: Info,
-                                      input: LithicTransactionInput) -> LithicTransactionBalance:
+    async def post_lithic_transaction(self, info: Info, input: LithicTransactionInput
+                                      ) -> LithicTransactionBalance | None:
         """The hold as posted and the account's balance."""
         return await post_lithic_transaction(request(info), input)
 

@@ -1,13 +1,14 @@
-"""The errors the API returns, in standard GraphQL form with a machine-readable code.
+"""The errors the API returns, in standard GraphQL form with machine-readable codes.
 
-Every error a client can act on carries ``extensions.code``: the ledger's own rejection code
-(``entries_must_balance``, ``transaction_id_duplicate``, ...) when the ledger refused the
-command, or one of the API's codes below. ``extensions.retriable`` tells a client whether
-sending the same request again may succeed; re-sending a posting with the same
+Every error a client can act on carries Twisp's ``extensions.code`` (``twisp_codes``) and,
+beside it, the rule the request broke as ``extensions.rule``: the ledger's own rejection
+code (``entries_must_balance``, ``transaction_id_duplicate``, ...) when the ledger refused
+the command, or one of the API's codes below. ``extensions.retriableError`` tells a client
+whether sending the same request again may succeed; re-sending a posting with the same
 ``transactionId`` is always safe, because the transaction id is the idempotency key.
 
-    ApiError                      a GraphQLError with extensions {code, retriable, ...}
-     ├── RejectionError          the ledger refused the command (code = the rejection code)
+    ApiError                      a GraphQLError with extensions {code, rule, retriableError, ...}
+     ├── RejectionError          the ledger refused the command (rule = the rejection code)
      ├── ResultTimeoutError           no result arrived in time; the command is not lost
      ├── ReadModelTimeoutError         the read model did not catch up in time
      ├── KafkaUnavailableError         Kafka could not be reached
@@ -17,7 +18,7 @@ sending the same request again may succeed; re-sending a posting with the same
      ├── QueryTimeoutError             the document ran out of its execution budget
      └── ForbiddenError                the caller's policies do not allow the action
 
-Requests that fail before any resolver runs get ``bad_request`` (not a GraphQL request),
+Requests that fail before any resolver runs get the rule ``bad_request`` (not a GraphQL request),
 ``json_too_deep`` (a body nested deeper than the API decodes), ``graphql_parse_failed``,
 one of the document limits' codes, or ``graphql_validation_failed``; a bug gets
 ``internal_error``. With authentication on, a request without accepted credentials gets
@@ -30,6 +31,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from connectors.graphql_api.twisp_codes import twisp_code
 from ledger_core import Rejection
 
 COMMAND_TIMEOUT = "command_timeout"
@@ -55,10 +57,17 @@ class ApiError(GraphQLError):
 
     def __init__(self, code: str, message: str, *, retriable: bool = False,
                  **details: Any) -> None:
-        extensions: dict[str, Any] = {"code": code, "retriable": retriable}
-        extensions.update({key: value for key, value in details.items() if value is not None})
-        super().__init__(message, extensions=extensions)
+        super().__init__(message, extensions=error_extensions(code, retriable, **details))
         self.code = code
+
+
+def error_extensions(rule: str, retriable: bool, **details: Any) -> dict[str, Any]:
+    """An error's extensions: Twisp's ``code``, the ledger's ``rule`` beside it, whether
+    the same request may succeed later (``retriableError``), and any details given."""
+    extensions: dict[str, Any] = {"code": twisp_code(rule), "rule": rule,
+                                  "retriableError": retriable}
+    extensions.update({key: value for key, value in details.items() if value is not None})
+    return extensions
 
 
 class RejectionError(ApiError):

@@ -43,6 +43,7 @@ from connectors.graphql_api.errors import (
     JSON_TOO_DEEP,
     ApiError,
     QueryTimeoutError,
+    error_extensions,
 )
 from connectors.graphql_api.schema import LedgerSchema
 from ledger_core.input_bounds import json_text_depth
@@ -307,17 +308,17 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
         # No path: the request failed before execution (syntax, validation, variables).
         code = (GRAPHQL_PARSE_FAILED if isinstance(error, GraphQLSyntaxError)
                 else GRAPHQL_VALIDATION_FAILED)
-        formatted["extensions"] = {"code": code, "retriable": False,
-                                   **(formatted.get("extensions") or {})}
+        formatted["extensions"] = error_extensions(code, False,
+                                                   **(formatted.get("extensions") or {}))
     else:
         formatted["message"] = "internal server error"
-        formatted["extensions"] = {"code": INTERNAL_ERROR, "retriable": False}
+        formatted["extensions"] = error_extensions(INTERNAL_ERROR, False)
     return formatted
 
 
 def _failure(code: str, message: str, **details: int) -> dict[str, Any]:
-    return {"errors": [{"message": message,
-                        "extensions": {"code": code, "retriable": False, **details}}]}
+    return {"errors": [{"message": message, "extensions": error_extensions(code, False,
+                                                                           **details)}]}
 
 
 def _encode(value: Any) -> str:

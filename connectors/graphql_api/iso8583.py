@@ -152,21 +152,22 @@ class Iso8583Mutation:
 
     @described("Create a config: the journal and settlement account card messages are "
                "booked with, the time zone, the processor and the message variant.")
-    async def create_config(self, info: Info, input: Iso8583CreateConfigInput) -> Iso8583Config:
+    async def create_config(self, info: Info, input: Iso8583CreateConfigInput
+                            ) -> Iso8583Config | None:
         """The config as written (version 1)."""
         return await _written(request(info), CatalogKind.CREATE_ISO8583_CONFIG, input.body())
 
     @described("Change a config's time zone, processor, message variant, open-to-buy or "
                "description: a new version.")
     async def update_config(self, info: Info, config_id: UUID,
-                            input: Iso8583UpdateConfigInput) -> Iso8583Config:
+                            input: Iso8583UpdateConfigInput) -> Iso8583Config | None:
         """The config as written."""
         return await _written(request(info), CatalogKind.UPDATE_ISO8583_CONFIG,
                               input.body(config_id))
 
     @described("Delete a config: it is kept, LOCKED, under a new version, and takes no "
                "further update.")
-    async def delete_config(self, info: Info, id: UUID) -> Iso8583Config:
+    async def delete_config(self, info: Info, id: UUID) -> Iso8583Config | None:
         """The config as deleted."""
         return await _written(request(info), CatalogKind.DELETE_ISO8583_CONFIG,
                               {"configId": str(id)})

@@ -4,7 +4,7 @@ far the read model is behind Kafka.
 ``MeteredApp`` wraps the ASGI application and measures every ``POST /graphql`` from its
 first byte received to its last byte sent. A request is labelled with its operation type
 and its root field (``several`` when it has more than one) and with its outcome: ``ok``,
-the ``extensions.code`` of its first error, or ``client_gone``. Field names are labels only
+the ``extensions.rule`` of its first error, or ``client_gone``. Field names are labels only
 once execution has reached a resolver, so they are fields the schema has; a request refused
 before (unparsable, over a limit, not valid) is labelled ``unknown``, and no client can
 make up new series. ``docs/operations.md`` describes every metric.
@@ -124,7 +124,7 @@ def _outcome(status: int | None, answer: bytes) -> tuple[str, bool]:
     try:
         errors = json.loads(answer).get("errors") or []
         first = errors[0]
-        code = str(first.get("extensions", {}).get("code") or UNKNOWN)
+        code = str(first.get("extensions", {}).get("rule") or UNKNOWN)
     except (ValueError, AttributeError, IndexError, TypeError):
         return UNKNOWN, False
     return code, first.get("path") is not None

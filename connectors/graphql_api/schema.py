@@ -164,12 +164,12 @@ class Mutation:
     """The write side."""
 
     @mutation("Create a journal.")
-    async def create_journal(self, info: Info, input: JournalInput) -> Journal:
+    async def create_journal(self, info: Info, input: JournalInput) -> Journal | None:
         """The journal as written."""
         return await writes.create_journal(request(info), input)
 
     @mutation("Create an account.")
-    async def create_account(self, info: Info, input: AccountInput) -> Account:
+    async def create_account(self, info: Info, input: AccountInput) -> Account | None:
         """The account as written."""
         return await writes.create_account(request(info), input)
 
@@ -184,22 +184,24 @@ class Mutation:
         return await writes.create_accounts(request(info), input)  # type: ignore[return-value]
 
     @mutation("Change an account: status, metadata, name, ...")
-    async def update_account(self, info: Info, id: UUID, input: AccountUpdateInput) -> Account:
+    async def update_account(self, info: Info, id: UUID, input: AccountUpdateInput
+                             ) -> Account | None:
         """The account as written."""
         return await writes.update_account(request(info), id, input)
 
     @mutation("Create a tran code.")
-    async def create_tran_code(self, info: Info, input: TranCodeInput) -> TranCode:
+    async def create_tran_code(self, info: Info, input: TranCodeInput) -> TranCode | None:
         """The tran code as written."""
         return await writes.create_tran_code(request(info), input)
 
     @mutation("Post a transaction through a tran code.")
-    async def post_transaction(self, info: Info, input: TransactionInput) -> Transaction:
+    async def post_transaction(self, info: Info, input: TransactionInput
+                               ) -> Transaction | None:
         """The posted transaction."""
         return await writes.post_transaction(request(info), input)
 
     @mutation("Void a posted transaction; returns the void.")
-    async def void_transaction(self, info: Info, id: UUID) -> Transaction:
+    async def void_transaction(self, info: Info, id: UUID) -> Transaction | None:
         """The void transaction."""
         return await writes.void_transaction(request(info), id)
 

@@ -104,7 +104,7 @@ def graphql_request(url: str, query: str, variables: dict[str, Any] | None = Non
         raise LedgerError(f"cannot reach the API at {url}: {exc}") from exc
     if answer.get("errors"):
         first = answer["errors"][0]
-        code = (first.get("extensions") or {}).get("code")
+        code = (first.get("extensions") or {}).get("rule")
         raise LedgerError(f"the API refused the request: {code}: {first['message']}")
     return answer["data"]
 

@@ -113,7 +113,7 @@ def test_a_configuration_a_push_through_submit_and_its_generated_file(
 
     refused = api.send(EXECUTE, {"input": {"executionId": execution_id, "code": "ACH_PUSH",
                                            "task": "CANCEL", "params": {}}})
-    assert refused["errors"][0]["extensions"]["code"] == "ach_transition_invalid"
+    assert refused["errors"][0]["extensions"]["rule"] == "ach_transition_invalid"
     assert "CANCEL after SUBMIT" in refused["errors"][0]["message"]
 
     generated = api.data(GENERATE, {"configId": config_id})["ach"]["generateFile"]
@@ -187,7 +187,7 @@ def test_a_received_file_through_process_file_settles_and_is_idempotent(
     api = Api(unsigned.url)
     try:
         refused = api.send(PROCESS, variables)
-        assert refused["errors"][0]["extensions"]["code"] == "ach_decisioning_not_configured"
+        assert refused["errors"][0]["extensions"]["rule"] == "ach_decisioning_not_configured"
     finally:
         api.http.close()
         unsigned.stop()

@@ -207,7 +207,7 @@ def test_a_request_without_credentials_is_401(auth_api: AuthApi) -> None:
                                            json={"query": "{ journal { code } }"})
         assert response.status_code == 401, response.text
         assert response.headers["www-authenticate"] == "Bearer"
-        assert response.json()["errors"][0]["extensions"]["code"] == "unauthenticated"
+        assert response.json()["errors"][0]["extensions"]["rule"] == "unauthenticated"
     assert auth_api.data(auth_api.admin_key, "{ journal { code } }") == {
         "journal": {"code": "DEFAULT"}}
 
@@ -233,7 +233,7 @@ def test_expired_wrong_issuer_wrong_audience_and_bad_signature_are_401(
         response = auth_api.call(token, "{ journal { code } }")
         assert response.status_code == 401, (reason, response.text)
         error = response.json()["errors"][0]
-        assert error["extensions"]["code"] == "unauthenticated"
+        assert error["extensions"]["rule"] == "unauthenticated"
         assert reason in error["message"]
         assert token not in response.text
     unknown_issuer = auth_api.call(signer.token(MANAGED), "{ journal { code } }")
@@ -254,12 +254,12 @@ def test_a_reader_of_journal_a_cannot_see_journal_b(auth_api: AuthApi) -> None:
     seen = auth_api.data(reader, TRANSACTION, {"id": str(ledgers.posted_a)})
     assert seen["transaction"]["journalId"] == str(ledgers.journal_a)
     hidden = auth_api.errors(reader, TRANSACTION, {"id": str(ledgers.posted_b)})
-    assert [e["extensions"]["code"] for e in hidden] == ["forbidden"]
+    assert [e["extensions"]["rule"] for e in hidden] == ["forbidden"]
     balance = {"account": str(ledgers.customer)}
     assert auth_api.data(reader, BALANCE, {**balance, "journal": str(ledgers.journal_a)})[
         "account"]["balance"]["settled"]["normalBalance"]["units"] == "1.25"
     other = auth_api.call(reader, BALANCE, {**balance, "journal": str(ledgers.journal_b)}).json()
-    assert other["errors"][0]["extensions"]["code"] == "forbidden"
+    assert other["errors"][0]["extensions"]["rule"] == "forbidden"
     assert other["data"]["account"] == {"name": "Customer", "balance": None}
     entries = auth_api.data(reader, ENTRIES, balance)["account"]["entries"]["nodes"]
     assert entries == [{"journalId": str(ledgers.journal_a), "units": "1.25"}]
@@ -281,13 +281,13 @@ def test_a_read_only_key_cannot_post_and_nothing_is_written(auth_api: AuthApi) -
                                                  "params": {"account": str(ledgers.customer),
                                                             "amount": "1.00",
                                                             "journal": str(ledgers.journal_a)}})
-        assert [e["extensions"]["code"] for e in errors] == ["forbidden"]
+        assert [e["extensions"]["rule"] for e in errors] == ["forbidden"]
         assert errors[0]["extensions"]["action"] == "INSERT"
         assert errors[0]["extensions"]["resource"] == "financial.Transaction"
     both = ("mutation($j: JournalInput!) { queries { journal { code } } "
             "createJournal(input: $j) { journalId } }")
     errors = auth_api.errors(key, both, {"j": {"journalId": str(uuid.uuid4()), "name": "X"}})
-    assert errors[0]["extensions"]["code"] == "forbidden"
+    assert errors[0]["extensions"]["rule"] == "forbidden"
     assert commands_sent(live) == before
     assert auth_api.data(auth_api.admin_key, TRANSACTION, {"id": str(attempt)}) == {
         "transaction": None}
@@ -308,7 +308,7 @@ def test_deny_beats_allow_and_no_matching_allow_is_forbidden(auth_api: AuthApi) 
                                             "params": {"account": str(ledgers.customer),
                                                        "amount": "2.00",
                                                        "journal": str(ledgers.journal_a)}})
-    assert [e["extensions"]["code"] for e in errors] == ["forbidden"]
+    assert [e["extensions"]["rule"] for e in errors] == ["forbidden"]
     assert commands_sent(live) == before
     assert auth_api.data(denied, TRANSACTION, {"id": str(ledgers.posted_a)})["transaction"]
     accounts = auth_api.signer.token(ACCOUNTS_ONLY)
@@ -317,7 +317,7 @@ def test_deny_beats_allow_and_no_matching_allow_is_forbidden(auth_api: AuthApi) 
         "account": {"name": "Customer"}}
     errors = auth_api.errors(accounts, BALANCE, {"account": str(ledgers.customer),
                                                  "journal": str(ledgers.journal_a)})
-    assert [(e["extensions"]["code"], e["extensions"]["resource"]) for e in errors] == [
+    assert [(e["extensions"]["rule"], e["extensions"]["resource"]) for e in errors] == [
         ("forbidden", "financial.Balance")]
 
 
@@ -360,14 +360,14 @@ def test_client_management_works_and_is_itself_authorized(auth_api: AuthApi) -> 
                                        "policies": []}}),
             (DELETE_CLIENT, {"principal": MANAGED})):
         errors = auth_api.errors(token, document, variables)
-        assert [e["extensions"]["code"] for e in errors] == ["forbidden"]
+        assert [e["extensions"]["rule"] for e in errors] == ["forbidden"]
     auth_api.data(admin, UPDATE_CLIENT, {"principal": MANAGED, "input": {
         "name": "managed, no rights", "policies": []}})
     errors = auth_api.errors(token, "{ journal { code } }")
-    assert errors[0]["extensions"]["code"] == "forbidden"
+    assert errors[0]["extensions"]["rule"] == "forbidden"
     duplicate = auth_api.errors(admin, CREATE_CLIENT, {"input": {
         "principal": MANAGED, "name": "again", "policies": []}})
-    assert duplicate[0]["extensions"]["code"] == "client_exists"
+    assert duplicate[0]["extensions"]["rule"] == "client_exists"
     auth_api.data(admin, DELETE_CLIENT, {"principal": MANAGED})
     assert auth_api.call(token, "{ journal { code } }").status_code == 401
 
@@ -398,7 +398,7 @@ def test_ledger_auth_create_key_prints_a_key_that_is_accepted(auth_api: AuthApi)
     key = json.loads(made.stdout)["key"]
     assert auth_api.data(key, "{ journal { code } }") == {"journal": {"code": "DEFAULT"}}
     errors = auth_api.errors(key, TRANSACTION, {"id": str(auth_api.ledgers.posted_a)})
-    assert errors[0]["extensions"]["code"] == "forbidden"
+    assert errors[0]["extensions"]["rule"] == "forbidden"
 
 
 def test_the_tutorial_runs_with_an_administrator_s_key_and_not_without(
@@ -470,7 +470,7 @@ def test_a_tenant_s_tokens_and_keys_never_reach_another_tenant(
     crossing = api.call(api.admin_key, "{ journal { code } }",
                         headers={"x-twisp-account-id": "beta"})
     assert crossing.status_code == 403
-    assert crossing.json()["errors"][0]["extensions"]["code"] == "forbidden"
+    assert crossing.json()["errors"][0]["extensions"]["rule"] == "forbidden"
     create_client(live.ledger.bootstrap, other, ISSUER, "beta readers",
                   [{"effect": "ALLOW", "actions": ["SELECT"], "resources": ["*"]}])
     journal = uuid.uuid4()

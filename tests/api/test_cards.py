@@ -99,7 +99,7 @@ def test_a_config_is_created_read_updated_and_deleted(cards_api: LiveApi) -> Non
         "config"] == deleted
     refused = cards_api.error(UPDATE_CONFIG, {"id": config_id,
                                               "input": {"description": "again"}})
-    assert refused["extensions"]["code"] == "iso8583_config_locked"
+    assert refused["extensions"]["rule"] == "iso8583_config_locked"
 
 
 def test_configs_are_paged_by_cursor(cards_api: LiveApi) -> None:
@@ -134,7 +134,7 @@ def test_a_config_the_ledger_cannot_honour_is_refused(cards_api: LiveApi,
     """Other balances, other specifications, unknown zones, journals and accounts are
     refused with the ledger's code and the reason."""
     error = cards_api.error(CREATE_CONFIG, {"input": _config_input(**changes)})
-    assert error["extensions"]["code"] == code, error
+    assert error["extensions"]["rule"] == code, error
     assert said in error["message"]
 
 
@@ -145,11 +145,11 @@ def test_a_duplicate_and_an_unknown_config_are_refused(cards_api: LiveApi) -> No
     first = cards_api.data(CREATE_CONFIG, {"input": given})
     assert cards_api.data(CREATE_CONFIG, {"input": given}) == first
     duplicate = cards_api.error(CREATE_CONFIG, {"input": {**given, "timeZone": "UTC"}})
-    assert duplicate["extensions"]["code"] == "iso8583_config_id_duplicate"
+    assert duplicate["extensions"]["rule"] == "iso8583_config_id_duplicate"
     unknown = str(uuid.uuid4())
     for document, variables in ((UPDATE_CONFIG, {"id": unknown, "input": {"timeZone": "UTC"}}),
                                 (DELETE_CONFIG, {"id": unknown})):
-        assert cards_api.error(document, variables)["extensions"]["code"] == (
+        assert cards_api.error(document, variables)["extensions"]["rule"] == (
             "iso8583_config_not_found")
 
 
@@ -201,9 +201,9 @@ def test_a_lithic_authorization_above_the_funds_is_declined(cards_api: LiveApi) 
     account = _account(cards_api, funds="100.00")
     declined = cards_api.error(POST_LITHIC, {"input": {
         "accountId": str(account), "webhook": _asa(str(uuid.uuid4()), 20000)}})
-    assert declined["extensions"]["code"] == "card_declined", declined
+    assert declined["extensions"]["rule"] == "card_declined", declined
     assert declined["extensions"]["decision"] == "INSUFFICIENT_FUNDS"
-    assert declined["extensions"]["retriable"] is False
+    assert declined["extensions"]["retriableError"] is False
     answer = cards_api.data(POST_LITHIC, {"input": {
         "accountId": str(account), "webhook": _asa(str(uuid.uuid4()), 100)}})
     assert _units(answer["cards"]["postLithicTransaction"]["balance"], "pending") == Decimal(
@@ -224,7 +224,7 @@ def test_a_webhook_that_is_no_authorization_is_refused(cards_api: LiveApi,
     status the ledger does not book is declined as FORMAT_ERROR."""
     error = cards_api.error(POST_LITHIC, {"input": {"accountId": str(_account(cards_api)),
                                                     "webhook": webhook}})
-    assert error["extensions"]["code"] == code, error
+    assert error["extensions"]["rule"] == code, error
     assert detail in (error["extensions"].get("field"), error["extensions"].get("decision"))
 
 
@@ -233,5 +233,5 @@ def test_a_lithic_transaction_on_an_unknown_account_is_refused(cards_api: LiveAp
     missing = str(uuid.uuid4())
     error = cards_api.error(POST_LITHIC, {"input": {"accountId": missing,
                                                     "webhook": _asa(str(uuid.uuid4()), 100)}})
-    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+    assert (error["extensions"]["rule"], error["extensions"]["field"]) == (
         "account_not_found", "accountId")

@@ -126,16 +126,16 @@ def test_a_dry_run_refuses_with_the_ledgers_codes(shared_api: LiveApi, chart: Ch
     params = {"account": str(customer), "amount": "1.00"}
     error = shared_api.error(DRY_POST, {"id": str(first), "code": chart.deposit,
                                         "params": params})
-    assert error["extensions"]["code"] == "transaction_id_duplicate"
+    assert error["extensions"]["rule"] == "transaction_id_duplicate"
     error = shared_api.error(DRY_POST, {"id": str(uuid.uuid4()), "code": "NO_SUCH_CODE",
                                         "params": params})
-    assert error["extensions"]["code"] == "tran_code_not_found"
+    assert error["extensions"]["rule"] == "tran_code_not_found"
     twice = DRY_POST.replace("transactionId\n  }\n}", "transactionId\n  }\n"
                              "  again: postTransaction(input: {transactionId: $id, "
                              "tranCode: $code, params: $params}) { transactionId }\n}")
     body = shared_api.send(twice, {"id": str(uuid.uuid4()), "code": chart.deposit,
                                    "params": params})
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["transaction_id_duplicate"]
+    assert [e["extensions"]["rule"] for e in body["errors"]] == ["transaction_id_duplicate"]
     assert settled(shared_api, customer) == "10.00"
 
 
@@ -156,7 +156,7 @@ def test_a_dry_run_refuses_catalog_writes(shared_api: LiveApi) -> None:
     account = uuid.uuid4()
     error = shared_api.error(DRY_CREATE, {"input": {
         "accountId": str(account), "code": f"DRY.{account.hex[:8]}", "name": "Never"}})
-    assert error["extensions"]["code"] == "dry_run_not_supported"
+    assert error["extensions"]["rule"] == "dry_run_not_supported"
     created = shared_api.data(CREATE_ACCOUNT, {"input": {
         "accountId": str(account), "code": f"DRY.{account.hex[:8]}", "name": "Now"}})
     assert created["createAccount"]["accountId"] == str(account)

@@ -93,8 +93,8 @@ def refused(api: LiveApi, query: str, code: str) -> dict[str, Any]:
     assert len(body["errors"]) == 1, body
     error: dict[str, Any] = body["errors"][0]
     extensions = error["extensions"]
-    assert extensions["code"] == code, error
-    assert extensions["retriable"] is False
+    assert extensions["rule"] == code, error
+    assert extensions["retriableError"] is False
     limit, measured = extensions["limit"], extensions["measured"]
     assert measured > limit
     assert f"{limit:,}" in error["message"] and f"{measured:,}" in error["message"], error
@@ -115,8 +115,9 @@ def test_the_fan_out_attack_is_refused_before_it_runs(shared_api: LiveApi) -> No
     attack = fan_out(14, first=2)
     assert len(attack) < 1024
     deep = refused(shared_api, attack, "query_too_deep")
-    assert deep["extensions"] == {"code": "query_too_deep", "retriable": False,
-                                  "limit": limits.QUERY_DEPTH_MAX, "measured": 44}
+    assert deep["extensions"] == {"code": "BAD_REQUEST", "rule": "query_too_deep",
+                                  "retriableError": False, "limit": limits.QUERY_DEPTH_MAX,
+                                  "measured": 44}
     costly = refused(shared_api, fan_out(3, first=1000), "query_too_costly")
     assert costly["extensions"]["limit"] == limits.QUERY_COST_MAX
 
@@ -192,7 +193,8 @@ def test_variables_nested_5000_deep_are_a_typed_400(shared_api: LiveApi) -> None
     response = post_body(shared_api, attack)
     assert response.status_code == 400, response.text
     error = response.json()["errors"][0]
-    assert error["extensions"] == {"code": "json_too_deep", "retriable": False,
+    assert error["extensions"] == {"code": "BAD_REQUEST", "rule": "json_too_deep",
+                                   "retriableError": False,
                                    "limit": limits.BODY_JSON_DEPTH_MAX, "measured": 5002}
     assert "5,002" in error["message"] and f"{limits.BODY_JSON_DEPTH_MAX}" in error["message"]
 
@@ -205,7 +207,7 @@ def test_variables_nested_5000_deep_are_a_typed_400(shared_api: LiveApi) -> None
         "data": {"__typename": "Query"}}
     too_deep = post_body(shared_api, nested(limits.BODY_JSON_DEPTH_MAX + 1))
     assert too_deep.status_code == 400
-    assert too_deep.json()["errors"][0]["extensions"]["code"] == "json_too_deep"
+    assert too_deep.json()["errors"][0]["extensions"]["rule"] == "json_too_deep"
     in_a_string = json.dumps({"query": TRIVIAL, "extensions": {"x": "[{" * 5000}}).encode()
     assert post_body(shared_api, in_a_string).json() == {"data": {"__typename": "Query"}}
 
@@ -228,8 +230,8 @@ def test_a_malformed_body_is_a_typed_400(shared_api: LiveApi, body: bytes) -> No
     response = post_body(shared_api, body)
     assert response.status_code == 400, response.text
     extensions = response.json()["errors"][0]["extensions"]
-    assert extensions["code"] in ("bad_request", "json_too_deep"), extensions
-    assert extensions["retriable"] is False
+    assert extensions["rule"] in ("bad_request", "json_too_deep"), extensions
+    assert extensions["retriableError"] is False
 
 
 def test_health_and_a_trivial_query_answer_while_a_heavy_document_runs(
@@ -289,7 +291,8 @@ def test_a_document_past_its_budget_is_cancelled_as_query_timeout(
     before = documents(shared_api)
     monkeypatch.setattr(limits, "QUERY_EXECUTION_S_MAX", 0.0)
     error = shared_api.error(HEAVY, {"id": customer})
-    assert error["extensions"] == {"code": "query_timeout", "retriable": True}
+    assert error["extensions"] == {"code": "INTERRUPTED", "rule": "query_timeout",
+                                   "retriableError": True}
     assert "budget of 0s" in error["message"]
     monkeypatch.undo()
     after = documents(shared_api)

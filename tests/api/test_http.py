@@ -8,7 +8,7 @@ def test_a_body_that_is_not_json_is_a_bad_request(shared_api: LiveApi) -> None:
     response = shared_api.http.post(shared_api.server.url, content=b"{not json",
                                     headers={"content-type": "application/json"})
     assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"]["code"] == "bad_request"
+    assert response.json()["errors"][0]["extensions"]["rule"] == "bad_request"
     missing = shared_api.http.post(shared_api.server.url, json={"variables": {}})
     assert missing.status_code == 400
 
@@ -16,14 +16,14 @@ def test_a_body_that_is_not_json_is_a_bad_request(shared_api: LiveApi) -> None:
 def test_syntax_and_validation_errors_carry_their_codes(shared_api: LiveApi) -> None:
     """A syntax error is graphql_parse_failed; an unknown field graphql_validation_failed."""
     parse = shared_api.error("query { account(id: ")
-    assert parse["extensions"]["code"] == "graphql_parse_failed"
+    assert parse["extensions"]["rule"] == "graphql_parse_failed"
     unknown = shared_api.error('query { account(id: "00000000-0000-4000-8000-000000000001") '
                                "{ nickname } }")
-    assert unknown["extensions"]["code"] == "graphql_validation_failed"
+    assert unknown["extensions"]["rule"] == "graphql_validation_failed"
     assert "nickname" in unknown["message"]
     bad_id = shared_api.error("query($id: UUID!) { account(id: $id) { name } }",
                               {"id": "not-a-uuid"})
-    assert bad_id["extensions"]["code"] == "graphql_validation_failed"
+    assert bad_id["extensions"]["rule"] == "graphql_validation_failed"
 
 
 def test_a_get_is_refused_and_health_answers(shared_api: LiveApi) -> None:

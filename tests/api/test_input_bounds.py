@@ -50,7 +50,7 @@ def _account(**fields: str) -> dict[str, Any]:
 def test_a_lone_surrogate_in_a_name_is_refused(shared_api: LiveApi) -> None:
     """createAccount with "x\\ud800y" as its name answers text_not_valid_unicode."""
     error = _raw_error(shared_api, CREATE_ACCOUNT, _account(name="x\ud800y"))
-    assert error["extensions"]["code"] == "text_not_valid_unicode"
+    assert error["extensions"]["rule"] == "text_not_valid_unicode"
     assert error["extensions"]["field"] == "name"
     assert shared_api.data(CREATE_ACCOUNT, _account())["createAccount"]["code"].startswith("B.")
 
@@ -61,7 +61,7 @@ def test_control_characters_in_codes_and_names_are_refused(shared_api: LiveApi, 
                                                            text: str) -> None:
     """NUL, ESC and U+202E in a code or a name answer text_has_control_characters."""
     error = _raw_error(shared_api, CREATE_ACCOUNT, _account(**{field: text}))
-    assert error["extensions"]["code"] == "text_has_control_characters"
+    assert error["extensions"]["rule"] == "text_has_control_characters"
     assert error["extensions"]["field"] == field
 
 
@@ -71,7 +71,7 @@ def test_a_lone_surrogate_in_a_param_is_refused(shared_api: LiveApi, chart: Char
     error = _raw_error(shared_api, POST, {
         "id": str(uuid.uuid4()), "code": chart.deposit,
         "params": {"account": str(customer), "amount": "1.00", "memo": "x\ud800"}})
-    assert error["extensions"]["code"] == "text_not_valid_unicode"
+    assert error["extensions"]["rule"] == "text_not_valid_unicode"
 
 
 def test_one_transaction_id_posts_once_and_is_found_and_voided_by_its_id(
@@ -88,7 +88,7 @@ def test_one_transaction_id_posts_once_and_is_found_and_voided_by_its_id(
                            "params": {"account": str(first), "amount": "7.00"}})
     error = shared_api.error(POST, {"id": transaction_id, "code": chart.deposit,
                                     "params": {"account": str(second), "amount": "9.00"}})
-    assert error["extensions"]["code"] == "transaction_id_duplicate"
+    assert error["extensions"]["rule"] == "transaction_id_duplicate"
     found = shared_api.data(TRANSACTION, {"id": transaction_id})["transaction"]
     credited = [n for n in found["entries"]["nodes"] if n["direction"] == "CREDIT"]
     assert credited == [{"accountId": str(first), "units": "7.00", "direction": "CREDIT"}]

@@ -61,9 +61,9 @@ def test_an_observed_api_is_ready_once_its_topics_exist_and_counts_each_request(
                      "{ transactionId } }",
             "variables": {"p": {"transactionId": str(uuid.uuid4()), "tranCode": "NO_SUCH",
                                 "params": {}}}}).json()
-        assert refused["errors"][0]["extensions"]["code"] == "tran_code_not_found", refused
+        assert refused["errors"][0]["extensions"]["rule"] == "tran_code_not_found", refused
         invalid = httpx.post(server.url, json={"query": "{ noSuchField }"}, timeout=60).json()
-        assert invalid["errors"][0]["extensions"]["code"] == "graphql_validation_failed"
+        assert invalid["errors"][0]["extensions"]["rule"] == "graphql_validation_failed"
 
         scrape = endpoint.scrape()
         assert _requests(scrape) == {

@@ -92,4 +92,4 @@ def test_balances_are_formatted_through_the_api(shared_api: LiveApi) -> None:
         "settled"]["normalBalance"]
     assert money == {"plain": "$1,234.25", "german": f"1.234,25{NBSP}USD", "whole": "+$1,235"}
     error = shared_api.error(FORMATTED.replace('"de-DE"', '"xx-NOPE"'), {"id": str(customer)})
-    assert error["extensions"]["code"] == "bad_request"
+    assert error["extensions"]["rule"] == "bad_request"

@@ -28,12 +28,13 @@ def test_a_timeout_then_a_retry_with_the_same_id_posts_once(impatient_api: LiveA
     variables = {"id": transaction_id, "code": chart.deposit,
                  "params": {"account": str(customer), "amount": "25.00"}}
     timeout = api.error(POST, variables)
-    assert timeout["extensions"] == {"code": "command_timeout", "retriable": True}
+    assert timeout["extensions"] == {"code": "INTERRUPTED", "rule": "command_timeout",
+                                     "retriableError": True}
     assert "not lost" in timeout["message"]
 
     processor.start()
     retry = api.error(POST, variables)
-    assert retry["extensions"]["code"] == "transaction_id_duplicate"
+    assert retry["extensions"]["rule"] == "transaction_id_duplicate"
     balance = api.data(BALANCE, {"id": str(customer)})["account"]["balance"]
     assert balance["settled"]["normalBalance"]["units"] == "25.00"
     posted = api.data("query($id: UUID!) { transaction(id: $id) { transactionId } }",

@@ -109,7 +109,7 @@ def test_a_void_restores_the_balances(shared_api: LiveApi, chart: Chart) -> None
     shared_api.ledger.client().wait_converged()
     assert settled(shared_api, chart.fee_account) in (None, "0.00")
     again = shared_api.error(VOID, {"id": str(withdrawal)})
-    assert again["extensions"]["code"] == "transaction_id_duplicate"
+    assert again["extensions"]["rule"] == "transaction_id_duplicate"
 
 
 def test_a_duplicate_post_returns_the_duplicate_code(shared_api: LiveApi, chart: Chart) -> None:
@@ -118,9 +118,11 @@ def test_a_duplicate_post_returns_the_duplicate_code(shared_api: LiveApi, chart:
     transaction_id = uuid.uuid4()
     assert "errors" not in post(shared_api, chart.deposit, customer, "7.00", transaction_id)
     again = post(shared_api, chart.deposit, customer, "7.00", transaction_id)
-    assert again["data"] is None
+    assert again["data"] == {"postTransaction": None}
     [error] = again["errors"]
-    assert error["extensions"]["code"] == "transaction_id_duplicate"
+    assert error["extensions"]["rule"] == "transaction_id_duplicate"
+    assert error["extensions"]["code"] == "UNIQUE_CONSTRAINT_VIOLATION"
+    assert error["extensions"]["retriableError"] is False
     assert error["path"] == ["postTransaction"]
     assert str(transaction_id) in error["message"] or error["message"]
     assert settled(shared_api, customer) == "7.00"
@@ -132,7 +134,7 @@ def test_a_rejection_carries_the_ledgers_code_field_and_message(
     """A param of the wrong type is refused by the processor, with its code and field."""
     customer = open_customer(shared_api, chart)
     error = post(shared_api, chart.deposit, customer, "ten dollars")["errors"][0]
-    assert error["extensions"]["code"] == "param_type_invalid"
+    assert error["extensions"]["rule"] == "param_type_invalid"
     assert error["extensions"]["field"] == "params.amount"
     assert "DECIMAL" in error["message"]
 
@@ -155,7 +157,7 @@ def test_unbalanced_entries_are_refused_with_entries_must_balance(
                        {"accountId": "params.account", "units": "params.amount + 1",
                         "currency": "'USD'", "direction": "CREDIT"}]}})
     error = post(shared_api, code, customer, "1.00")["errors"][0]
-    assert error["extensions"]["code"] == "entries_must_balance"
+    assert error["extensions"]["rule"] == "entries_must_balance"
 
 
 def test_an_unknown_tran_code_is_refused_with_tran_code_not_found(
@@ -163,7 +165,7 @@ def test_an_unknown_tran_code_is_refused_with_tran_code_not_found(
 ) -> None:
     """The API reads the catalog to its end before answering tran_code_not_found."""
     error = post(shared_api, "NO_SUCH_CODE", uuid.uuid4(), "1.00")["errors"][0]
-    assert error["extensions"]["code"] == "tran_code_not_found"
+    assert error["extensions"]["rule"] == "tran_code_not_found"
     assert error["extensions"]["field"] == "tranCode"
 
 
@@ -195,7 +197,7 @@ def test_update_account_locks_it_and_changes_its_metadata(
                            {"id": str(customer)})
     assert read == {"account": {"status": "LOCKED"}}
     error = post(shared_api, chart.deposit, customer, "1.00")["errors"][0]
-    assert error["extensions"]["code"] == "account_locked"
+    assert error["extensions"]["rule"] == "account_locked"
 
 
 def test_vars_are_evaluated_in_declaration_order(shared_api: LiveApi, chart: Chart) -> None:
@@ -307,11 +309,41 @@ def test_create_accounts_opens_many_in_order_and_refuses_each_on_its_own(
         None if n == 150 else inputs[n]["accountId"] for n in range(200)]
     [error] = body["errors"]
     assert error["path"] == ["createAccounts", 150]
-    assert error["extensions"]["code"] == "account_code_duplicate", error
+    assert error["extensions"]["rule"] == "account_code_duplicate", error
     read = shared_api.data(f'{{ account(id: "{inputs[199]["accountId"]}") {{ code }} }}')
     assert read["account"]["code"] == f"BULK.{suffix}.199"
     too_many = shared_api.error(CREATE_ACCOUNTS, {"input": [
         {"accountId": str(uuid.uuid4()), "code": f"OVER.{suffix}.{n}", "name": "x"}
         for n in range(1001)]})
-    assert too_many["extensions"]["code"] == "bad_request"
+    assert too_many["extensions"]["rule"] == "bad_request"
     assert too_many["extensions"]["limit"] == 1000
+
+
+TWO_POSTINGS = """
+mutation Two($first: UUID!, $second: UUID!, $code: String!, $account: UUID!) {
+  first: postTransaction(input: {transactionId: $first, tranCode: $code,
+                                 params: {account: $account, amount: "1.00", bogus: "x"}}) {
+    transactionId
+  }
+  second: postTransaction(input: {transactionId: $second, tranCode: $code,
+                                  params: {account: $account, amount: "2.00"}}) {
+    transactionId
+  }
+}
+"""
+
+
+def test_a_refused_mutation_leaves_the_others_answered(shared_api: LiveApi,
+                                                       chart: Chart) -> None:
+    """Mutation fields are nullable: the refused posting is null with its error (Twisp's
+    code, the ledger's rule beside it), and the posting after it is posted and answered."""
+    customer = open_customer(shared_api, chart)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    body = shared_api.send(TWO_POSTINGS, {"first": str(first), "second": str(second),
+                                          "code": chart.deposit, "account": str(customer)})
+    assert body["data"] == {"first": None, "second": {"transactionId": str(second)}}
+    [error] = body["errors"]
+    assert error["path"] == ["first"]
+    assert (error["extensions"]["code"], error["extensions"]["rule"]) == (
+        "TRAN_CODE_ERROR", "param_unknown")
+    assert settled(shared_api, customer) == "2.00"

@@ -151,7 +151,7 @@ class AuthMutation:
     """The write side of ``auth``."""
 
     @described("Create a client: a principal (a token issuer) with a name and policies.")
-    async def create_client(self, info: Info, input: ClientInput) -> Client:
+    async def create_client(self, info: Info, input: ClientInput) -> Client | None:
         """The client as written."""
         if input.principal.startswith(KEY_PRINCIPAL_PREFIX):
             raise ApiError(CLIENT_INVALID, f"principals starting {KEY_PRINCIPAL_PREFIX!r} are "
@@ -170,7 +170,7 @@ class AuthMutation:
 
     @described("Change a client's name or policies.")
     async def update_client(self, info: Info, principal: str,
-                            input: ClientUpdateInput) -> Client:
+                            input: ClientUpdateInput) -> Client | None:
         """The client as written."""
         store = await _fresh(info)
         policies = None if input.policies is None else [p.body() for p in input.policies]
@@ -181,7 +181,7 @@ class AuthMutation:
         return await _written(store, record)
 
     @described("Delete a client; returns it as it was.")
-    async def delete_client(self, info: Info, principal: str) -> Client:
+    async def delete_client(self, info: Info, principal: str) -> Client | None:
         """The deleted client."""
         store = await _fresh(info)
         record = _existing(store, principal)
