@@ -7,17 +7,21 @@ from enum import Enum
 import strawberry
 
 __all__ = [
+    "AccountIndex",
     "AccountStatus",
     "CurrencyDisplay",
     "DebitOrCredit",
     "EntryIndex",
     "Iso8583ProcessorType",
+    "JournalIndex",
     "Layer",
     "MoneyRoundingMode",
     "OpenToBuyType",
     "ParamDataType",
     "SortOrder",
     "Status",
+    "TranCodeIndex",
+    "TransactionIndex",
     "VelocityEnforcementAction",
 ]
 
@@ -105,6 +109,46 @@ class MoneyRoundingMode(Enum):
     HALF_UP = "HALF_UP"
     DOWN = "DOWN"
     UP = "UP"
+
+
+@strawberry.enum(description="The indexes accounts can be listed by.")
+class AccountIndex(Enum):
+    """Accounts in the order of one of their fields."""
+
+    ACCOUNT_ID = "ACCOUNT_ID"
+    NAME = "NAME"
+    CODE = "CODE"
+    STATUS = "STATUS"
+    EXTERNAL_ID = "EXTERNAL_ID"
+
+
+@strawberry.enum(description="The indexes journals can be listed by.")
+class JournalIndex(Enum):
+    """Journals in the order of one of their fields."""
+
+    JOURNAL_ID = "JOURNAL_ID"
+    NAME = "NAME"
+    CODE = "CODE"
+    STATUS = "STATUS"
+
+
+@strawberry.enum(description="The indexes tran codes can be listed by (their latest "
+                             "versions).")
+class TranCodeIndex(Enum):
+    """Tran codes in the order of one of their fields."""
+
+    TRAN_CODE_ID = "TRAN_CODE_ID"
+    CODE = "CODE"
+    STATUS = "STATUS"
+
+
+@strawberry.enum(description="The indexes transactions can be listed by.")
+class TransactionIndex(Enum):
+    """Transactions in the order of one of their fields."""
+
+    TRANSACTION_ID = "TRANSACTION_ID"
+    CORRELATION_ID = "CORRELATION_ID"
+    EXTERNAL_ID = "EXTERNAL_ID"
 
 
 @strawberry.enum(description="ASC (ascending) or DESC (descending).")

@@ -13,30 +13,44 @@ from uuid import UUID
 import strawberry
 
 from connectors.graphql_api.enums import (
+    AccountIndex,
     CurrencyDisplay,
     DebitOrCredit,
     EntryIndex,
+    JournalIndex,
     MoneyRoundingMode,
     ParamDataType,
     SortOrder,
     Status,
+    TranCodeIndex,
+    TransactionIndex,
     VelocityEnforcementAction,
 )
+from connectors.graphql_api.indexes import Condition
 from connectors.graphql_api.scalars import JSON, Expression, ExpressionNestedMap
 
 __all__ = [
     "AccountConfigInput",
+    "AccountFilterInput",
+    "AccountIndexInput",
     "AccountInput",
     "AccountUpdateInput",
     "EntryFilterInput",
     "EntryIndexInput",
+    "FilterBetween",
     "FilterValue",
+    "JournalFilterInput",
+    "JournalIndexInput",
     "JournalInput",
     "MoneyFormatInput",
     "ParamDefinitionInput",
     "TranCodeEntryInput",
+    "TranCodeFilterInput",
+    "TranCodeIndexInput",
     "TranCodeInput",
     "TranCodeTransactionInput",
+    "TransactionFilterInput",
+    "TransactionIndexInput",
     "TransactionInput",
     "TransactionPropertiesInput",
     "VelocityEnforcementInput",
@@ -229,11 +243,103 @@ class TransactionInput:
     properties: TransactionPropertiesInput | None = None
 
 
-@strawberry.input(description="A condition on one field; only `eq` is supported.")
+@strawberry.input(description="Both ends of a range, included.")
+class FilterBetween:
+    """A closed range of values."""
+
+    begin: str
+    end: str
+
+
+@strawberry.input(description="A condition on one field: every operator given must hold. "
+                              "`like` is SQL's: % any run of characters, _ any one.")
 class FilterValue:
-    """Equality on one field."""
+    """Twisp's operators on one field's text."""
 
     eq: str | None = None
+    like: str | None = None
+    lt: str | None = None
+    lte: str | None = None
+    gt: str | None = None
+    gte: str | None = None
+    between: FilterBetween | None = None
+
+    def condition(self) -> Condition:
+        """The read model's form of the condition."""
+        between = None if self.between is None else (self.between.begin, self.between.end)
+        return Condition(eq=self.eq, like=self.like, lt=self.lt, lte=self.lte, gt=self.gt,
+                         gte=self.gte, between=between)
+
+
+@strawberry.input(description="The index to list accounts by, and its order.")
+class AccountIndexInput:
+    """An account index."""
+
+    name: AccountIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="Conditions on accounts' fields.")
+class AccountFilterInput:
+    """Filters of an accounts query."""
+
+    account_id: FilterValue | None = None
+    name: FilterValue | None = None
+    code: FilterValue | None = None
+    status: FilterValue | None = None
+    external_id: FilterValue | None = None
+
+
+@strawberry.input(description="The index to list journals by, and its order.")
+class JournalIndexInput:
+    """A journal index."""
+
+    name: JournalIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="Conditions on journals' fields.")
+class JournalFilterInput:
+    """Filters of a journals query."""
+
+    journal_id: FilterValue | None = None
+    name: FilterValue | None = None
+    code: FilterValue | None = None
+    status: FilterValue | None = None
+
+
+@strawberry.input(description="The index to list tran codes by, and its order.")
+class TranCodeIndexInput:
+    """A tran code index."""
+
+    name: TranCodeIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="Conditions on tran codes' fields.")
+class TranCodeFilterInput:
+    """Filters of a tranCodes query."""
+
+    tran_code_id: FilterValue | None = None
+    code: FilterValue | None = None
+    status: FilterValue | None = None
+
+
+@strawberry.input(description="The index to list transactions by, and its order.")
+class TransactionIndexInput:
+    """A transaction index."""
+
+    name: TransactionIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="Conditions on transactions' fields.")
+class TransactionFilterInput:
+    """Filters of a transactions query."""
+
+    transaction_id: FilterValue | None = None
+    correlation_id: FilterValue | None = None
+    external_id: FilterValue | None = None
 
 
 @strawberry.input(description="The index to read entries by.")

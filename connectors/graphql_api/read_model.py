@@ -52,6 +52,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from connectors.graphql_api.consumer_thread import ConsumerThread
 from connectors.graphql_api.errors import ReadModelTimeoutError
+from connectors.graphql_api.indexes import Condition, SortedIndex, encode_cursor, page
 from ledger_core import (
     Account,
     Balance,
@@ -95,6 +96,23 @@ class View:
     """The read model as one request reads it: after its first ``sequence`` transactions."""
 
     sequence: int
+
+
+# The list queries: each kind of record, and the indexes it can be listed by.
+INDEXES: dict[str, tuple[str, ...]] = {
+    "accounts": ("ACCOUNT_ID", "NAME", "CODE", "STATUS", "EXTERNAL_ID"),
+    "journals": ("JOURNAL_ID", "NAME", "CODE", "STATUS"),
+    "tranCodes": ("TRAN_CODE_ID", "CODE", "STATUS"),
+    "transactions": ("TRANSACTION_ID", "CORRELATION_ID", "EXTERNAL_ID"),
+}
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One page of a list query: each record with its cursor, and whether more follow."""
+
+    records: list[tuple[str, Any]]
+    more: bool
 
 
 # Where an entry is kept: the transaction record that carries it and its index there.
@@ -159,6 +177,11 @@ class ReadModel(ConsumerThread):
         # every (sequence, balance) of a key that a live view may still read, oldest first
         self._balances: dict[tuple[str, str, str], list[tuple[int, Balance]]] = {}
         self._views: weakref.WeakSet[View] = weakref.WeakSet()
+        # the list queries' indexes: kind -> index name -> (key, id) pairs in order
+        self._indexes = {kind: {name: SortedIndex() for name in names}
+                         for kind, names in INDEXES.items()}
+        for journal in self.catalog.journals.values():  # the DEFAULT journal, no record's
+            self._index_journal(journal)
         self._oldest_view = 0
         self._positions: dict[Part, int] = {}
         self._waiters: list[_Waiter] = []
@@ -227,6 +250,24 @@ class ReadModel(ConsumerThread):
         self.catalog.put(entity)
         if isinstance(entity, TranCode):
             self._tran_code_ids[entity.tran_code_id] = entity.code
+            latest = self.catalog.tran_code(entity.code, None)
+            assert latest is not None
+            self._index("tranCodes", latest.code, TRAN_CODE_ID=str(latest.tran_code_id),
+                        CODE=latest.code, STATUS=latest.status.value)
+        elif isinstance(entity, Account):
+            self._index("accounts", str(entity.account_id), ACCOUNT_ID=str(entity.account_id),
+                        NAME=entity.name, CODE=entity.code, STATUS=entity.status.value,
+                        EXTERNAL_ID=entity.external_id)
+        elif isinstance(entity, Journal):
+            self._index_journal(entity)
+
+    def _index_journal(self, journal: Journal) -> None:
+        self._index("journals", str(journal.journal_id), JOURNAL_ID=str(journal.journal_id),
+                    NAME=journal.name, CODE=journal.code, STATUS=journal.status.value)
+
+    def _index(self, kind: str, record_id: str, **keys: str | None) -> None:
+        for name, key in keys.items():
+            self._indexes[kind][name].put(record_id, key)
 
     def _apply_transaction(self, message: Message) -> None:
         transaction_id = codec().decode("transaction_key", message.key())["transaction_id"]
@@ -243,6 +284,9 @@ class ReadModel(ConsumerThread):
         # decoded in full first: a record that cannot be read changes nothing
         sequence = self._sequence + 1
         self._transactions[transaction_id] = (sequence, partition, value)
+        tx = posted.transaction
+        self._index("transactions", transaction_id, TRANSACTION_ID=transaction_id,
+                    CORRELATION_ID=tx.correlation_id, EXTERNAL_ID=tx.external_id)
         for index, entry in enumerate(posted.entries):
             ref = (transaction_id, index)
             self._entry_ids[str(entry.entry_id)] = (sequence, ref)
@@ -349,6 +393,39 @@ class ReadModel(ConsumerThread):
             entries = self._account_entries.get(str(account_id), [])
             seen = bisect_right(entries, view.sequence, key=_SEQUENCE)
             return EntryList(self, tuple(ref for _sequence, ref in entries[:seen]))
+
+    def listed(self, kind: str, index: str, where: Mapping[str, Condition], after: str | None,
+               first: int, descending: bool, view: View) -> Listed:
+        """A page of ``kind`` (a key of ``INDEXES``) in the order of its ``index``: the
+        records every condition of ``where`` (by index name) allows, and that ``view``
+        sees; raises ``CursorError`` for a cursor this API did not return."""
+        with self._lock:
+            indexes = self._indexes[kind]
+
+            def keep(record_id: str) -> bool:
+                if kind == "transactions" and self._transactions[record_id][0] > view.sequence:
+                    return False
+                for name, condition in where.items():
+                    key = indexes[name].key(record_id)
+                    if key is None or not condition.matches(key):
+                        return False
+                return True
+
+            pairs, more = page(indexes[index], where.get(index), after, first, descending,
+                               keep)
+            records = [(encode_cursor(pair), self._listed_record(kind, pair[1]))
+                       for pair in pairs]
+        return Listed(records, more)
+
+    def _listed_record(self, kind: str, record_id: str) -> Any:
+        if kind == "accounts":
+            return self.catalog.account(UUID(record_id))
+        if kind == "journals":
+            return self.catalog.journal(UUID(record_id))
+        if kind == "tranCodes":
+            return self.catalog.tran_code(record_id, None)
+        return mapping.posted_from(codec().decode("transaction",
+                                                  self._transactions[record_id][2]))
 
     def stats(self) -> dict[str, Any]:
         """Counts and positions, for the health endpoint."""

@@ -30,15 +30,24 @@ from connectors.graphql_api.dry_run import DryRunDirective, dry_run
 from connectors.graphql_api.enums import EntryIndex
 from connectors.graphql_api.errors import ApiError
 from connectors.graphql_api.inputs import (
+    AccountFilterInput,
+    AccountIndexInput,
     AccountInput,
     AccountUpdateInput,
     EntryFilterInput,
     EntryIndexInput,
+    JournalFilterInput,
+    JournalIndexInput,
     JournalInput,
+    TranCodeFilterInput,
+    TranCodeIndexInput,
     TranCodeInput,
+    TransactionFilterInput,
+    TransactionIndexInput,
     TransactionInput,
 )
 from connectors.graphql_api.iso8583 import Iso8583Mutation, Iso8583Query
+from connectors.graphql_api.lists import Connection, conditions, listing
 from connectors.graphql_api.objects import (
     USD,
     Account,
@@ -72,6 +81,16 @@ def mutation(description: str) -> Callable[[Callable[..., Any]], StrawberryField
         return strawberry.mutation(resolver, description=description)
 
     return field
+
+
+# Each list query's filter fields, by the index each one reads.
+ACCOUNT_FIELDS = {"account_id": "ACCOUNT_ID", "name": "NAME", "code": "CODE",
+                  "status": "STATUS", "external_id": "EXTERNAL_ID"}
+JOURNAL_FIELDS = {"journal_id": "JOURNAL_ID", "name": "NAME", "code": "CODE",
+                  "status": "STATUS"}
+TRAN_CODE_FIELDS = {"tran_code_id": "TRAN_CODE_ID", "code": "CODE", "status": "STATUS"}
+TRANSACTION_FIELDS = {"transaction_id": "TRANSACTION_ID", "correlation_id": "CORRELATION_ID",
+                      "external_id": "EXTERNAL_ID"}
 
 
 @strawberry.type(description="Reads, from the read model kept by the ledger's topics.")
@@ -127,6 +146,46 @@ class Query:
     async def journal(self, info: Info, id: UUID | None = None) -> Journal | None:
         """The journal, or null."""
         return await journal_or_none(request(info), id or core.DEFAULT_JOURNAL_ID)
+
+    @described("Accounts by index (ACCOUNT_ID, NAME, CODE, STATUS, EXTERNAL_ID), filtered "
+               "by where, a page at a time.")
+    async def accounts(self, info: Info, index: AccountIndexInput, first: int,
+                       where: AccountFilterInput | None = None,
+                       after: str | None = None) -> Connection[Account]:
+        """A page of accounts."""
+        return await listing(request(info), "accounts", index.name.value,
+                             conditions(where, ACCOUNT_FIELDS), first, after, index.sort,
+                             Account.of)
+
+    @described("Journals by index (JOURNAL_ID, NAME, CODE, STATUS), filtered by where, a "
+               "page at a time.")
+    async def journals(self, info: Info, index: JournalIndexInput, first: int,
+                       where: JournalFilterInput | None = None,
+                       after: str | None = None) -> Connection[Journal]:
+        """A page of journals."""
+        return await listing(request(info), "journals", index.name.value,
+                             conditions(where, JOURNAL_FIELDS), first, after, index.sort,
+                             Journal.of)
+
+    @described("Tran codes (their latest versions) by index (TRAN_CODE_ID, CODE, STATUS), "
+               "filtered by where, a page at a time.")
+    async def tran_codes(self, info: Info, index: TranCodeIndexInput, first: int,
+                         where: TranCodeFilterInput | None = None,
+                         after: str | None = None) -> Connection[TranCode]:
+        """A page of tran codes."""
+        return await listing(request(info), "tranCodes", index.name.value,
+                             conditions(where, TRAN_CODE_FIELDS), first, after, index.sort,
+                             TranCode.of)
+
+    @described("Transactions by index (TRANSACTION_ID, CORRELATION_ID, EXTERNAL_ID), "
+               "filtered by where, a page at a time.")
+    async def transactions(self, info: Info, index: TransactionIndexInput, first: int,
+                           where: TransactionFilterInput | None = None,
+                           after: str | None = None) -> Connection[Transaction]:
+        """A page of transactions."""
+        return await listing(request(info), "transactions", index.name.value,
+                             conditions(where, TRANSACTION_FIELDS), first, after, index.sort,
+                             Transaction.of)
 
     @described("Clients and their policies (Twisp's auth namespace).")
     def auth(self) -> AuthQuery:
