@@ -56,7 +56,8 @@ _BY_RULE: dict[str, str] = {
     **dict.fromkeys(["command_timeout", "read_model_timeout", "query_timeout",
                      "card_unanswered"], "INTERRUPTED"),
     "kafka_unavailable": "DEPENDENCY_ERROR",
-    **dict.fromkeys(["unauthenticated", "forbidden"], "ACCESS_DENIED"),
+    **dict.fromkeys(["unauthenticated", "forbidden", "unknown_tenant"], "ACCESS_DENIED"),
+    "tenant_required": "BAD_REQUEST",
     "card_declined": "TRANSACTION_ERROR",
     **dict.fromkeys(["dry_run_not_supported", "auth_disabled"], "NOT_SUPPORTED"),
 }

@@ -30,6 +30,8 @@ def test_every_rule_has_a_twisp_code(rule: str) -> None:
     ("tran_code_not_found", "NOT_FOUND"),
     ("graphql_validation_failed", "GRAPHQL_VALIDATION_FAILED"),
     ("forbidden", "ACCESS_DENIED"),
+    ("unknown_tenant", "ACCESS_DENIED"),
+    ("tenant_required", "BAD_REQUEST"),
     ("command_timeout", "INTERRUPTED"),
     ("kafka_unavailable", "DEPENDENCY_ERROR"),
     ("internal_error", "INTERNAL_SERVER_ERROR"),
