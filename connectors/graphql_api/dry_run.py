@@ -10,21 +10,32 @@ request's ``DryRun``; later postings of the document, its nested fields and
 
 What a dry run does not see: commands still in flight to the processors (a posting
 acknowledged to no one yet), and a transaction id claimed on another partition but not yet
-posted. Catalog writes and the other mutations are refused in a dry run
-(``dry_run_not_supported``), because the catalog they change is shared by every partition
-and is not simulated here.
+posted. A dry run that holds catalog writes or other mutations is refused before anything
+runs (``dry_run_not_supported``): the catalog they change is shared by every partition and
+is not simulated here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import overload
 from uuid import UUID
 
 import msgspec
 import strawberry
-from graphql import GraphQLResolveInfo, OperationType, get_operation_ast
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
+)
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+)
 from strawberry.directive import DirectiveLocation
 from strawberry.extensions import SchemaExtension
 
@@ -172,26 +183,43 @@ class _Chained(Sequence[Entry]):
 
 
 class DryRunDirective(SchemaExtension):
-    """Marks a ``@dryRun`` mutation's request (``RequestContext.dry_run``) and refuses the
-    mutations a dry run does not decide."""
+    """Marks a ``@dryRun`` mutation's request (``RequestContext.dry_run``), and refuses the
+    whole document before anything runs when it holds a mutation a dry run does not
+    decide."""
 
     def on_execute(self) -> Iterator[None]:
-        """Mark the request when the operation it runs is a mutation under ``@dryRun``."""
+        """Mark the request, or refuse it, when its operation is a mutation under
+        ``@dryRun``."""
         execution = self.execution_context
         document = execution.graphql_document
         operation = None if document is None else get_operation_ast(document,
                                                                      execution.operation_name)
         if operation is not None and operation.operation is OperationType.MUTATION and any(
                 d.name.value == "dryRun" for d in operation.directives or ()):
-            execution.context.dry_run = True
+            assert document is not None
+            fragments = {d.name.value: d for d in document.definitions
+                         if isinstance(d, FragmentDefinitionNode)}
+            refused = sorted(set(_root_fields(operation.selection_set, fragments))
+                             - DRY_RUN_FIELDS)
+            if refused:
+                execution.result = GraphQLExecutionResult(data=None, errors=[ApiError(
+                    DRY_RUN_NOT_SUPPORTED,
+                    f"{', '.join(refused)} cannot be decided in a @dryRun document: only "
+                    "postTransaction and voidTransaction are; nothing was run")])
+            else:
+                execution.context.dry_run = True
         yield
 
-    def resolve(self, _next: Any, root: Any, info: GraphQLResolveInfo[Any], *args: str,
-                **kwargs: Any) -> Any:
-        """Refuse a Mutation field a dry run does not decide."""
-        if info.parent_type.name == "Mutation" and info.field_name not in DRY_RUN_FIELDS \
-                and getattr(info.context, "dry_run", False):
-            raise ApiError(DRY_RUN_NOT_SUPPORTED,
-                           f"{info.field_name} is not decided in a @dryRun document: only "
-                           "postTransaction and voidTransaction are, and nothing is written")
-        return _next(root, info, *args, **kwargs)
+
+def _root_fields(selections: SelectionSetNode,
+                 fragments: dict[str, FragmentDefinitionNode]) -> Iterator[str]:
+    """The names of the root fields a selection set asks for, through its fragments."""
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:  # an unknown fragment fails validation
+                yield from _root_fields(fragment.selection_set, fragments)

@@ -14,7 +14,8 @@ from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions.directives import DirectivesExtension, DirectivesExtensionSync
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.field import StrawberryField
@@ -300,6 +301,14 @@ class Mutation:
 
 class LedgerSchema(strawberry.Schema):
     """The schema; expected errors are the client's business, so only the others are logged."""
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """The extensions, without the DirectivesExtension strawberry adds to a schema that
+        declares directives: it wraps every field's resolver to apply field directives, and
+        the one directive here (``@dryRun``) is on the operation, read by
+        ``DryRunDirective``. With it a request cost the API about 12% more CPU."""
+        return [extension for extension in super().get_extensions(sync)
+                if not isinstance(extension, DirectivesExtension | DirectivesExtensionSync)]
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:

@@ -55,9 +55,13 @@ mutation DryVoid($id: UUID!, $customer: UUID!) @dryRun {
 """
 
 DRY_CREATE = """
-mutation DryCreate($input: AccountInput!) @dryRun {
-  createAccount(input: $input) { accountId }
+mutation DryCreate($input: AccountInput!, $id: UUID!, $code: String!, $params: JSON) @dryRun {
+  postTransaction(input: {transactionId: $id, tranCode: $code, params: $params}) {
+    transactionId
+  }
+  ...Create
 }
+fragment Create on Mutation { createAccount(input: $input) { accountId } }
 """
 
 READ = """
@@ -151,12 +155,20 @@ def test_a_dry_run_void_leaves_the_original_posted(shared_api: LiveApi, chart: C
     assert settled(shared_api, customer) == "10.00"
 
 
-def test_a_dry_run_refuses_catalog_writes(shared_api: LiveApi) -> None:
-    """The catalog is not simulated: createAccount is refused and nothing is created."""
+def test_a_dry_run_with_a_catalog_write_is_refused_whole(shared_api: LiveApi,
+                                                          chart: Chart) -> None:
+    """The catalog is not simulated: a document with createAccount (even in a fragment) is
+    refused before its posting is decided, and nothing is created."""
+    customer, first = _funded(shared_api, chart)
     account = uuid.uuid4()
-    error = shared_api.error(DRY_CREATE, {"input": {
-        "accountId": str(account), "code": f"DRY.{account.hex[:8]}", "name": "Never"}})
+    body = shared_api.send(DRY_CREATE, {
+        "input": {"accountId": str(account), "code": f"DRY.{account.hex[:8]}", "name": "Never"},
+        "id": str(first), "code": chart.deposit,
+        "params": {"account": str(customer), "amount": "1.00"}})
+    assert body["data"] is None
+    [error] = body["errors"]
     assert error["extensions"]["rule"] == "dry_run_not_supported"
+    assert "createAccount" in error["message"]
     created = shared_api.data(CREATE_ACCOUNT, {"input": {
         "accountId": str(account), "code": f"DRY.{account.hex[:8]}", "name": "Now"}})
     assert created["createAccount"]["accountId"] == str(account)
