@@ -58,6 +58,13 @@ query B($account: UUID!, $journal: UUID!) {
   }
 }
 """
+TRANSACTIONS = """
+query L($where: TransactionFilterInput) {
+  transactions(index: {name: TRANSACTION_ID}, where: $where, first: 10) {
+    nodes { transactionId }
+  }
+}
+"""
 ENTRIES = """
 query E($account: UUID!) {
   account(id: $account) { entries(first: 50) { nodes { journalId units } } }
@@ -265,6 +272,12 @@ def test_a_reader_of_journal_a_cannot_see_journal_b(auth_api: AuthApi) -> None:
     assert entries == [{"journalId": str(ledgers.journal_a), "units": "1.25"}]
     admin_entries = auth_api.data(auth_api.admin_key, ENTRIES, balance)
     assert len(admin_entries["account"]["entries"]["nodes"]) == 2
+    ids = sorted([str(ledgers.posted_a), str(ledgers.posted_b)])
+    listed = {"where": {"transactionId": {"between": {"begin": ids[0], "end": ids[1]}}}}
+    assert auth_api.data(reader, TRANSACTIONS, listed)["transactions"]["nodes"] == [
+        {"transactionId": str(ledgers.posted_a)}]
+    assert len(auth_api.data(auth_api.admin_key, TRANSACTIONS, listed)["transactions"][
+        "nodes"]) == 2
 
 
 def test_a_read_only_key_cannot_post_and_nothing_is_written(auth_api: AuthApi) -> None:

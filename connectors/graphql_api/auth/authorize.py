@@ -47,6 +47,7 @@ from connectors.graphql_api.auth.policies import Action, Verdict, cel_value, dec
 from connectors.graphql_api.auth.resources import WRITES, read_resource
 from connectors.graphql_api.context import RequestContext
 from connectors.graphql_api.errors import ForbiddenError
+from connectors.graphql_api.lists import Connection
 from connectors.graphql_api.objects import EntryConnection
 
 __all__ = ["Authorize", "record_document"]
@@ -191,6 +192,10 @@ def _checked(value: Any, context: RequestContext, resource: str) -> Any:
         edges = [edge for edge in value.edges if _allowed(edge.node, context, resource)]
         return EntryConnection(nodes=[edge.node for edge in edges], edges=edges,
                                page_info=value.page_info)
+    if isinstance(value, Connection):
+        kept = [edge for edge in value.edges if _allowed(edge.node, context, resource)]
+        return Connection(nodes=[edge.node for edge in kept], edges=kept,
+                          page_info=value.page_info)
     if isinstance(value, list):
         return [item for item in value if _allowed(item, context, resource)]
     if not _allowed(value, context, resource):

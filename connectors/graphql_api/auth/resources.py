@@ -60,6 +60,11 @@ READS: dict[str, str] = {
     "Journal": JOURNAL,
     "TranCode": TRAN_CODE,
     "Transaction": TRANSACTION,
+    # the list queries' pages (``lists.Connection``): each node is checked
+    "AccountConnection": ACCOUNT,
+    "JournalConnection": JOURNAL,
+    "TranCodeConnection": TRAN_CODE,
+    "TransactionConnection": TRANSACTION,
     "Client": CLIENT,
     "ISO8583Config": ISO8583_CONFIG,
     "ISO8583ConfigConnection": ISO8583_CONFIG,
