@@ -13,9 +13,8 @@ behind the other.
 
 import argparse
 
-from bench.broker import broker, stop_on_sigterm
-from bench.figures import median, save, table
-from bench.measure import backlog_rate
+from bench.broker import stop_on_sigterm
+from bench.measure import ledger_sweep
 from bench.systems import LedgerSystem
 
 
@@ -31,32 +30,16 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--batch-timeout-ms", type=int, default=10)
     args = p.parse_args(argv)
     stop_on_sigterm()
-    rates: dict[int, list[float]] = {share: [] for share in args.shares}
-    with broker() as bootstrap:
-        for run_index in range(args.runs):
-            for share in args.shares:
-                system = LedgerSystem(bootstrap, partitions=args.partitions,
-                                      processes=args.processes, batch_max=args.batch_max,
-                                      batch_timeout_ms=args.batch_timeout_ms,
-                                      house_share=share / 100)
-                system.start()
-                try:
-                    rates[share].append(backlog_rate(system, bootstrap, args.postings))
-                finally:
-                    system.stop()
-                print(f"run {run_index + 1}/{args.runs} house share {share}%: "
-                      f"{rates[share][-1]:,.0f} postings/s", flush=True)
-    base = median(rates[args.shares[0]])
-    rows = [(f"{share}%", median(r), " ".join(f"{x:,.0f}" for x in r), median(r) / base)
-            for share, r in rates.items()]
-    text = table(["house share", "postings/s (median)", "runs",
-                  f"x {args.shares[0]}% share"], rows)
+    text = ledger_sweep(
+        "hot_accounts", "house share %", args.shares, args.runs, args.postings,
+        lambda bootstrap, share: LedgerSystem(
+            bootstrap, partitions=args.partitions, processes=args.processes,
+            batch_max=args.batch_max, batch_timeout_ms=args.batch_timeout_ms,
+            house_share=share / 100), vars(args))
     text += (f"\n\n{args.runs} runs, {args.postings:,} postings per run, {args.processes} "
              f"processor processes, {args.partitions} partitions, batch {args.batch_max} / "
              f"{args.batch_timeout_ms} ms.")
     print(text, flush=True)
-    save("hot_accounts", {"settings": vars(args), "rates": {str(k): v for k, v in rates.items()},
-                          "report": text})
     return text
 
 

@@ -11,10 +11,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from bench.broker import broker
+from bench.figures import median, save, table
 from bench.workload import Posting
 from streams.kafka_config import kafka_config
 from streams.offsets import end_offset
@@ -203,3 +205,30 @@ def latencies_at(system: "System", bootstrap: str, rate: float, seconds: float,
     finally:
         watcher.close()
         out.flush(10)
+
+
+def ledger_sweep(name: str, label: str, values: Sequence[int], runs: int, postings: int,
+                 system_for: Callable[[str, int], "System"],
+                 settings: dict[str, Any]) -> str:
+    """Postings/s of a ledger built by ``system_for(bootstrap, value)`` for each value, in
+    ``runs`` rounds (every value once per round, so noise spreads over all of them); the
+    table of medians with each value's ratio to the first, printed and saved as ``name``."""
+    rates: dict[int, list[float]] = {value: [] for value in values}
+    with broker() as bootstrap:
+        for run_index in range(runs):
+            for value in values:
+                system = system_for(bootstrap, value)
+                system.start()
+                try:
+                    rates[value].append(backlog_rate(system, bootstrap, postings))
+                finally:
+                    system.stop()
+                print(f"run {run_index + 1}/{runs} {label} {value}: "
+                      f"{rates[value][-1]:,.0f} postings/s", flush=True)
+    base = median(rates[values[0]])
+    rows = [(str(value), median(r), " ".join(f"{x:,.0f}" for x in r), median(r) / base)
+            for value, r in rates.items()]
+    text = table([label, "postings/s (median)", "runs", f"x {label} {values[0]}"], rows)
+    save(name, {"settings": settings, "rates": {str(k): v for k, v in rates.items()},
+                "report": text})
+    return text

@@ -17,7 +17,14 @@ from typing import Any, ClassVar
 
 from bench.broker import BENCH_HOME, REPO, create_topics, delete_topics, fresh_prefix
 from bench.checkouts import checkout
-from bench.workload import JsonPostings, LedgerPostings, Posting, catalog, customers
+from bench.workload import (
+    JsonPostings,
+    LedgerPostings,
+    Posting,
+    catalog,
+    customers,
+    set_catalog,
+)
 from ledger_cli.processor_process import ProcessorProcess
 from ledger_core import Account, Journal, TranCode
 from ledger_core.catalog import CatalogKind
@@ -77,7 +84,8 @@ class LedgerSystem(System):
 
     def __init__(self, bootstrap: str, partitions: int = 6, processes: int = 1,
                  batch_max: int = 500, batch_timeout_ms: int = 10, accounts: int = 1000,
-                 house_share: float = 1.0, commit: str | None = None) -> None:
+                 house_share: float = 1.0, commit: str | None = None,
+                 set_depth: int = 0) -> None:
         self.bootstrap = bootstrap
         # The processor of another commit, checked out beside this one, when given.
         self.source = None if commit is None else checkout(commit)
@@ -86,6 +94,9 @@ class LedgerSystem(System):
         self.batch = ("--batch-max", str(batch_max), "--batch-timeout-ms", str(batch_timeout_ms))
         self.accounts = customers(accounts)
         self.house_share = house_share
+        # How many account sets each customer's entries roll up into (bench.account_sets).
+        assert set_depth == 0 or house_share == 1.0, "sets are measured on ACH_CREDIT alone"
+        self.set_depth = set_depth
         self.name = "ledger" if commit is None else f"ledger@{commit}"
         self.processors: list[ProcessorProcess] = []
         self._encoder: LedgerPostings | None = None
@@ -100,6 +111,8 @@ class LedgerSystem(System):
         client = LedgerClient(self.bootstrap, topics)
         try:
             sent = [client.send_catalog(*_create(entity)) for entity in catalog(self.accounts)]
+            sent += [client.send_catalog(kind, body)
+                     for kind, body in set_catalog(self.accounts, self.set_depth)]
             results = client.wait(sent, 300)
         finally:
             client.close()
@@ -116,6 +129,12 @@ class LedgerSystem(System):
                                    self.partitions, self.batch, self.source)
         self.processors.append(process.start(wait))
         return process
+
+    def expected(self, postings: int) -> dict[str, int]:
+        """Results, and balances: the house's and the customer's, and one per set the
+        customer's entry rolls up into (every posting is an ACH_CREDIT at a house share of
+        1)."""
+        return {self.results: postings, self.balances: (2 + self.set_depth) * postings}
 
     def postings(self, count: int) -> list[Posting]:
         """ACH_CREDIT (and BOOK_TRANSFER for the non-house share) commands."""

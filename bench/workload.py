@@ -15,9 +15,11 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid5
 
 from ledger_core import Account, Direction, Journal, PostTransaction, TranCode, tutorial
+from ledger_core.catalog import CatalogKind
 from schemas import mapping
 from schemas.codec import codec
 from streams.outputs import command_key
@@ -53,6 +55,36 @@ def customers(count: int, seed: int = 1) -> list[Account]:
 def catalog(accounts: list[Account]) -> list[Journal | Account | TranCode]:
     """Every entity the ledger needs before the postings: journal, house, codes, customers."""
     return [tutorial.JOURNAL, HOUSE, tutorial.ACH_CREDIT, BOOK_TRANSFER, *accounts]
+
+
+# The sets of bench.account_sets: every customer, and groups of customers inside it.
+EVERYONE = UUID("5e7a11a1-0000-4000-8000-000000000001")
+GROUPS = 10
+
+
+def set_catalog(accounts: list[Account], depth: int) -> list[tuple[CatalogKind, dict[str, Any]]]:
+    """Catalog commands that put every customer's entries in ``depth`` nested account sets
+    of the tutorial journal: none; one set of every customer (a set as popular as a set can
+    be); or that set holding ten group sets, each customer in one group."""
+    assert depth in (0, 1, 2), "a depth of 0, 1 or 2"
+    if depth == 0:
+        return []
+    journal = str(tutorial.JOURNAL_ID)
+    commands = [(CatalogKind.CREATE_ACCOUNT_SET, {"accountSetId": str(EVERYONE),
+                                                  "journalId": journal, "name": "Everyone"})]
+    parents = [EVERYONE]
+    if depth == 2:
+        parents = [uuid5(EVERYONE, f"group-{g}") for g in range(GROUPS)]
+        for group in parents:
+            commands.append((CatalogKind.CREATE_ACCOUNT_SET, {
+                "accountSetId": str(group), "journalId": journal, "name": f"Group {group}"}))
+            commands.append((CatalogKind.ADD_TO_ACCOUNT_SET, {
+                "accountSetId": str(EVERYONE), "memberId": str(group),
+                "memberType": "ACCOUNT_SET"}))
+    commands += [(CatalogKind.ADD_TO_ACCOUNT_SET, {
+        "accountSetId": str(parents[i % len(parents)]), "memberId": str(account.account_id),
+        "memberType": "ACCOUNT"}) for i, account in enumerate(accounts)]
+    return commands
 
 
 @dataclass(frozen=True)

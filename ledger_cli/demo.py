@@ -215,13 +215,17 @@ def _check(result: Result, what: str) -> Result:
 def _tutorial(api_url: str, api_key: str) -> None:
     print("\n== The tutorial, as GraphQL through the API: ACH deposit and withdrawal ==")
     balances = run_tutorial(api_url, api_key)
-    print("created the journal, 3 accounts and the ACH_CREDIT / ACH_DEBIT tran codes; "
-          "posted a deposit of 9.53 and a withdrawal of 4.28; read the balances in the "
-          "withdrawal's own request (Mutation.queries)")
+    print("created the journal, a CUSTOMERS account set, 3 accounts (Ernie and Bert in the "
+          "set) and the ACH_CREDIT / ACH_DEBIT tran codes; posted a deposit of 9.53 and a "
+          "withdrawal of 4.28; read the balances, the set's roll-up too, in the withdrawal's "
+          "own request (Mutation.queries)")
     rows = [[b.code, b.dr or "-", b.cr or "-",
              "(no balance)" if b.normal is None else f"{b.normal} {b.currency}"]
             for b in balances]
-    print(render_table(["account", "dr", "cr", "settled normal balance"], rows))
+    print(render_table(["account (or set)", "dr", "cr", "settled normal balance"], rows))
+    customers = balances[-1]
+    if customers.normal != "5.25":
+        raise LedgerError(f"the CUSTOMERS set rolled up {customers.normal}, not 5.25")
     inside, after = dry_run_withdrawal(api_url, DRY_RUN_AMOUNT, api_key)
     print(f"a @dryRun withdrawal of {DRY_RUN_AMOUNT}: Ernie at {inside.normal} {inside.currency} "
           f"inside the document; read afterwards, still {after.normal} {after.currency} "

@@ -1,13 +1,14 @@
 """ledger_core: the Twisp accounting model as a pure, exact library.
 
-Models (journals, accounts, tran codes, transactions, entries, balances, limits, cards,
-ISO 8583 configurations), the tran code engine (CEL), and ``apply``: a pure function from a
-state view, a command and the wall time to a decision. No Kafka, no storage, no clock, no
-I/O.
+Models (journals, accounts, account sets, tran codes, transactions, entries, balances,
+limits, cards, ISO 8583 configurations), the tran code engine (CEL), and ``apply``: a pure
+function from a state view, a command and the wall time to a decision. No Kafka, no
+storage, no clock, no I/O.
 """
 
+from ledger_core.account_sets import AccountSet, AccountSetConfig, AccountSetMember, MemberType
 from ledger_core.accounts import Account, AccountConfig
-from ledger_core.balances import Balance, LayerBalance, fold_entry
+from ledger_core.balances import Balance, LayerBalance, fold_entry, fold_into_set
 from ledger_core.cards import Card
 from ledger_core.commands import (
     Command,
@@ -37,6 +38,9 @@ __all__ = [
     "DEFAULT_JOURNAL_ID",
     "Account",
     "AccountConfig",
+    "AccountSet",
+    "AccountSetConfig",
+    "AccountSetMember",
     "Activation",
     "Balance",
     "Card",
@@ -52,6 +56,7 @@ __all__ = [
     "Layer",
     "LayerBalance",
     "LedgerView",
+    "MemberType",
     "MemoryLedger",
     "ParamDefinition",
     "ParamType",
@@ -75,6 +80,7 @@ __all__ = [
     "currency_exponent",
     "entry_id_for",
     "fold_entry",
+    "fold_into_set",
     "parse_command",
     "to_units",
     "void_transaction_id",

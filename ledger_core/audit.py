@@ -11,6 +11,15 @@ history of APPLIED catalog results (the results topic is kept forever; the catal
 compacted, so a forged record there replaces the genuine one), every catalog record must be
 the entity of its command's APPLIED result, every leg must be a copy of an entry of a
 transaction record, and a record that does not decode is reported rather than trusted.
+
+Account sets: an entry names the sets it rolls up into (its parents), and a set's balance is
+exactly the fold of the entries that name it, read with the set's normal balance type. The
+audit folds each entry onto its parents too and checks that each parent is a set of the
+entry's journal that the entry's account was, at some time, a member of (directly or
+through other sets; membership is forward-looking, so the log does not say more precisely
+when an entry had to roll up). One entry has a leg on each other partition that owns its
+account or one of its parents.
+
 Records the processors quarantined (dead letters for legs and catalog records) are listed
 apart: a poisoned record that was not applied is no inconsistency of the ledger.
 """
@@ -29,8 +38,8 @@ from uuid import UUID
 from ledger_core.enums import LAYER_RANK, Direction, Enforcement, Layer
 from ledger_core.limits import VelocityLimit
 
-__all__ = ["AuditEntry", "FoldedBalance", "LedgerAudit", "LimitHistory", "Position",
-           "Quarantined", "Violation", "leg_digest"]
+__all__ = ["AccountSets", "AuditEntry", "AuditSet", "FoldedBalance", "LedgerAudit",
+           "LimitHistory", "Position", "Quarantined", "Violation", "leg_digest"]
 
 _ZERO = Decimal(0)
 _LAYERS = (Layer.SETTLED, Layer.PENDING, Layer.ENCUMBRANCE)
@@ -79,7 +88,7 @@ class AuditEntry(NamedTuple):
 
     ``created`` is the entry's timestamp in microseconds since the epoch (the wall time of
     the processor that decided it); the limits in force then are the ones it is checked
-    against.
+    against. ``parents`` are the ids of the account sets it names as rolling up into.
     """
 
     entry_id: str
@@ -92,25 +101,75 @@ class AuditEntry(NamedTuple):
     units: Decimal
     position: Position
     created: int = 0
+    parents: tuple[str, ...] = ()
 
 
 def leg_digest(entry_id: str, transaction_id: str, account_id: str, journal_id: str,
-               units: str, currency: str, direction: str, layer: str, partition: int) -> bytes:
+               units: str, currency: str, direction: str, layer: str, partition: int,
+               parents: Sequence[str] = ()) -> bytes:
     """What a leg and the entry it copies must share, in 16 bytes: its id, transaction,
-    account, journal, units (as written), currency, direction, layer, and the partition it
-    is folded on (its account's owner partition)."""
+    account, journal, units (as written), currency, direction, layer, the sets it rolls up
+    into, and the partition it is folded on (one that owns its account or one of those
+    sets)."""
     text = "\x1f".join((entry_id, transaction_id, account_id, journal_id, units, currency,
-                        direction, layer, str(partition)))
+                        direction, layer, ",".join(parents), str(partition)))
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+class AuditSet(NamedTuple):
+    """What the audit needs of an account set: its journal and its normal balance type."""
+
+    journal_id: str
+    normal_balance_type: Direction
+
+
+@dataclass(slots=True)
+class AccountSets:
+    """The account sets of the catalog (by id, as text) and every membership ever added.
+
+    A membership counts from its APPLIED addition and is never forgotten, because an entry
+    posted before a removal (or a void of one, which repeats the entries it reverses)
+    rightly names the set.
+    """
+
+    sets: dict[str, AuditSet] = field(default_factory=dict)
+    added: dict[str, set[str]] = field(default_factory=dict)
+    _reached: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def account_set(self, set_id: str, journal_id: str, normal: Direction) -> None:
+        """A set, as the catalog holds it."""
+        self.sets[set_id] = AuditSet(journal_id, normal)
+
+    def member_added(self, set_id: str, member_id: str) -> None:
+        """An APPLIED addition of ``member_id`` (an account or a set) to set ``set_id``."""
+        self.added.setdefault(member_id, set()).add(set_id)
+        self._reached = {}
+
+    def ever_reached(self, member_id: str) -> frozenset[str]:
+        """Every set that reached ``member_id`` at some time, directly or through sets."""
+        found = self._reached.get(member_id)
+        if found is None:
+            reached: set[str] = set()
+            frontier = [member_id]
+            while frontier:
+                for parent in self.added.get(frontier.pop(), ()):
+                    if parent not in reached:
+                        reached.add(parent)
+                        frontier.append(parent)
+            found = self._reached[member_id] = frozenset(reached)
+        return found
 
 
 @dataclass(slots=True)
 class FoldedBalance:
-    """Debit and credit totals per layer of one (account, journal, currency), and a version."""
+    """Debit and credit totals per layer of one (account or set, journal, currency), a
+    version, and the normal balance type it is read with (None: not known, or, for a
+    balance record, normal balances that do not follow from its totals and its type)."""
 
     dr: list[Decimal] = field(default_factory=lambda: [_ZERO, _ZERO, _ZERO])
     cr: list[Decimal] = field(default_factory=lambda: [_ZERO, _ZERO, _ZERO])
     version: int = 0
+    normal: Direction | None = None
 
     def available(self, layer: Layer, normal: Direction) -> Decimal:
         """Cumulative normal balance up to ``layer``."""
@@ -204,6 +263,8 @@ class _Open:
 
 
 BalanceKey = tuple[str, str, str]
+# What an entry's parents were checked to be, per (account, journal, parents).
+_ParentsKey = tuple[str, str, tuple[str, ...]]
 
 
 class LedgerAudit:
@@ -214,10 +275,14 @@ class LedgerAudit:
     """
 
     def __init__(self, normal_types: Mapping[str, Direction],
-                 limits: Mapping[str, Sequence[VelocityLimit]] | LimitHistory) -> None:
+                 limits: Mapping[str, Sequence[VelocityLimit]] | LimitHistory,
+                 account_sets: AccountSets | None = None) -> None:
         """``normal_types`` are keyed by account id (as text); ``limits`` are either the
-        limits in force for the whole log, by account id, or their history."""
+        limits in force for the whole log, by account id, or their history;
+        ``account_sets`` are the catalog's sets and memberships (none when not given)."""
         self.normal_types = normal_types
+        self.account_sets = account_sets if account_sets is not None else AccountSets()
+        self._parents_checked: dict[_ParentsKey, str | None] = {}
         self.history = limits if isinstance(limits, LimitHistory) else LimitHistory(limits)
         self._limited = self.history.accounts
         self.balances: dict[BalanceKey, FoldedBalance] = {}
@@ -239,7 +304,7 @@ class LedgerAudit:
     def spawn(self) -> LedgerAudit:
         """An empty audit with this one's catalog, warnings and quarantines, to replay other
         partitions in and ``absorb`` back."""
-        part = LedgerAudit(self.normal_types, self.history)
+        part = LedgerAudit(self.normal_types, self.history, self.account_sets)
         part._warned = set(self._warned)
         part._quarantined_at = set(self._quarantined_at)
         return part
@@ -291,7 +356,8 @@ class LedgerAudit:
         key = (entry.account_id, entry.journal_id, entry.currency)
         balance = self.balances.get(key)
         if balance is None:
-            balance = self.balances[key] = FoldedBalance()
+            balance = self.balances[key] = FoldedBalance(
+                normal=self.normal_types.get(entry.account_id))
             if limited:
                 self._limited_keys[entry.account_id].append(key)
         index = LAYER_RANK[entry.layer]
@@ -300,6 +366,51 @@ class LedgerAudit:
         else:
             balance.cr[index] += entry.units
         balance.version += 1
+        if entry.parents:
+            self._roll_up(entry, index)
+
+    def _roll_up(self, entry: AuditEntry, index: int) -> None:
+        """Fold the entry onto each set it names (once each, whatever the processor did)."""
+        check = (entry.account_id, entry.journal_id, entry.parents)
+        if check not in self._parents_checked:
+            self._parents_checked[check] = self._parents_problem(*check)
+        problem = self._parents_checked[check]
+        if problem is not None:
+            self._violate("entry_must_roll_up_into_its_account_sets",
+                          f"entry {entry.entry_id} on account {entry.account_id} {problem}",
+                          entry.position, entry_id=entry.entry_id,
+                          transaction_id=entry.transaction_id, account_id=entry.account_id)
+        sets = self.account_sets.sets
+        for set_id in dict.fromkeys(entry.parents):
+            key = (set_id, entry.journal_id, entry.currency)
+            balance = self.balances.get(key)
+            if balance is None:
+                known = sets.get(set_id)
+                balance = self.balances[key] = FoldedBalance(
+                    normal=None if known is None else known.normal_balance_type)
+            if entry.direction is Direction.DEBIT:
+                balance.dr[index] += entry.units
+            else:
+                balance.cr[index] += entry.units
+            balance.version += 1
+
+    def _parents_problem(self, account_id: str, journal_id: str,
+                         parents: tuple[str, ...]) -> str | None:
+        """What is wrong with the sets an entry names, or None."""
+        if len(set(parents)) != len(parents):
+            return f"names a set more than once ({', '.join(parents)})"
+        reached = self.account_sets.ever_reached(account_id)
+        for set_id in parents:
+            known = self.account_sets.sets.get(set_id)
+            if known is None:
+                return f"rolls up into {set_id}, which is no account set"
+            if known.journal_id != journal_id:
+                return (f"of journal {journal_id} rolls up into set {set_id}, which belongs "
+                        f"to journal {known.journal_id}")
+            if set_id not in reached:
+                return (f"rolls up into set {set_id}, which the account never was a member "
+                        "of, directly or through other sets")
+        return None
 
     def _track_limits(self, entry: AuditEntry) -> None:
         account_id = entry.account_id
@@ -359,9 +470,11 @@ class LedgerAudit:
         """Drop the entry ids seen: a partial replay is merged without them (an entry lives
         on its account's partition, so a copy elsewhere shows as a count mismatch)."""
         self._entry_ids = {}
+        self._parents_checked = {}
 
     def absorb(self, part: LedgerAudit) -> None:
-        """Merge the replay of other partitions (each account lives on one partition)."""
+        """Merge the replay of other partitions: each account lives on one partition, and a
+        set's balance is the sum of the folds of its entries on every partition."""
         self.entries_seen += part.entries_seen
         self.violations.extend(part.violations)
         for key, balance in part.balances.items():
@@ -421,10 +534,18 @@ class LedgerAudit:
 
     # Legs -------------------------------------------------------------------------------
 
-    def add_leg(self, entry_id: str, digest: bytes, position: Position) -> None:
+    def add_leg(self, entry_id: str, digest: bytes, position: Position,
+                placed: bool = True) -> None:
         """A record of the legs topic (``digest`` from ``leg_digest``). Call it for every
-        leg before ``leg_expected``."""
+        leg before ``leg_expected``. ``placed`` is False for a leg on a partition that owns
+        neither its account nor any set it names: nothing there may fold it."""
         if position in self._quarantined_at:
+            return
+        if not placed:
+            self._violate("leg_must_be_on_a_partition_that_folds_it",
+                          f"leg {entry_id} is on partition {position.partition}, which owns "
+                          "neither its account nor any set it rolls up into, and it was not "
+                          "quarantined", position, entry_id=entry_id)
             return
         first = self._legs.get(digest)
         if first is not None:
@@ -435,16 +556,19 @@ class LedgerAudit:
         self._legs[digest] = (entry_id, position)
 
     def leg_expected(self, digest: bytes) -> None:
-        """An entry of a transaction record on an account another partition owns: the leg
-        its owner folds (``leg_digest`` with the account's owner partition)."""
+        """An entry of a transaction record whose account or one of whose sets another
+        partition owns: the leg that partition folds (``leg_digest`` with its number). An
+        entry has one per such partition; a missing one shows as that partition's
+        balances differing from the replay."""
         self._legs.pop(digest, None)
 
     def _check_legs(self) -> None:
         for entry_id, position in self._legs.values():
             self._violate("leg_must_match_a_posted_entry",
                           f"leg {entry_id} is not an entry of any transaction record (same "
-                          "id, account, journal, units, currency, direction and layer, on "
-                          "its account's partition): its owner folded money nobody posted",
+                          "id, account, journal, units, currency, direction, layer and "
+                          "sets, on a partition that owns its account or one of its sets): "
+                          "its owner folded money nobody posted",
                           position, entry_id=entry_id)
         self._legs = {}
 
@@ -552,14 +676,17 @@ class LedgerAudit:
                 positions: Mapping[BalanceKey, Position] | None = None) -> None:
         """Check that another computation of the balances (CDC, processor state) agrees."""
         rule = f"{source}_must_equal_the_replay"
+        sets = self.account_sets.sets
         for key in self.balances.keys() | balances.keys():
             mine, theirs = self.balances.get(key), balances.get(key)
             if mine is None or theirs is None or (mine.dr, mine.cr, mine.version) != (
-                    theirs.dr, theirs.cr, theirs.version):
+                    theirs.dr, theirs.cr, theirs.version) or (
+                    mine.normal is not None and mine.normal is not theirs.normal):
                 account, journal, currency = key
-                self._violate(rule, f"{source} balance of account {account} ({currency}, "
-                              f"journal {journal}) is {_describe(theirs)}; the replay gives "
-                              f"{_describe(mine)}", (positions or {}).get(key),
+                what = "set" if account in sets else "account"
+                self._violate(rule, f"{source} balance of {what} {account} ({currency}, "
+                              f"journal {journal}) is {_describe(theirs, mine)}; the replay "
+                              f"gives {_describe(mine, None)}", (positions or {}).get(key),
                               account_id=account, journal_id=journal, currency=currency)
 
     def _violate(self, rule: str, message: str, position: Position | None,
@@ -567,10 +694,18 @@ class LedgerAudit:
         self.violations.append(Violation(rule, message, position, ids))
 
 
-def _describe(balance: FoldedBalance | None) -> str:
+def _describe(balance: FoldedBalance | None, replayed: FoldedBalance | None) -> str:
+    """``balance`` in words; ``replayed`` is the replay's, against which a balance record
+    whose normal balances follow from no normal balance type is named as such."""
     if balance is None:
         return "missing"
     layers = ", ".join(f"{layer.value.lower()} dr {dr} cr {cr}"
                        for layer, dr, cr in zip(_LAYERS, balance.dr, balance.cr, strict=True)
                        if dr or cr)
-    return f"[{layers or 'empty'}] at version {balance.version}"
+    if balance.normal is not None:
+        normal = f", {balance.normal.value.lower()}-normal"
+    elif replayed is not None and replayed.normal is not None:
+        normal = ", with normal balances that do not follow from its totals and its type"
+    else:
+        normal = ""
+    return f"[{layers or 'empty'}] at version {balance.version}{normal}"

@@ -4,6 +4,8 @@ Each layer keeps debit and credit totals; the normal balance is credits minus de
 credit-normal account and debits minus credits for a debit-normal one. ``available(layer)``
 is cumulative: SETTLED, then SETTLED+PENDING, then all three. A balance is always exactly
 the fold of its entries, in order, through ``fold_entry``; its version counts the entries.
+An account set's balance is the same fold of the entries that name it as a parent
+(``fold_into_set``); its ``account_id`` is the set's id.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from ledger_core.enums import Direction, Layer
 from ledger_core.money import MONEY_CONTEXT
 from ledger_core.transactions import Entry
 
-__all__ = ["Balance", "LayerBalance", "fold_entry", "normal_delta", "with_normal_balance_type"]
+__all__ = ["Balance", "LayerBalance", "fold_entry", "fold_into_set", "normal_delta",
+           "with_normal_balance_type"]
 
 _ZERO = Decimal(0)
 
@@ -95,13 +98,26 @@ def fold_entry(balance: Balance | None, entry: Entry, normal_balance_type: Direc
     Pure and total: it performs no check, because an entry reaches the fold only once its
     transaction has been accepted. Replaying every entry through it rebuilds every balance.
     """
+    return _fold(balance, entry.account_id, entry, normal_balance_type)
+
+
+def fold_into_set(balance: Balance | None, account_set_id: UUID, entry: Entry,
+                  normal_balance_type: Direction) -> Balance:
+    """Return the balance of set ``account_set_id`` with ``entry`` rolled up into it: the
+    same fold, onto the set's balance, for an entry that names the set as a parent."""
+    assert account_set_id in entry.parent_account_ids, "entry rolled up into a set it is not in"
+    return _fold(balance, account_set_id, entry, normal_balance_type)
+
+
+def _fold(balance: Balance | None, owner_id: UUID, entry: Entry,
+          normal_balance_type: Direction) -> Balance:
     created: datetime | None
     if balance is None:
         settled = pending = encumbrance = _EMPTY_LAYER
         version = 0
         created = entry.created
     else:
-        assert balance.account_id == entry.account_id, "entry folded onto another account"
+        assert balance.account_id == owner_id, "entry folded onto another account"
         assert balance.currency == entry.currency, "entry folded onto another currency"
         settled, pending, encumbrance = balance.settled, balance.pending, balance.encumbrance
         version = balance.version
@@ -120,7 +136,7 @@ def fold_entry(balance: Balance | None, entry: Entry, normal_balance_type: Direc
     else:
         encumbrance = updated
     return Balance(
-        account_id=entry.account_id,
+        account_id=owner_id,
         journal_id=entry.journal_id,
         currency=entry.currency,
         normal_balance_type=normal_balance_type,

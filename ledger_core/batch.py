@@ -24,6 +24,7 @@ from uuid import UUID
 
 import msgspec
 
+from ledger_core.account_sets import AccountSet
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance
 from ledger_core.commands import Command, PostTransaction, VoidTransaction
@@ -84,13 +85,17 @@ def _balance_keys(view: LedgerView, commands: Sequence[Command],
     for command, expansion in zip(commands, expansions, strict=True):
         if isinstance(expansion, Expansion):
             journal = expansion.header.journal_id
-            keys += [(leg.account_id, journal, str(leg.currency)) for leg in expansion.legs
-                     if view.owns(leg.account_id)]
+            for leg in expansion.legs:
+                owners = (leg.account_id, *view.parent_sets(leg.account_id, journal))
+                keys += [(owner, journal, str(leg.currency)) for owner in owners
+                         if view.owns(owner)]
         elif isinstance(command, VoidTransaction):
             original = view.posted(command.void_of)
             if original is not None:
-                keys += [(entry.account_id, entry.journal_id, entry.currency)
-                         for entry in original.entries if view.owns(entry.account_id)]
+                keys += [(owner, entry.journal_id, entry.currency)
+                         for entry in original.entries
+                         for owner in (entry.account_id, *entry.parent_account_ids)
+                         if view.owns(owner)]
     return keys
 
 
@@ -124,6 +129,14 @@ class _BatchState:
     def account(self, account_id: UUID) -> Account | None:
         """The account, from the view."""
         return self._view.account(account_id)
+
+    def account_set(self, account_set_id: UUID) -> AccountSet | None:
+        """The account set, from the view."""
+        return self._view.account_set(account_set_id)
+
+    def parent_sets(self, account_id: UUID, journal_id: UUID) -> tuple[UUID, ...]:
+        """The account's sets in the journal, from the view."""
+        return self._view.parent_sets(account_id, journal_id)
 
     def tran_code(self, code: str, version: int | None) -> TranCode | None:
         """The tran code version, from the view."""

@@ -1,5 +1,5 @@
-"""The catalog (journals, accounts, tran code versions, limits, cards, ISO 8583
-configurations) and the rules for changing it.
+"""The catalog (journals, accounts, account sets and their members, tran code versions,
+limits, cards, ISO 8583 configurations) and the rules for changing it.
 
 Catalog changes are decided one at a time, in order (the runtime serialises them through one
 partition), which is what keeps account codes, tran codes, and cards' PAN hashes and tokens
@@ -17,6 +17,12 @@ from uuid import UUID
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
+from ledger_core.account_sets import (
+    AccountSet,
+    AccountSetMember,
+    MemberType,
+    generated_set_code,
+)
 from ledger_core.accounts import Account
 from ledger_core.bounded_fields import bound_code
 from ledger_core.cards import Card
@@ -34,7 +40,8 @@ from ledger_core.tran_codes import TranCode
 
 __all__ = ["Catalog", "CatalogEntity", "CatalogKind", "catalog_input_refusal", "decide_catalog"]
 
-CatalogEntity = Journal | Account | TranCode | VelocityLimit | Card | Iso8583Config
+CatalogEntity = (Journal | Account | TranCode | VelocityLimit | Card | Iso8583Config
+                 | AccountSet | AccountSetMember)
 
 
 class CatalogKind(StrEnum):
@@ -51,6 +58,11 @@ class CatalogKind(StrEnum):
     CREATE_ISO8583_CONFIG = "CREATE_ISO8583_CONFIG"
     UPDATE_ISO8583_CONFIG = "UPDATE_ISO8583_CONFIG"
     DELETE_ISO8583_CONFIG = "DELETE_ISO8583_CONFIG"
+    CREATE_ACCOUNT_SET = "CREATE_ACCOUNT_SET"
+    UPDATE_ACCOUNT_SET = "UPDATE_ACCOUNT_SET"
+    DELETE_ACCOUNT_SET = "DELETE_ACCOUNT_SET"
+    ADD_TO_ACCOUNT_SET = "ADD_TO_ACCOUNT_SET"
+    REMOVE_FROM_ACCOUNT_SET = "REMOVE_FROM_ACCOUNT_SET"
 
 
 class Catalog:
@@ -67,6 +79,12 @@ class Catalog:
         self.card_pan_hashes: dict[str, UUID] = {}
         self.card_tokens: dict[str, UUID] = {}
         self.iso8583_configs: dict[UUID, Iso8583Config] = {}
+        self.account_sets: dict[UUID, AccountSet] = {}
+        self.account_set_codes: dict[str, UUID] = {}
+        # The current members of each set, and the sets each account or set is in.
+        self.set_members: dict[UUID, dict[UUID, AccountSetMember]] = {}
+        self.member_of: dict[UUID, set[UUID]] = {}
+        self._parents: dict[tuple[UUID, UUID], tuple[UUID, ...]] = {}
 
     def copy(self) -> Catalog:
         """An independent copy, to decide changes on before they are committed."""
@@ -80,6 +98,11 @@ class Catalog:
         clone.card_pan_hashes = dict(self.card_pan_hashes)
         clone.card_tokens = dict(self.card_tokens)
         clone.iso8583_configs = dict(self.iso8583_configs)
+        clone.account_sets = dict(self.account_sets)
+        clone.account_set_codes = dict(self.account_set_codes)
+        clone.set_members = {set_id: dict(members)
+                             for set_id, members in self.set_members.items()}
+        clone.member_of = {member: set(sets) for member, sets in self.member_of.items()}
         return clone
 
     def journal(self, journal_id: UUID) -> Journal | None:
@@ -119,10 +142,44 @@ class Catalog:
         """The ISO 8583 configuration with this id (LOCKED once deleted), or None."""
         return self.iso8583_configs.get(config_id)
 
+    def account_set(self, account_set_id: UUID) -> AccountSet | None:
+        """The account set with this id (LOCKED once deleted), or None."""
+        return self.account_sets.get(account_set_id)
+
+    def parent_sets(self, account_id: UUID, journal_id: UUID) -> tuple[UUID, ...]:
+        """Every ACTIVE set of ``journal_id`` that an entry on ``account_id`` rolls up
+        into: the sets the account is in, the sets those are in, and so on; sorted."""
+        key = (account_id, journal_id)
+        found = self._parents.get(key)
+        if found is None:
+            found = tuple(sorted(s for s in self.ancestors(account_id)
+                                 if self.account_sets[s].journal_id == journal_id))
+            self._parents[key] = found
+        return found
+
+    def ancestors(self, member_id: UUID) -> set[UUID]:
+        """Every ACTIVE set that reaches ``member_id`` through ACTIVE sets.
+
+        A membership of a set the table does not hold is passed over: the desk never writes
+        one, but a compacted topic may deliver a membership before its set's record, and a
+        forged one must not stop postings to the account it names."""
+        reached: set[UUID] = set()
+        frontier = [member_id]
+        while frontier:
+            for parent in self.member_of.get(frontier.pop(), ()):
+                found = self.account_sets.get(parent)
+                if parent not in reached and found is not None \
+                        and found.status is not Status.LOCKED:
+                    reached.add(parent)
+                    frontier.append(parent)
+        return reached
+
     def put(self, entity: CatalogEntity) -> None:
         """Add or replace one entity; the indexes of account codes and of card hashes and
         tokens follow each entity's newest version."""
-        if isinstance(entity, Journal):
+        if isinstance(entity, AccountSet | AccountSetMember):
+            self._put_set_entity(entity)
+        elif isinstance(entity, Journal):
             self.journals[entity.journal_id] = entity
         elif isinstance(entity, Account):
             previous = self.accounts.get(entity.account_id)
@@ -138,6 +195,23 @@ class Catalog:
             self.iso8583_configs[entity.config_id] = entity
         else:
             self.limits.setdefault(entity.account_id, {})[entity.limit_id] = entity
+
+    def _put_set_entity(self, entity: AccountSet | AccountSetMember) -> None:
+        self._parents.clear()
+        if isinstance(entity, AccountSet):
+            previous = self.account_sets.get(entity.account_set_id)
+            if previous is not None:
+                self.account_set_codes.pop(previous.code, None)
+            self.account_sets[entity.account_set_id] = entity
+            self.account_set_codes[entity.code] = entity.account_set_id
+            return
+        members = self.set_members.setdefault(entity.account_set_id, {})
+        if entity.removed:
+            members.pop(entity.member_id, None)
+            self.member_of.get(entity.member_id, set()).discard(entity.account_set_id)
+        else:
+            members[entity.member_id] = entity
+            self.member_of.setdefault(entity.member_id, set()).add(entity.account_set_id)
 
     def _put_card(self, card: Card) -> None:
         previous = self.cards.get(card.card_id)
@@ -177,6 +251,16 @@ def decide_catalog(
             return _create_card(catalog, created)
         if isinstance(created, Iso8583Config):
             return _create_iso8583_config(catalog, created)
+        if isinstance(created, AccountSet):
+            return _create_account_set(catalog, created)
+        if isinstance(created, AccountSetMember):
+            if kind is CatalogKind.ADD_TO_ACCOUNT_SET:
+                return _add_to_account_set(catalog, created)
+            return _remove_from_account_set(catalog, created)
+        if kind is CatalogKind.UPDATE_ACCOUNT_SET:
+            return _update_account_set(catalog, body)
+        if kind is CatalogKind.DELETE_ACCOUNT_SET:
+            return _delete_account_set(catalog, body)
         if kind is CatalogKind.UPDATE_ACCOUNT:
             return _update_account(catalog, body)
         if kind is CatalogKind.UPDATE_CARD:
@@ -201,6 +285,8 @@ _CREATED: dict[CatalogKind, type[CatalogEntity]] = {
     CatalogKind.CREATE_JOURNAL: Journal, CatalogKind.CREATE_ACCOUNT: Account,
     CatalogKind.CREATE_TRAN_CODE: TranCode, CatalogKind.CREATE_LIMIT: VelocityLimit,
     CatalogKind.CREATE_CARD: Card, CatalogKind.CREATE_ISO8583_CONFIG: Iso8583Config,
+    CatalogKind.CREATE_ACCOUNT_SET: AccountSet, CatalogKind.ADD_TO_ACCOUNT_SET: AccountSetMember,
+    CatalogKind.REMOVE_FROM_ACCOUNT_SET: AccountSetMember,
 }
 # A create makes version 1, whatever the body says; later versions come from changes.
 _VERSIONED = frozenset({CatalogKind.CREATE_TRAN_CODE, CatalogKind.CREATE_ISO8583_CONFIG})
@@ -223,6 +309,8 @@ def _validated(kind: CatalogKind, body: Mapping[str, Any]) -> CatalogEntity | Re
     if model is None:
         return None
     fields = {**body, "version": 1} if kind in _VERSIONED else body
+    if kind is CatalogKind.CREATE_ACCOUNT_SET and body.get("code") is None:
+        fields = {**fields, "code": _generated_code(body)}
     try:
         return model.model_validate(fields)
     except ValidationError as error:
@@ -254,10 +342,11 @@ def _create_journal(catalog: Catalog, journal: Journal) -> CatalogEntity | Rejec
 
 def _create_account(catalog: Catalog, account: Account) -> CatalogEntity | Rejected:
     existing = catalog.account(account.account_id)
-    if existing is not None and existing != account:
+    if (existing is not None and existing != account) or catalog.account_set(account.account_id):
         return _reject(
             RejectionCode.ACCOUNT_ID_DUPLICATE,
-            f"accountId {account.account_id} already names another account",
+            f"accountId {account.account_id} already names another "
+            f"{'account' if existing is not None else 'account set'}",
             "accountId",
             account.account_id,
         )
@@ -567,6 +656,149 @@ def _delete_iso8583_config(catalog: Catalog,
     if isinstance(current, Rejected) or current.status is Status.LOCKED:
         return current
     return current.model_copy(update={"status": Status.LOCKED, "version": current.version + 1})
+
+
+def _generated_code(body: Mapping[str, Any]) -> str | None:
+    raw_id = body.get("accountSetId", body.get("account_set_id"))
+    try:
+        return generated_set_code(UUID(str(raw_id)))
+    except ValueError:
+        return None  # the id itself is refused by validation, which names it
+
+
+def _create_account_set(catalog: Catalog, account_set: AccountSet) -> CatalogEntity | Rejected:
+    if account_set.status is not Status.ACTIVE:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "an account set is created ACTIVE; delete it to lock it", "status",
+                       account_set.status.value)
+    set_id = account_set.account_set_id
+    existing = catalog.account_set(set_id)
+    if (existing is not None and existing != account_set) or catalog.account(set_id):
+        return _reject(RejectionCode.ACCOUNT_SET_ID_DUPLICATE,
+                       f"accountSetId {set_id} already names another "
+                       f"{'account set' if existing is not None else 'account'}",
+                       "accountSetId", set_id)
+    if catalog.journal(account_set.journal_id) is None:
+        return _reject(RejectionCode.JOURNAL_NOT_FOUND,
+                       f"account set {set_id} names journal {account_set.journal_id}, "
+                       "which does not exist", "journalId", account_set.journal_id)
+    return _unique_set_code(catalog, account_set)
+
+
+def _unique_set_code(catalog: Catalog, account_set: AccountSet) -> CatalogEntity | Rejected:
+    holder = catalog.account_set_codes.get(account_set.code)
+    if holder is not None and holder != account_set.account_set_id:
+        return _reject(RejectionCode.ACCOUNT_SET_CODE_DUPLICATE,
+                       f"account set code {account_set.code!r} is already used by set {holder}",
+                       "code", account_set.code)
+    return account_set
+
+
+_ACCOUNT_SET_UPDATABLE = {"name", "description", "metadata", "code", "config"}
+
+
+def _current_account_set(catalog: Catalog, raw_id: object,
+                         field: str = "accountSetId") -> AccountSet | Rejected:
+    try:
+        set_id = UUID(str(raw_id))
+    except ValueError:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID, f"{field} {raw_id!r} is not a UUID",
+                       field, raw_id)
+    current = catalog.account_set(set_id)
+    if current is None:
+        return _reject(RejectionCode.ACCOUNT_SET_NOT_FOUND,
+                       f"account set {set_id} does not exist", field, set_id)
+    return current
+
+
+def _update_account_set(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    current = _current_account_set(catalog, body.get("accountSetId", body.get("account_set_id")))
+    if isinstance(current, Rejected):
+        return current
+    changes = {_snake(key): value for key, value in body.items()
+               if _snake(key) != "account_set_id"}
+    refused = sorted(set(changes) - _ACCOUNT_SET_UPDATABLE)
+    if refused:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"{refused[0]} of an account set cannot be updated", refused[0],
+                       changes[refused[0]])
+    if current.status is Status.LOCKED:
+        return _set_locked(current)
+    updated = AccountSet.model_validate({**current.model_dump(), **changes})
+    return _unique_set_code(catalog, updated)
+
+
+def _delete_account_set(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    """A soft delete: the set stays, LOCKED, with the balance it has rolled up so far."""
+    refused = sorted(_snake(key) for key in body if _snake(key) != "account_set_id")
+    if refused:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"a delete names only the accountSetId, not {refused[0]}", refused[0],
+                       None)
+    current = _current_account_set(catalog, body.get("accountSetId", body.get("account_set_id")))
+    if isinstance(current, Rejected):
+        return current
+    return current.model_copy(update={"status": Status.LOCKED})
+
+
+def _set_locked(account_set: AccountSet) -> Rejected:
+    return _reject(RejectionCode.ACCOUNT_SET_LOCKED,
+                   f"account set {account_set.account_set_id} was deleted", "accountSetId",
+                   account_set.account_set_id)
+
+
+def _add_to_account_set(catalog: Catalog, member: AccountSetMember) -> CatalogEntity | Rejected:
+    if member.removed:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "an added member cannot be marked removed", "removed", True)
+    target = _current_account_set(catalog, member.account_set_id)
+    if isinstance(target, Rejected):
+        return target
+    if target.status is Status.LOCKED:
+        return _set_locked(target)
+    existing = catalog.set_members.get(target.account_set_id, {}).get(member.member_id)
+    if existing is not None:
+        if existing.member_type is member.member_type:
+            return existing
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"{member.member_id} is already a member, as {existing.member_type}",
+                       "memberType", member.member_type.value)
+    if member.member_type is MemberType.ACCOUNT:
+        if catalog.account(member.member_id) is None:
+            return _reject(RejectionCode.ACCOUNT_NOT_FOUND,
+                           f"account {member.member_id} does not exist", "memberId",
+                           member.member_id)
+        return member
+    inner = _current_account_set(catalog, member.member_id, "memberId")
+    if isinstance(inner, Rejected):
+        return inner
+    if inner.status is Status.LOCKED:
+        return _set_locked(inner)
+    if inner.journal_id != target.journal_id:
+        return _reject(RejectionCode.ACCOUNT_SET_JOURNAL_MISMATCH,
+                       f"set {inner.account_set_id} is in journal {inner.journal_id} and set "
+                       f"{target.account_set_id} in journal {target.journal_id}; sets hold "
+                       "only sets of their own journal", "memberId", inner.account_set_id)
+    if inner.account_set_id == target.account_set_id or (
+            inner.account_set_id in catalog.ancestors(target.account_set_id)):
+        return _reject(RejectionCode.ACCOUNT_SET_CYCLE,
+                       f"set {inner.account_set_id} already contains set "
+                       f"{target.account_set_id}, or is it; membership cannot form a cycle",
+                       "memberId", inner.account_set_id)
+    return member
+
+
+def _remove_from_account_set(catalog: Catalog,
+                             member: AccountSetMember) -> CatalogEntity | Rejected:
+    existing = catalog.set_members.get(member.account_set_id, {}).get(member.member_id)
+    if existing is None:
+        target = _current_account_set(catalog, member.account_set_id)
+        if isinstance(target, Rejected):
+            return target
+        return _reject(RejectionCode.ACCOUNT_SET_MEMBER_NOT_FOUND,
+                       f"{member.member_id} is not a member of set {member.account_set_id}",
+                       "memberId", member.member_id)
+    return existing.model_copy(update={"removed": True})
 
 
 def _snake(key: str) -> str:

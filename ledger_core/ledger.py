@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from ledger_core.balances import Balance, fold_entry
+from ledger_core.balances import Balance, fold_entry, fold_into_set
 from ledger_core.batch import decide_batch
 from ledger_core.commands import Command
 from ledger_core.decisions import Posted, Rejected
@@ -31,18 +31,26 @@ def apply(view: LedgerView, command: Command, now: datetime) -> Posted | Rejecte
 
 
 def apply_remote_entries(view: LedgerView, entries: Iterable[Entry]) -> tuple[Balance, ...]:
-    """Fold legs that another partition accepted onto the balances this view owns.
+    """Fold legs that another partition accepted onto the balances this view owns: the
+    entry's account and the sets it rolls up into, those of them this view owns.
 
-    No rule is checked: the posting was accepted when its owner committed it. Entries on
-    accounts this view does not own are ignored. Returns the new balance versions.
+    No rule is checked: the posting was accepted when its owner committed it. Accounts and
+    sets this view does not own are left alone. Returns the new balance versions.
     """
     folded: dict[tuple[UUID, UUID, str], Balance] = {}
     for entry in entries:
-        if not view.owns(entry.account_id):
-            continue
-        account = view.account(entry.account_id)
-        assert account is not None, f"leg for unknown account {entry.account_id}"
-        key = (entry.account_id, entry.journal_id, entry.currency)
-        current = folded.get(key) or view.balance(*key)
-        folded[key] = fold_entry(current, entry, account.normal_balance_type)
+        if view.owns(entry.account_id):
+            account = view.account(entry.account_id)
+            assert account is not None, f"leg for unknown account {entry.account_id}"
+            key = (entry.account_id, entry.journal_id, entry.currency)
+            current = folded.get(key) or view.balance(*key)
+            folded[key] = fold_entry(current, entry, account.normal_balance_type)
+        for set_id in entry.parent_account_ids:
+            if not view.owns(set_id):
+                continue
+            account_set = view.account_set(set_id)
+            assert account_set is not None, f"leg for unknown account set {set_id}"
+            key = (set_id, entry.journal_id, entry.currency)
+            current = folded.get(key) or view.balance(*key)
+            folded[key] = fold_into_set(current, set_id, entry, account_set.normal_balance_type)
     return tuple(folded.values())

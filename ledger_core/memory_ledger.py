@@ -105,10 +105,11 @@ class MemoryLedger(Catalog):
             self.balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
 
     def commit_remote(self, entries: Iterable[Entry]) -> tuple[Balance, ...]:
-        """Fold legs accepted by another partition onto owned balances and keep them."""
-        legs = [e for e in entries if self.owns(e.account_id)]
-        balances = apply_remote_entries(self, legs)
-        self.entries_log.extend(legs)
+        """Fold legs accepted by another partition onto owned balances (of accounts and of
+        the sets they roll up into) and keep them."""
+        entries = list(entries)
+        balances = apply_remote_entries(self, entries)
+        self.entries_log.extend(e for e in entries if self.owns(e.account_id))
         for balance in balances:
             self.balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
         return balances

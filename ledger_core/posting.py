@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger_core.accounts import Account
-from ledger_core.balances import Balance, fold_entry
+from ledger_core.balances import Balance, fold_entry, fold_into_set
 from ledger_core.commands import PostTransaction
 from ledger_core.decisions import Posted, Rejected
 from ledger_core.enums import Direction, Enforcement, Layer, Status
@@ -72,6 +72,9 @@ class Leg:
     layer: Layer
     description: str | None
     metadata: dict[str, Any] | None
+    # The sets the entry rolls up into; None for the account's sets now (a void's legs
+    # repeat those of the entries they reverse).
+    parent_account_ids: tuple[UUID, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,7 @@ def decide_legs(
     units = _judge_amounts(legs)
     if isinstance(units, Rejection):
         return Rejected.of(transaction_id, units)
-    transaction, entries = _records(header, legs, units, now)
+    transaction, entries = _records(view, header, legs, units, now)
     owned: list[Entry] = []
     remote: list[Entry] = []
     for entry in entries:
@@ -240,6 +243,15 @@ def decide_legs(
         else:
             current = after[key]
         after[key] = fold_entry(current, entry, accounts[entry.account_id].normal_balance_type)
+    for entry in entries:
+        for set_id in entry.parent_account_ids:
+            if view.owns(set_id):
+                key = (set_id, entry.journal_id, entry.currency)
+                current = after[key] if key in after else view.balance(*key)
+                account_set = view.account_set(set_id)
+                assert account_set is not None, "an entry names a set the catalog lacks"
+                after[key] = fold_into_set(current, set_id, entry,
+                                           account_set.normal_balance_type)
     warnings: tuple[Rejection, ...] = ()
     if limits:
         outcome = check_local_limits(before, after, accounts, limits, check)
@@ -346,7 +358,8 @@ def _judge_amounts(legs: Sequence[Leg]) -> list[Decimal] | Rejection:
 
 
 def _records(
-    header: Header, legs: Sequence[Leg], amounts: Sequence[Decimal], now: datetime
+    view: LedgerView, header: Header, legs: Sequence[Leg], amounts: Sequence[Decimal],
+    now: datetime
 ) -> tuple[Transaction, tuple[Entry, ...]]:
     transaction = Transaction(
         transaction_id=header.transaction_id,
@@ -380,6 +393,8 @@ def _records(
             metadata=leg.metadata,
             effective=header.effective,
             created=now,
+            parent_account_ids=(view.parent_sets(leg.account_id, header.journal_id)
+                                if leg.parent_account_ids is None else leg.parent_account_ids),
         )
         for sequence, (leg, units) in enumerate(zip(legs, amounts, strict=True), start=1)
     )

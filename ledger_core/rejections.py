@@ -83,6 +83,14 @@ class RejectionCode(StrEnum):
     ISO8583_CONFIG_ID_DUPLICATE = "iso8583_config_id_duplicate"
     ISO8583_CONFIG_NOT_FOUND = "iso8583_config_not_found"
     ISO8583_CONFIG_LOCKED = "iso8583_config_locked"
+    # Account sets: one journal each, membership a graph without cycles.
+    ACCOUNT_SET_ID_DUPLICATE = "account_set_id_duplicate"
+    ACCOUNT_SET_CODE_DUPLICATE = "account_set_code_duplicate"
+    ACCOUNT_SET_NOT_FOUND = "account_set_not_found"
+    ACCOUNT_SET_LOCKED = "account_set_locked"
+    ACCOUNT_SET_JOURNAL_MISMATCH = "account_set_journal_mismatch"
+    ACCOUNT_SET_CYCLE = "account_set_cycle"
+    ACCOUNT_SET_MEMBER_NOT_FOUND = "account_set_member_not_found"
 
 
 class Rejection(Record, frozen=True, kw_only=True):

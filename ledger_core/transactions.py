@@ -63,6 +63,8 @@ class Entry(Record, frozen=True, kw_only=True):
     metadata: dict[str, Any] | None = None
     effective: date
     created: datetime
+    # The account sets the entry rolls up into, as membership stood when it was posted.
+    parent_account_ids: tuple[UUID, ...] = ()
 
 
 class PostedTransaction(Record, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from ledger_core.account_sets import AccountSet
 from ledger_core.accounts import Account
 from ledger_core.commands import PostTransaction
 from ledger_core.journals import Journal
@@ -25,6 +26,7 @@ __all__ = [
     "ACH_DEBIT_INPUT",
     "ASSETS",
     "BERT",
+    "CUSTOMERS",
     "DEPOSIT",
     "ERNIE",
     "JOURNAL",
@@ -59,6 +61,18 @@ BERT = Account.model_validate(
         "name": "Bert - Checking",
         "code": "BERT.CHECKING",
         "description": "Bert's checking account",
+        "normalBalanceType": "CREDIT",
+    }
+)
+
+# Not in Twisp's tutorial: a set of its two customers, to show a roll-up.
+CUSTOMERS = AccountSet.model_validate(
+    {
+        "accountSetId": "c0570e25-5e70-4c5e-9a3e-2b1d4e0f7a61",
+        "journalId": JOURNAL.journal_id,
+        "name": "Customers",
+        "code": "CUSTOMERS",
+        "description": "Every customer's checking account",
         "normalBalanceType": "CREDIT",
     }
 )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from ledger_core.account_sets import AccountSet
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance
 from ledger_core.journals import Journal
@@ -34,6 +35,14 @@ class LedgerView(Protocol):
         """The account with this id, or None."""
         ...
 
+    def account_set(self, account_set_id: UUID) -> AccountSet | None:
+        """The account set with this id, or None."""
+        ...
+
+    def parent_sets(self, account_id: UUID, journal_id: UUID) -> tuple[UUID, ...]:
+        """The sets an entry of ``journal_id`` on ``account_id`` rolls up into, sorted."""
+        ...
+
     def tran_code(self, code: str, version: int | None) -> TranCode | None:
         """The tran code ``code`` at ``version``, or its latest version when None."""
         ...
@@ -51,7 +60,7 @@ class LedgerView(Protocol):
         ...
 
     def owns(self, account_id: UUID) -> bool:
-        """True when this partition owns the account's balances."""
+        """True when this partition owns the account's (or the set's) balances."""
         ...
 
     def prefetch(self, transaction_ids: Sequence[UUID],

@@ -90,6 +90,7 @@ def apply_void(view: LedgerView, command: VoidTransaction, now: datetime) -> Pos
             layer=entry.layer,
             description=entry.description,
             metadata=entry.metadata,
+            parent_account_ids=entry.parent_account_ids,
         )
         for entry in original.entries
     ]

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from ledger_core import (
     Account,
+    AccountSet,
     Balance,
     Card,
     Command,
@@ -96,6 +97,7 @@ def entry_record(entry: Entry) -> dict[str, Any]:
         "layer": entry.layer.value, "description": entry.description,
         "metadata_json": dump_json(entry.metadata), "effective": entry.effective,
         "created": entry.created,
+        "parent_account_ids": [_text(set_id) for set_id in entry.parent_account_ids],
     }
 
 
@@ -109,6 +111,7 @@ def entry_from(record: dict[str, Any]) -> Entry:
         entry_type=record["entry_type"], layer=Layer(record["layer"]),
         description=record["description"], metadata=load_json(record["metadata_json"]),
         effective=record["effective"], created=record["created"],
+        parent_account_ids=tuple(UUID(set_id) for set_id in record["parent_account_ids"]),
     )
 
 
@@ -210,6 +213,29 @@ def account_from(record: dict[str, Any]) -> Account:
         "description": record["description"],
         "normal_balance_type": record["normal_balance_type"], "status": record["status"],
         "metadata": load_json(record["metadata_json"]), "external_id": record["external_id"],
+        "config": {"enable_concurrent_posting": record["enable_concurrent_posting"]},
+    })
+
+
+def account_set_record(account_set: AccountSet) -> dict[str, Any]:
+    """The ``account_set`` record of an AccountSet."""
+    return {
+        "account_set_id": str(account_set.account_set_id),
+        "journal_id": str(account_set.journal_id), "code": account_set.code,
+        "name": account_set.name, "description": account_set.description,
+        "normal_balance_type": account_set.normal_balance_type.value,
+        "status": account_set.status.value, "metadata_json": dump_json(account_set.metadata),
+        "enable_concurrent_posting": account_set.config.enable_concurrent_posting,
+    }
+
+
+def account_set_from(record: dict[str, Any]) -> AccountSet:
+    """The AccountSet of an ``account_set`` record, validated: a catalog record may be forged."""
+    return AccountSet.model_validate({
+        "account_set_id": record["account_set_id"], "journal_id": record["journal_id"],
+        "code": record["code"], "name": record["name"], "description": record["description"],
+        "normal_balance_type": record["normal_balance_type"], "status": record["status"],
+        "metadata": load_json(record["metadata_json"]),
         "config": {"enable_concurrent_posting": record["enable_concurrent_posting"]},
     })
 

@@ -9,6 +9,11 @@ Nothing read here is trusted to be what it claims: a record that does not decode
 (``record_must_decode``) and skipped, never allowed to stop the audit. The catalog the audit
 checks against is the history of APPLIED catalog results, not the compacted catalog topic,
 whose records must each match one of those results.
+
+Account sets come from there too: their journals and normal balance types (the catalog
+topic's records name those of sets no result names, a forged record's), and every
+membership an APPLIED result added, against which the sets each entry rolls up into are
+checked.
 """
 
 import io
@@ -32,6 +37,8 @@ from confluent_kafka import Consumer
 
 from ledger_core import (
     Account,
+    AccountSet,
+    AccountSetMember,
     Card,
     Direction,
     Iso8583Config,
@@ -41,6 +48,7 @@ from ledger_core import (
     VelocityLimit,
 )
 from ledger_core.audit import (
+    AccountSets,
     AuditEntry,
     FoldedBalance,
     LedgerAudit,
@@ -51,6 +59,7 @@ from ledger_core.audit import (
     leg_digest,
 )
 from ledger_core.catalog import Catalog, CatalogEntity
+from ledger_core.money import MONEY_CONTEXT
 from schemas.codec import MAGIC, DecodeError, codec
 from streams.catalog import catalog_key, catalog_value, entity_from
 from streams.kafka_config import kafka_config
@@ -138,8 +147,9 @@ def run_audit(bootstrap: str, topics: Topics, partitions: int,
     """Audit the ledger named by ``topics``; return every violation found.
 
     The entries topic is replayed by ``workers`` processes (default: one per CPU, or one for
-    a small log), each folding whole partitions; an account lives on one partition, so
-    the partial replays merge by addition.
+    a small log), each folding whole partitions; an account lives on one partition and a
+    set's balance is a sum over the partitions of its entries, so the partial replays merge
+    by addition.
     """
     log = _LogReader(bootstrap, topics, partitions)
     log.read_dead_letters()
@@ -184,10 +194,11 @@ class _LogReader:
         self._warned: list[str] = []
         self._history = LimitHistory()
         self._normal_types: dict[str, Direction] = {}
+        self._sets = AccountSets()
 
     def audit(self) -> LedgerAudit:
         """The audit, fed with everything read so far (quarantines first)."""
-        audit = LedgerAudit(self._normal_types, self._history)
+        audit = LedgerAudit(self._normal_types, self._history, self._sets)
         for record in self._quarantined:
             audit.quarantine(record)
         for position, error in self._undecodable:
@@ -223,7 +234,8 @@ class _LogReader:
 
     def read_catalog(self) -> None:
         """Every record of the catalog topic, in canonical form; the normal balance types
-        of accounts the results do not name (a forged record's) are taken from here."""
+        of accounts, and the journals and types of sets, that the results do not name (a
+        forged record's) are taken from here."""
         for message in read_committed(self.bootstrap, self.topics.catalog, [0]):
             position = _position(message)
             self.catalog_records += 1
@@ -239,6 +251,10 @@ class _LogReader:
             if type_name == "ledger.Account":  # the results, read next, have the last word
                 self._normal_types[body["account_id"]] = _DIRECTIONS.get(
                     body["normal_balance_type"], Direction.CREDIT)
+            elif type_name == "ledger.AccountSet":
+                self._sets.account_set(body["account_set_id"], body["journal_id"],
+                                       _DIRECTIONS.get(body["normal_balance_type"],
+                                                       Direction.CREDIT))
 
     def read_results(self) -> None:
         """Every result: answers, warnings, and the APPLIED catalog history."""
@@ -278,6 +294,11 @@ class _LogReader:
             self._history.decided(entity, _micros(record["processed_at"]), source.offset)
         elif isinstance(entity, Account):
             self._normal_types[str(entity.account_id)] = entity.normal_balance_type
+        elif isinstance(entity, AccountSet):
+            self._sets.account_set(str(entity.account_set_id), str(entity.journal_id),
+                                   entity.normal_balance_type)
+        elif isinstance(entity, AccountSetMember) and not entity.removed:
+            self._sets.member_added(str(entity.account_set_id), str(entity.member_id))
 
 
 def entity_of(entity_json: str | None) -> CatalogEntity:
@@ -295,12 +316,16 @@ def entity_of(entity_json: str | None) -> CatalogEntity:
         return Card.model_validate(body)
     if "configId" in body:  # before journalId, which a config names too
         return Iso8583Config.model_validate(body)
+    if "memberId" in body:  # before accountSetId, which a membership names too
+        return AccountSetMember.model_validate(body)
+    if "accountSetId" in body:  # before journalId, which a set names too
+        return AccountSet.model_validate(body)
     if "accountId" in body:
         return Account.model_validate(body)
     if "journalId" in body:
         return Journal.model_validate(body)
-    raise ValueError("the entity is no journal, account, tran code, limit, card or ISO 8583 "
-                     "config")
+    raise ValueError("the entity is no journal, account, account set, set member, tran code, "
+                     "limit, card or ISO 8583 config")
 
 
 def _canonical(value: Any) -> str:
@@ -354,7 +379,7 @@ def replay_partitions(bootstrap: str, topic: str, partitions: Iterable[int],
 
 def _compare_scoped(audit: LedgerAudit, source: str, mine: dict[BalanceKey, FoldedBalance],
                     theirs: dict[BalanceKey, FoldedBalance]) -> None:
-    scoped = LedgerAudit(audit.normal_types, {})
+    scoped = LedgerAudit(audit.normal_types, {}, audit.account_sets)
     scoped.balances = mine
     scoped.compare(source, theirs)
     audit.violations.extend(scoped.violations)
@@ -430,13 +455,15 @@ def _entries(messages: Iterator[Any], audit: LedgerAudit) -> Iterator[AuditEntry
             try:
                 record: Any = reader(io.BytesIO(data[3:]), schema, None)
                 units = Decimal(record["units"])
+                # Entries written before account sets (v1) have no parents.
+                parents = record.get("parent_account_ids")
                 entry = AuditEntry(record["entry_id"], record["transaction_id"],
                                    record["account_id"], record["journal_id"],
                                    record["currency"], _LAYERS[record["layer"]],
                                    _DIRECTIONS[record["direction"]], units,
                                    Position(message.topic(), message.partition(),
                                             message.offset()),
-                                   record["created"])
+                                   record["created"], tuple(parents) if parents else ())
             except Exception as exc:  # fastavro raises whatever the bytes lead it to
                 raise _UndecodableError(f"undecodable entry record: {exc!r}") from exc
             if not units.is_finite():
@@ -450,6 +477,7 @@ def _entries(messages: Iterator[Any], audit: LedgerAudit) -> Iterator[AuditEntry
 def check_legs(bootstrap: str, topics: Topics, partitions: int, audit: LedgerAudit) -> int:
     """Feed every leg to ``audit`` (before the transactions); return how many were read."""
     plain = _PlainReader("entry")
+    owners = _Owners(partitions)
     count = 0
     for message in read_committed(bootstrap, topics.legs, range(partitions)):
         count += 1
@@ -458,22 +486,25 @@ def check_legs(bootstrap: str, topics: Topics, partitions: int, audit: LedgerAud
             continue
         try:
             record = plain.decode(message.value())
+            parents = record.get("parent_account_ids") or []
             digest = leg_digest(record["entry_id"], record["transaction_id"],
                                 record["account_id"], record["journal_id"], record["units"],
                                 record["currency"], record["direction"], record["layer"],
-                                position.partition)
+                                position.partition, parents)
         except _UndecodableError as exc:
             audit.undecodable(position, str(exc))
             continue
-        audit.add_leg(record["entry_id"], digest, position)
+        placed = position.partition in owners.of(record["account_id"], parents)
+        audit.add_leg(record["entry_id"], digest, position, placed)
     return count
 
 
 def read_transactions(bootstrap: str, topics: Topics, partitions: int, audit: LedgerAudit
                       ) -> list[tuple[str, int, Position]]:
-    """(transaction id, entry_count, position) of every transaction record; the entries a
-    record holds on accounts another partition owns are the legs ``audit`` expects."""
-    owners: dict[str, int | None] = {}
+    """(transaction id, entry_count, position) of every transaction record; for each entry
+    a record holds, every other partition that owns its account or one of its sets must
+    have one copy of it: the legs ``audit`` expects."""
+    owners = _Owners(partitions)
     transactions = []
     for message in read_committed(bootstrap, topics.transactions, range(partitions)):
         position = _position(message)
@@ -485,15 +516,33 @@ def read_transactions(bootstrap: str, topics: Topics, partitions: int, audit: Le
         transactions.append((record["transaction_id"], record["entry_count"], position))
         for entry in record["entries"]:
             account = entry["account_id"]
-            owner = owners.get(account, -1)
-            if owner == -1:
-                owner = owners[account] = _owner(account, partitions)
-            if owner is not None and owner != position.partition:
+            parents = entry.get("parent_account_ids") or []
+            for partition in sorted(owners.of(account, parents) - {position.partition}):
                 audit.leg_expected(leg_digest(
                     entry["entry_id"], entry["transaction_id"], account, entry["journal_id"],
                     entry["units"], entry["currency"], entry["direction"], entry["layer"],
-                    owner))
+                    partition, parents))
     return transactions
+
+
+class _Owners:
+    """The partitions that own an account and the sets an entry on it rolls up into."""
+
+    def __init__(self, partitions: int) -> None:
+        self._partitions = partitions
+        self._owner: dict[str, int | None] = {}
+
+    def of(self, account: str, parents: Iterable[str]) -> set[int]:
+        """The owner partitions of ``account`` and of each of ``parents`` (ids that are no
+        UUID have none)."""
+        found = set()
+        for owned in (account, *parents):
+            owner = self._owner.get(owned, -1)
+            if owner == -1:
+                owner = self._owner[owned] = _owner(owned, self._partitions)
+            if owner is not None:
+                found.add(owner)
+        return found
 
 
 def _owner(account: str, partitions: int) -> int | None:
@@ -504,10 +553,25 @@ def _owner(account: str, partitions: int) -> int | None:
 
 
 def _folded(record: dict[str, Any]) -> FoldedBalance:
+    """A balance record's totals and version, and its normal balance type if each layer's
+    normal balance follows from its totals and that type (None if not)."""
     balance = FoldedBalance(version=record["version"])
+    normal = _DIRECTIONS.get(record["normal_balance_type"])
     for index, name in enumerate(_LAYER_FIELDS):
-        balance.dr[index] = _amount(record[name]["dr_balance"])
-        balance.cr[index] = _amount(record[name]["cr_balance"])
+        layer = record[name]
+        dr = balance.dr[index] = _amount(layer["dr_balance"])
+        cr = balance.cr[index] = _amount(layer["cr_balance"])
+        if normal is None:
+            continue
+        try:
+            implied = (MONEY_CONTEXT.subtract(cr, dr) if normal is Direction.CREDIT
+                       else MONEY_CONTEXT.subtract(dr, cr))
+        except ArithmeticError:
+            raise _UndecodableError(f"the {name} totals are beyond the ledger's "
+                                    "precision") from None
+        if _amount(layer["normal_balance"]) != implied:
+            normal = None
+    balance.normal = normal
     return balance
 
 

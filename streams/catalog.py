@@ -19,6 +19,8 @@ from confluent_kafka import Consumer, TopicPartition
 
 from ledger_core import (
     Account,
+    AccountSet,
+    AccountSetMember,
     Card,
     Iso8583Config,
     Journal,
@@ -54,6 +56,12 @@ def catalog_key(entity: CatalogEntity) -> dict[str, str]:
         return {"kind": "card", "id": str(entity.card_id)}
     if isinstance(entity, Iso8583Config):
         return {"kind": "iso8583_config", "id": str(entity.config_id)}
+    if isinstance(entity, AccountSet):
+        return {"kind": "account_set", "id": str(entity.account_set_id)}
+    if isinstance(entity, AccountSetMember):
+        # One key per membership: compaction keeps whether the member is in the set now.
+        return {"kind": "account_set_member",
+                "id": f"{entity.account_set_id}:{entity.member_id}"}
     return {"kind": "limit", "id": str(entity.limit_id)}
 
 
@@ -69,6 +77,11 @@ def catalog_value(entity: CatalogEntity) -> dict[str, Any]:
         return {"-type": "ledger.Card", **mapping.card_record(entity)}
     if isinstance(entity, Iso8583Config):
         return {"-type": "ledger.Iso8583Config", **mapping.iso8583_config_record(entity)}
+    if isinstance(entity, AccountSet):
+        return {"-type": "ledger.AccountSet", **mapping.account_set_record(entity)}
+    if isinstance(entity, AccountSetMember):
+        return {"-type": "ledger.AccountSetMember",
+                **entity.model_dump(mode="json")}
     return {"-type": "ledger.VelocityLimit", **mapping.limit_record(entity)}
 
 
@@ -85,6 +98,10 @@ def entity_from(record: dict[str, Any]) -> CatalogEntity:
         return mapping.card_from(body)
     if type_name == "ledger.Iso8583Config":
         return mapping.iso8583_config_from(body)
+    if type_name == "ledger.AccountSet":
+        return mapping.account_set_from(body)
+    if type_name == "ledger.AccountSetMember":
+        return AccountSetMember.model_validate(body)
     return VelocityLimit.model_validate(body)
 
 

@@ -21,6 +21,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 
 from ledger_core import (
     Account,
+    AccountSet,
+    AccountSetMember,
     Balance,
     Card,
     Enforcement,
@@ -57,6 +59,7 @@ _CREATE_KINDS: dict[type, CatalogKind] = {
     Journal: CatalogKind.CREATE_JOURNAL, Account: CatalogKind.CREATE_ACCOUNT,
     TranCode: CatalogKind.CREATE_TRAN_CODE, VelocityLimit: CatalogKind.CREATE_LIMIT,
     Card: CatalogKind.CREATE_CARD, Iso8583Config: CatalogKind.CREATE_ISO8583_CONFIG,
+    AccountSet: CatalogKind.CREATE_ACCOUNT_SET, AccountSetMember: CatalogKind.ADD_TO_ACCOUNT_SET,
 }
 
 
@@ -319,8 +322,8 @@ class LedgerClient:
         return self.wait([command_id], timeout_s)[command_id]
 
     def create(self, entity: CatalogEntity, timeout_s: float = RESULT_TIMEOUT_S) -> Result:
-        """Create a journal, account, tran code, limit, card or ISO 8583 config given as a
-        model; wait for it."""
+        """Create a journal, account, account set, tran code, limit, card or ISO 8583 config
+        given as a model, or add a member to a set; wait for it."""
         kind = _CREATE_KINDS[type(entity)]
         return self.catalog(kind, entity.model_dump(mode="json", by_alias=True), timeout_s)
 

@@ -84,10 +84,14 @@ def posted_outputs(topics: Topics, task: PartitionTask, command_id: str, decisio
         # carry the same bytes.
         record = codec().encode("entry", mapping.entry_record(entry))
         bodies.append(codec().body(record))
+        key = account_key(entry.account_id)
         owner = owner_partition(entry.account_id, n)
-        outputs.append(Output(topics.entries, owner, account_key(entry.account_id), record))
-        if owner != task.partition:
-            outputs.append(Output(topics.legs, owner, account_key(entry.account_id), record))
+        outputs.append(Output(topics.entries, owner, key, record))
+        # One leg per other partition that owns the account or a set the entry rolls up
+        # into; that partition folds it onto each of them that it owns.
+        legs = {owner} | {owner_partition(s, n) for s in entry.parent_account_ids}
+        legs.discard(task.partition)
+        outputs.extend(Output(topics.legs, p, key, record) for p in sorted(legs))
     for balance in decision.balances:
         key, value = task.stage_balance(balance)
         outputs.append(Output(topics.balances, task.partition, key, value, changelog=True))

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from ledger_core import (
     Account,
+    AccountSet,
     Balance,
     Journal,
     PostedTransaction,
@@ -71,6 +72,14 @@ class PartitionTask:
     def account(self, account_id: UUID) -> Account | None:
         """The account with this id, or None."""
         return self.catalog.account(account_id)
+
+    def account_set(self, account_set_id: UUID) -> AccountSet | None:
+        """The account set with this id, or None."""
+        return self.catalog.account_set(account_set_id)
+
+    def parent_sets(self, account_id: UUID, journal_id: UUID) -> tuple[UUID, ...]:
+        """The sets an entry of the journal on the account rolls up into."""
+        return self.catalog.parent_sets(account_id, journal_id)
 
     def tran_code(self, code: str, version: int | None) -> TranCode | None:
         """The tran code at ``version`` (latest when None), or None."""

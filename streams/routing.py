@@ -322,22 +322,37 @@ class Router:
         except ValueError as exc:
             return self._quarantine(message, source, now, RejectionCode.RECORD_NOT_VALID,
                                     f"not an entry: {exc}")
-        if not task.owns(entry.account_id):
+        sets = [s for s in entry.parent_account_ids if task.owns(s)]
+        account_owned = task.owns(entry.account_id)
+        if not account_owned and not sets:
             return self._quarantine(message, source, now, RejectionCode.LEG_ACCOUNT_NOT_OWNED,
-                                    f"the leg names account {entry.account_id}, which partition "
-                                    f"{source.partition} does not own")
-        if task.account(entry.account_id) is None:
+                                    f"the leg names account {entry.account_id} and no account "
+                                    f"set that partition {source.partition} owns")
+        missing = self._missing(task, entry.account_id if account_owned else None, sets)
+        if missing is not None:
             self.catalog.catch_up()
-            if task.account(entry.account_id) is None:
+            missing = self._missing(task, entry.account_id if account_owned else None, sets)
+            if missing is not None:
                 return self._quarantine(message, source, now,
                                         RejectionCode.LEG_ACCOUNT_NOT_FOUND,
-                                        f"the leg names account {entry.account_id}, which the "
-                                        "catalog does not hold")
+                                        f"the leg names {missing}, which the catalog does "
+                                        "not hold")
         outputs = []
         for balance in apply_remote_entries(task, [entry]):
             key, value = task.stage_balance(balance)
             outputs.append(Output(self.topics.balances, source.partition, key, value, True))
         return outputs
+
+    @staticmethod
+    def _missing(task: PartitionTask, account_id: UUID | None,
+                 set_ids: list[UUID]) -> str | None:
+        """What a leg folds onto that the catalog does not hold, or None."""
+        if account_id is not None and task.account(account_id) is None:
+            return f"account {account_id}"
+        for set_id in set_ids:
+            if task.account_set(set_id) is None:
+                return f"account set {set_id}"
+        return None
 
     def _catalog_command(self, message: Message, source: Source, now: datetime,
                          marks: BatchMarks) -> list[Output]:

@@ -43,6 +43,7 @@ from connectors.graphql_api.errors import ApiError, RejectionError
 from connectors.graphql_api.read_model import ReadModel, View
 from ledger_core import (
     Account,
+    AccountSet,
     Balance,
     Command,
     Entry,
@@ -109,7 +110,8 @@ class DryRun:
     def account_entries(self, account_id: UUID) -> Sequence[Entry]:
         """The account's entries as the view has them, then the dry run's."""
         return _Chained(self._read_model.account_entries(account_id, self._view),
-                        [e for e in self._entries.values() if e.account_id == account_id])
+                        [e for e in self._entries.values()
+                         if account_id == e.account_id or account_id in e.parent_account_ids])
 
     # LedgerView --------------------------------------------------------------------------
 
@@ -120,6 +122,14 @@ class DryRun:
     def account(self, account_id: UUID) -> Account | None:
         """The account, from the read model's catalog."""
         return self._read_model.account(account_id)
+
+    def account_set(self, account_set_id: UUID) -> AccountSet | None:
+        """The account set, from the read model's catalog."""
+        return self._read_model.account_set(account_set_id)
+
+    def parent_sets(self, account_id: UUID, journal_id: UUID) -> tuple[UUID, ...]:
+        """The account's sets in the journal, from the read model's catalog."""
+        return self._read_model.catalog.parent_sets(account_id, journal_id)
 
     def tran_code(self, code: str, version: int | None) -> TranCode | None:
         """The tran code version, from the read model's catalog."""
@@ -145,7 +155,7 @@ class DryRun:
         return None if stored is None else stored.posted
 
     def owns(self, account_id: UUID) -> bool:
-        """Every account: a dry run folds every balance its postings touch."""
+        """Every account and set: a dry run folds every balance its postings touch."""
         return True
 
     def prefetch(self, transaction_ids: Sequence[UUID],

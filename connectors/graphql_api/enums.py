@@ -8,6 +8,8 @@ import strawberry
 
 __all__ = [
     "AccountIndex",
+    "AccountSetIndex",
+    "AccountSetMemberType",
     "AccountStatus",
     "CurrencyDisplay",
     "DebitOrCredit",
@@ -120,6 +122,23 @@ class AccountIndex(Enum):
     CODE = "CODE"
     STATUS = "STATUS"
     EXTERNAL_ID = "EXTERNAL_ID"
+
+
+@strawberry.enum(description="The indexes account sets can be listed by.")
+class AccountSetIndex(Enum):
+    """Account sets in the order of one of their fields."""
+
+    ACCOUNT_SET_ID = "ACCOUNT_SET_ID"
+    NAME = "NAME"
+    CODE = "CODE"
+
+
+@strawberry.enum(description="What a member of an account set is.")
+class AccountSetMemberType(Enum):
+    """An account, or another set."""
+
+    ACCOUNT = "ACCOUNT"
+    ACCOUNT_SET = "ACCOUNT_SET"
 
 
 @strawberry.enum(description="The indexes journals can be listed by.")

@@ -14,6 +14,8 @@ import strawberry
 
 from connectors.graphql_api.enums import (
     AccountIndex,
+    AccountSetIndex,
+    AccountSetMemberType,
     CurrencyDisplay,
     DebitOrCredit,
     EntryIndex,
@@ -34,6 +36,11 @@ __all__ = [
     "AccountFilterInput",
     "AccountIndexInput",
     "AccountInput",
+    "AccountSetFilterInput",
+    "AccountSetIndexInput",
+    "AccountSetInput",
+    "AccountSetMemberInput",
+    "AccountSetUpdateInput",
     "AccountUpdateInput",
     "EntryFilterInput",
     "EntryIndexInput",
@@ -107,6 +114,8 @@ class AccountInput:
     status: Status = Status.ACTIVE
     metadata: JSON | None = None
     config: AccountConfigInput | None = None
+    account_set_ids: list[UUID] | None = strawberry.field(default=None, description=(
+        "Sets the account joins once it is created."))
 
     def body(self) -> dict[str, Any]:
         """The CREATE_ACCOUNT body."""
@@ -116,6 +125,83 @@ class AccountInput:
                      description=self.description, status=self.status.value,
                      metadata=self.metadata,
                      config=None if self.config is None else self.config.body())
+
+
+@strawberry.input(description="Fields of a new account set.")
+class AccountSetInput:
+    """A new account set: in the DEFAULT journal and credit-normal unless told otherwise;
+    a code is generated when none is given."""
+
+    account_set_id: UUID
+    name: str
+    journal_id: UUID | None = None
+    code: str | None = None
+    description: str | None = None
+    normal_balance_type: DebitOrCredit = DebitOrCredit.CREDIT
+    metadata: JSON | None = None
+    config: AccountConfigInput | None = None
+    account_set_ids: list[UUID] | None = strawberry.field(default=None, description=(
+        "Sets this set joins once it is created (they must be in its journal)."))
+
+    def body(self) -> dict[str, Any]:
+        """The CREATE_ACCOUNT_SET body."""
+        return body_of(accountSetId=str(self.account_set_id), name=self.name,
+                       journalId=None if self.journal_id is None else str(self.journal_id),
+                       code=self.code, description=self.description,
+                       normalBalanceType=self.normal_balance_type.value,
+                       metadata=self.metadata,
+                       config=None if self.config is None else self.config.body())
+
+
+@strawberry.input(description="Account set fields to change; the others keep their values.")
+class AccountSetUpdateInput:
+    """Changes to an account set."""
+
+    name: str | None = None
+    code: str | None = None
+    description: str | None = None
+    normal_balance_type: DebitOrCredit | None = None
+    metadata: JSON | None = None
+    config: AccountConfigInput | None = None
+
+    def body(self, account_set_id: UUID) -> dict[str, Any]:
+        """The UPDATE_ACCOUNT_SET body."""
+        return body_of(accountSetId=str(account_set_id), name=self.name, code=self.code,
+                       description=self.description,
+                       normalBalanceType=_value(self.normal_balance_type),
+                       metadata=self.metadata,
+                       config=None if self.config is None else self.config.body())
+
+
+@strawberry.input(description="An account or account set, as a member of a set.")
+class AccountSetMemberInput:
+    """A member to add or remove; an account unless memberType says otherwise."""
+
+    member_id: UUID
+    member_type: AccountSetMemberType | None = None
+
+    def body(self, account_set_id: UUID) -> dict[str, Any]:
+        """The ADD_TO_ACCOUNT_SET or REMOVE_FROM_ACCOUNT_SET body."""
+        member_type = self.member_type or AccountSetMemberType.ACCOUNT
+        return {"accountSetId": str(account_set_id), "memberId": str(self.member_id),
+                "memberType": member_type.value}
+
+
+@strawberry.input(description="The index to list account sets by, and its order.")
+class AccountSetIndexInput:
+    """An account set index."""
+
+    name: AccountSetIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="Conditions on account sets' fields.")
+class AccountSetFilterInput:
+    """Filters of an accountSets query."""
+
+    account_set_id: FilterValue | None = None
+    name: FilterValue | None = None
+    code: FilterValue | None = None
 
 
 @strawberry.input(description="Account fields to change; the others keep their values.")

@@ -10,36 +10,17 @@ field picks the range that is read, the others filter it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
-
-import strawberry
+from typing import Any, TypeVar
 
 from connectors.graphql_api.context import RequestContext
 from connectors.graphql_api.enums import SortOrder
 from connectors.graphql_api.errors import BAD_REQUEST, ApiError
 from connectors.graphql_api.indexes import Condition, CursorError
-from connectors.graphql_api.objects import PAGE_MAX, PageInfo
+from connectors.graphql_api.objects import PAGE_MAX, Connection, Edge, PageInfo
 
-__all__ = ["Connection", "Edge", "conditions", "listing"]
+__all__ = ["conditions", "listing"]
 
 Node = TypeVar("Node")
-
-
-@strawberry.type(description="One record of a page and its cursor.")
-class Edge(Generic[Node]):
-    """A node with the cursor that lists what follows it."""
-
-    cursor: str
-    node: Node
-
-
-@strawberry.type(description="A page of a list: nodes, edges with cursors, and page info.")
-class Connection(Generic[Node]):
-    """One page."""
-
-    nodes: list[Node]
-    edges: list[Edge[Node]]
-    page_info: PageInfo
 
 
 def conditions(where: object | None, fields: dict[str, str]) -> dict[str, Condition]:

@@ -9,10 +9,12 @@ Amounts are ``Money { units currency }`` with exact decimal units.
 from __future__ import annotations
 
 import base64
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, TypeAlias, TypeVar
+from operator import itemgetter
+from typing import Annotated, Any, Generic, TypeAlias, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -28,6 +30,7 @@ from connectors.graphql_api.enums import (
     Status,
 )
 from connectors.graphql_api.errors import BAD_REQUEST, ApiError
+from connectors.graphql_api.indexes import CursorError, decode_cursor, encode_cursor
 from connectors.graphql_api.inputs import MoneyFormatInput
 from connectors.graphql_api.money_format import MoneyFormat, MoneyFormatError, format_money
 from connectors.graphql_api.scalars import (
@@ -43,8 +46,13 @@ __all__ = [
     "USD",
     "Account",
     "AccountConfig",
+    "AccountSet",
+    "AccountSetConfig",
+    "AccountSetMember",
     "Balance",
     "BalanceAmount",
+    "Connection",
+    "Edge",
     "Entry",
     "EntryConnection",
     "EntryConnectionEdge",
@@ -58,8 +66,10 @@ __all__ = [
     "TranCodeTransaction",
     "Transaction",
     "account_or_none",
+    "account_set_or_none",
     "connection",
     "described",
+    "paged",
     "request",
 ]
 
@@ -165,12 +175,31 @@ class Account:
     @described("Every entry on the account, in posting order.")
     async def entries(self, info: Info, first: int, after: str | None = None) -> EntryConnection:
         """A page of the account's entries."""
-        context = request(info)
-        dry_run = await context.reads()
-        entries = (context.services.read_model.account_entries(self.account_id,
-                                                                await context.view())
-                   if dry_run is None else dry_run.account_entries(self.account_id))
-        return connection(entries, first, after)
+        return await entries_of(request(info), self.account_id, first, after)
+
+    @described("The account sets the account is a member of (directly).")
+    async def sets(self, info: Info, first: int, after: str | None = None
+                   ) -> Connection[AccountSet]:
+        """A page of the account's sets, by accountSetId."""
+        return await sets_of(request(info), self.account_id, first, after)
+
+
+async def entries_of(context: RequestContext, owner_id: UUID, first: int,
+                     after: str | None) -> EntryConnection:
+    """A page of the entries on an account, or rolled up into a set, in the request's view."""
+    dry_run = await context.reads()
+    entries = (context.services.read_model.account_entries(owner_id, await context.view())
+               if dry_run is None else dry_run.account_entries(owner_id))
+    return connection(entries, first, after)
+
+
+async def sets_of(context: RequestContext, member_id: UUID, first: int,
+                  after: str | None) -> Connection[AccountSet]:
+    """The sets ``member_id`` (an account or a set) is directly in, a page at a time."""
+    await context.fresh([context.services.catalog_part()])
+    catalog = context.services.read_model.catalog
+    sets = [catalog.account_sets[set_id] for set_id in catalog.member_of.get(member_id, ())]
+    return paged([(str(s.account_set_id), AccountSet.of(s)) for s in sets], first, after)
 
 
 async def balance_of(context: RequestContext, account_id: UUID, journal_id: UUID | None,
@@ -204,6 +233,92 @@ def _required(value: _T | None, what: str) -> _T:
     if value is None:
         raise ApiError("internal_error", f"{what} is missing from the read model")
     return value
+
+
+@strawberry.type(description="System configuration of an account set.")
+class AccountSetConfig:
+    """Per-set switches."""
+
+    enable_concurrent_posting: bool
+
+
+@strawberry.type(description="A set of accounts and sets in one journal; its balances roll "
+                             "up every entry of that journal posted to its members, and to "
+                             "the members of its member sets, since they joined.")
+class AccountSet:
+    """An account set, with its balances, entries, members and parent sets."""
+
+    model: strawberry.Private[core.AccountSet]
+    account_set_id: UUID
+    journal_id: UUID
+    name: str
+    code: str
+    description: str
+    status: Status
+    normal_balance_type: DebitOrCredit
+    metadata: JSON | None
+    config: AccountSetConfig
+
+    @classmethod
+    def of(cls, model: core.AccountSet) -> AccountSet:
+        """The GraphQL view of an account set record."""
+        return cls(model=model, account_set_id=model.account_set_id,
+                   journal_id=model.journal_id, name=model.name, code=model.code,
+                   description=model.description, status=Status(model.status.value),
+                   normal_balance_type=DebitOrCredit(model.normal_balance_type.value),
+                   metadata=JSON(model.metadata) if model.metadata is not None else None,
+                   config=AccountSetConfig(
+                       enable_concurrent_posting=model.config.enable_concurrent_posting))
+
+    @described("The set's balance in its journal and a currency; null while no entry has "
+               "rolled up into it there.")
+    async def balance(self, info: Info, currency: CurrencyCode = USD) -> Balance | None:
+        """The set's roll-up in ``currency``, or None."""
+        return await balance_of(request(info), self.account_set_id, self.journal_id, currency)
+
+    @described("Every entry that rolled up into the set (from its accounts and the "
+               "accounts of its sets), in posting order.")
+    async def entries(self, info: Info, first: int, after: str | None = None
+                      ) -> EntryConnection:
+        """A page of the set's entries."""
+        return await entries_of(request(info), self.account_set_id, first, after)
+
+    @described("The set's members, accounts and sets, by memberId.")
+    async def members(self, info: Info, first: int, after: str | None = None
+                      ) -> Connection[AccountSetMember]:
+        """A page of the set's members."""
+        context = request(info)
+        await context.fresh([context.services.catalog_part()])
+        catalog = context.services.read_model.catalog
+        nodes: list[tuple[str, Account | AccountSet]] = []
+        for member in catalog.set_members.get(self.account_set_id, {}).values():
+            if member.member_type is core.MemberType.ACCOUNT:
+                account = catalog.account(member.member_id)
+                if account is not None:
+                    nodes.append((str(member.member_id), Account.of(account)))
+            else:
+                inner = catalog.account_set(member.member_id)
+                if inner is not None:
+                    nodes.append((str(member.member_id), AccountSet.of(inner)))
+        return paged(nodes, first, after)
+
+    @described("The account sets this set is a member of (directly).")
+    async def sets(self, info: Info, first: int, after: str | None = None
+                   ) -> Connection[AccountSet]:
+        """A page of the set's parent sets, by accountSetId."""
+        return await sets_of(request(info), self.account_set_id, first, after)
+
+
+AccountSetMember = Annotated[Account | AccountSet, strawberry.union(
+    "AccountSetMember", description="A member of an account set: an Account or an AccountSet.")]
+
+
+async def account_set_or_none(context: RequestContext, account_set_id: UUID
+                              ) -> AccountSet | None:
+    """The account set from the read model's catalog, once it is fresh enough, or None."""
+    await context.fresh([context.services.catalog_part()])
+    model = context.services.read_model.account_set(account_set_id)
+    return None if model is None else AccountSet.of(model)
 
 
 @strawberry.type(description="The balance of one account in one journal and currency.")
@@ -292,6 +407,8 @@ class Entry:
     metadata: JSON | None
     effective: date
     created: Timestamp
+    parent_account_ids: list[UUID] = strawberry.field(description=(
+        "The account sets the entry rolled up into, as membership stood when it was posted."))
 
     @classmethod
     def of(cls, model: core.Entry) -> Entry:
@@ -305,7 +422,8 @@ class Entry:
                    direction=DebitOrCredit(model.direction.value), sequence=model.sequence,
                    description=model.description,
                    metadata=JSON(model.metadata) if model.metadata is not None else None,
-                   effective=model.effective, created=Timestamp(model.created))
+                   effective=model.effective, created=Timestamp(model.created),
+                   parent_account_ids=list(model.parent_account_ids))
 
     @described("The account debited or credited.")
     async def account(self, info: Info) -> Account:
@@ -334,6 +452,49 @@ class PageInfo:
     has_next_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+
+Node = TypeVar("Node")
+
+
+@strawberry.type(description="One record of a page and its cursor.")
+class Edge(Generic[Node]):
+    """A node with the cursor that lists what follows it."""
+
+    cursor: str
+    node: Node
+
+
+@strawberry.type(description="A page of a list: nodes, edges with cursors, and page info.")
+class Connection(Generic[Node]):
+    """One page."""
+
+    nodes: list[Node]
+    edges: list[Edge[Node]]
+    page_info: PageInfo
+
+
+def paged(records: Sequence[tuple[str, Node]], first: int, after: str | None
+          ) -> Connection[Node]:
+    """The page after ``after`` of a short list held in memory, in the order of the ids
+    each record is given with (an account's sets, a set's members)."""
+    if not 0 <= first <= PAGE_MAX:
+        raise ApiError(BAD_REQUEST, f"first must be between 0 and {PAGE_MAX}, got {first}")
+    ordered = sorted(records, key=itemgetter(0))
+    start = 0
+    if after is not None:
+        try:
+            _, last = decode_cursor(after)
+        except CursorError as exc:
+            raise ApiError(BAD_REQUEST, str(exc)) from None
+        start = bisect_right(ordered, last, key=itemgetter(0))
+    page = ordered[start:start + first]
+    edges = [Edge(cursor=encode_cursor((record_id, record_id)), node=node)
+             for record_id, node in page]
+    return Connection(nodes=[edge.node for edge in edges], edges=edges, page_info=PageInfo(
+        has_previous_page=start > 0, has_next_page=start + len(page) < len(ordered),
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type(description="An entry and its cursor.")

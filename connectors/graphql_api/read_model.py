@@ -6,8 +6,10 @@ topic from the beginning, in a background thread, and keeps:
 - the catalog (journals, accounts, every tran code version, cards, ISO 8583 configs), as the
   processors hold it;
 - the latest record of every transaction, with the partition that decided it;
-- every entry, by id and by account, in the order their transactions were read;
-- the balance of every (account, journal, currency), folded here from those entries.
+- every entry, by id and by account (and by each account set it rolls up into), in the
+  order their transactions were read;
+- the balance of every (account, journal, currency), and of every (account set, journal,
+  currency), folded here from those entries.
 
 A transaction record carries all of its entries, so each transaction is applied whole, under
 one lock: no read can see it on some of its accounts and not on the others. The processors'
@@ -55,6 +57,7 @@ from connectors.graphql_api.errors import ReadModelTimeoutError
 from connectors.graphql_api.indexes import Condition, SortedIndex, encode_cursor, page
 from ledger_core import (
     Account,
+    AccountSet,
     Balance,
     Direction,
     Entry,
@@ -63,6 +66,7 @@ from ledger_core import (
     PostedTransaction,
     TranCode,
     fold_entry,
+    fold_into_set,
 )
 from ledger_core.balances import with_normal_balance_type
 from ledger_core.catalog import Catalog
@@ -104,6 +108,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     "journals": ("JOURNAL_ID", "NAME", "CODE", "STATUS"),
     "tranCodes": ("TRAN_CODE_ID", "CODE", "STATUS"),
     "transactions": ("TRANSACTION_ID", "CORRELATION_ID", "EXTERNAL_ID"),
+    "accountSets": ("ACCOUNT_SET_ID", "NAME", "CODE"),
 }
 
 
@@ -258,6 +263,10 @@ class ReadModel(ConsumerThread):
             self._index("accounts", str(entity.account_id), ACCOUNT_ID=str(entity.account_id),
                         NAME=entity.name, CODE=entity.code, STATUS=entity.status.value,
                         EXTERNAL_ID=entity.external_id)
+        elif isinstance(entity, AccountSet):
+            self._index("accountSets", str(entity.account_set_id),
+                        ACCOUNT_SET_ID=str(entity.account_set_id), NAME=entity.name,
+                        CODE=entity.code)
         elif isinstance(entity, Journal):
             self._index_journal(entity)
 
@@ -290,19 +299,23 @@ class ReadModel(ConsumerThread):
         for index, entry in enumerate(posted.entries):
             ref = (transaction_id, index)
             self._entry_ids[str(entry.entry_id)] = (sequence, ref)
-            self._account_entries.setdefault(str(entry.account_id), []).append((sequence, ref))
-            self._fold(sequence, entry)
+            for owner in (entry.account_id, *entry.parent_account_ids):
+                self._account_entries.setdefault(str(owner), []).append((sequence, ref))
+                self._fold(sequence, owner, entry)
         self._sequence = sequence
 
-    def _fold(self, sequence: int, entry: Entry) -> None:
-        key = (str(entry.account_id), str(entry.journal_id), entry.currency)
+    def _fold(self, sequence: int, owner_id: UUID, entry: Entry) -> None:
+        """Fold ``entry`` onto the balance of ``owner_id``: its account, or a set it names."""
+        key = (str(owner_id), str(entry.journal_id), entry.currency)
         history = self._balances.setdefault(key, [])
-        account = self.catalog.account(entry.account_id)
-        # An account read after its first posting (the catalog's partition lagging) is
-        # folded as credit-normal, and read as its catalog record says (``balance``).
-        normal = account.normal_balance_type if account is not None else Direction.CREDIT
+        # An account (or set) read after its first posting (the catalog's partition lagging)
+        # is folded as credit-normal, and read as its catalog record says (``balance``).
+        normal = self._normal_balance_type(owner_id) or Direction.CREDIT
         latest = with_normal_balance_type(history[-1][1], normal) if history else None
-        folded = fold_entry(latest, entry, normal)
+        if owner_id == entry.account_id:
+            folded = fold_entry(latest, entry, normal)
+        else:
+            folded = fold_into_set(latest, owner_id, entry, normal)
         if history and history[-1][0] == sequence:
             history[-1] = (sequence, folded)  # two entries of one transaction on one account
         else:
@@ -357,10 +370,17 @@ class ReadModel(ConsumerThread):
             history = self._balances.get((str(account_id), str(journal_id), currency), [])
             at = bisect_right(history, view.sequence, key=_SEQUENCE) - 1
             found = history[at][1] if at >= 0 else None
-            account = self.catalog.account(account_id)
-        if found is None or account is None:
+            normal = self._normal_balance_type(account_id)
+        if found is None or normal is None:
             return found
-        return with_normal_balance_type(found, account.normal_balance_type)
+        return with_normal_balance_type(found, normal)
+
+    def _normal_balance_type(self, owner_id: UUID) -> Direction | None:
+        account = self.catalog.account(owner_id)
+        if account is not None:
+            return account.normal_balance_type
+        account_set = self.catalog.account_set(owner_id)
+        return None if account_set is None else account_set.normal_balance_type
 
     def transaction(self, transaction_id: UUID,
                     view: View | None = None) -> StoredTransaction | None:
@@ -387,8 +407,13 @@ class ReadModel(ConsumerThread):
             raw = self._transactions[ref[0]][2]
         return mapping.entry_from(codec().decode("transaction", raw)["entries"][ref[1]])
 
+    def account_set(self, account_set_id: UUID) -> AccountSet | None:
+        """The account set as its latest version has it (LOCKED once deleted), or None."""
+        return self.catalog.account_set(account_set_id)
+
     def account_entries(self, account_id: UUID, view: View) -> Sequence[Entry]:
-        """Every entry on the account that ``view`` sees, in the order they were read."""
+        """Every entry on the account (or rolled up into the set) that ``view`` sees, in the
+        order they were read."""
         with self._lock:
             entries = self._account_entries.get(str(account_id), [])
             seen = bisect_right(entries, view.sequence, key=_SEQUENCE)
@@ -424,6 +449,8 @@ class ReadModel(ConsumerThread):
             return self.catalog.journal(UUID(record_id))
         if kind == "tranCodes":
             return self.catalog.tran_code(record_id, None)
+        if kind == "accountSets":
+            return self.catalog.account_set(UUID(record_id))
         return mapping.posted_from(codec().decode("transaction",
                                                   self._transactions[record_id][2]))
 

@@ -34,6 +34,11 @@ from connectors.graphql_api.inputs import (
     AccountFilterInput,
     AccountIndexInput,
     AccountInput,
+    AccountSetFilterInput,
+    AccountSetIndexInput,
+    AccountSetInput,
+    AccountSetMemberInput,
+    AccountSetUpdateInput,
     AccountUpdateInput,
     EntryFilterInput,
     EntryIndexInput,
@@ -48,11 +53,13 @@ from connectors.graphql_api.inputs import (
     TransactionInput,
 )
 from connectors.graphql_api.iso8583 import Iso8583Mutation, Iso8583Query
-from connectors.graphql_api.lists import Connection, conditions, listing
+from connectors.graphql_api.lists import conditions, listing
 from connectors.graphql_api.objects import (
     USD,
     Account,
+    AccountSet,
     Balance,
+    Connection,
     Entry,
     EntryConnection,
     Info,
@@ -60,6 +67,7 @@ from connectors.graphql_api.objects import (
     TranCode,
     Transaction,
     account_or_none,
+    account_set_or_none,
     balance_of,
     connection,
     described,
@@ -70,6 +78,7 @@ from connectors.graphql_api.objects import (
 )
 from connectors.graphql_api.scalars import SCALARS, CurrencyCode
 from connectors.graphql_api.turns import YieldToLoop
+from ledger_core.catalog import CatalogKind
 
 __all__ = ["Mutation", "Query", "build_schema"]
 
@@ -92,6 +101,7 @@ JOURNAL_FIELDS = {"journal_id": "JOURNAL_ID", "name": "NAME", "code": "CODE",
 TRAN_CODE_FIELDS = {"tran_code_id": "TRAN_CODE_ID", "code": "CODE", "status": "STATUS"}
 TRANSACTION_FIELDS = {"transaction_id": "TRANSACTION_ID", "correlation_id": "CORRELATION_ID",
                       "external_id": "EXTERNAL_ID"}
+ACCOUNT_SET_FIELDS = {"account_set_id": "ACCOUNT_SET_ID", "name": "NAME", "code": "CODE"}
 
 
 @strawberry.type(description="Reads, from the read model kept by the ledger's topics.")
@@ -102,6 +112,21 @@ class Query:
     async def account(self, info: Info, id: UUID) -> Account | None:
         """The account, or null."""
         return await account_or_none(request(info), id)
+
+    @described("An account set by its accountSetId.")
+    async def account_set(self, info: Info, id: UUID) -> AccountSet | None:
+        """The account set, or null."""
+        return await account_set_or_none(request(info), id)
+
+    @described("Account sets by index (ACCOUNT_SET_ID, NAME, CODE), filtered by where, a "
+               "page at a time.")
+    async def account_sets(self, info: Info, index: AccountSetIndexInput, first: int,
+                           where: AccountSetFilterInput | None = None,
+                           after: str | None = None) -> Connection[AccountSet]:
+        """A page of account sets."""
+        return await listing(request(info), "accountSets", index.name.value,
+                             conditions(where, ACCOUNT_SET_FIELDS), first, after, index.sort,
+                             AccountSet.of)
 
     @described("The balance of an account in a journal and currency.")
     async def balance(self, info: Info, account_id: UUID, journal_id: UUID | None = None,
@@ -248,6 +273,40 @@ class Mutation:
                              ) -> Account | None:
         """The account as written."""
         return await writes.update_account(request(info), id, input)
+
+    @mutation("Create an account set, in the DEFAULT journal unless one is given; "
+              "accountSetIds adds it to those sets.")
+    async def create_account_set(self, info: Info, input: AccountSetInput
+                                 ) -> AccountSet | None:
+        """The account set as written."""
+        return await writes.create_account_set(request(info), input)
+
+    @mutation("Change an account set's name, code, description, metadata or config.")
+    async def update_account_set(self, info: Info, id: UUID, input: AccountSetUpdateInput
+                                 ) -> AccountSet | None:
+        """The account set as written."""
+        return await writes.update_account_set(request(info), id, input)
+
+    @mutation("Add an account or a set (of the same journal) to a set; a set that would "
+              "contain itself is refused. Entries posted from then on roll up into it.")
+    async def add_to_account_set(self, info: Info, id: UUID, member: AccountSetMemberInput
+                                 ) -> AccountSet | None:
+        """The set."""
+        return await writes.change_members(request(info), CatalogKind.ADD_TO_ACCOUNT_SET, id,
+                                           member)
+
+    @mutation("Remove a member from a set; its entries stop rolling up from then on.")
+    async def remove_from_account_set(self, info: Info, id: UUID,
+                                      member: AccountSetMemberInput) -> AccountSet | None:
+        """The set."""
+        return await writes.change_members(request(info),
+                                           CatalogKind.REMOVE_FROM_ACCOUNT_SET, id, member)
+
+    @mutation("Delete an account set: it is kept, LOCKED, with the balance it rolled up, "
+              "and takes no new entries or members.")
+    async def delete_account_set(self, info: Info, id: UUID) -> AccountSet | None:
+        """The set as deleted."""
+        return await writes.delete_account_set(request(info), id)
 
     @mutation("Create a tran code.")
     async def create_tran_code(self, info: Info, input: TranCodeInput) -> TranCode | None:

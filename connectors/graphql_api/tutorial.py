@@ -1,11 +1,12 @@
 """The Twisp 101 ledger driven through the API over HTTP: for the demo and for smoke checks.
 
 Each step is one GraphQL request whose inputs are the tutorial's records from
-``ledger_core.tutorial``, passed as variables: the journal; Ernie's, Bert's and the assets
-accounts; the ACH_CREDIT and ACH_DEBIT tran codes; a deposit of 9.53; then a withdrawal of
-4.28 whose ``queries`` field reads every account's settled balance in the same request,
-with read-your-writes. Depositing 9.53 and withdrawing 4.28 leaves Ernie and the assets at
-5.25; Bert has no balance. ``dry_run_withdrawal`` then simulates one more withdrawal with
+``ledger_core.tutorial``, passed as variables: the journal; a CUSTOMERS account set, then
+Ernie's and Bert's accounts in it and the assets account; the ACH_CREDIT and ACH_DEBIT tran
+codes; a deposit of 9.53; then a withdrawal of 4.28 whose ``queries`` field reads every
+account's settled balance and the set's in the same request, with read-your-writes.
+Depositing 9.53 and withdrawing 4.28 leaves Ernie, the customers and the assets at 5.25;
+Bert has no balance. ``dry_run_withdrawal`` then simulates one more withdrawal with
 ``@dryRun`` and reads that nothing changed.
 """
 
@@ -32,7 +33,9 @@ mutation TutorialJournal($journal: JournalInput!) {
 }"""
 
 _ACCOUNTS = """
-mutation TutorialAccounts($ernie: AccountInput!, $bert: AccountInput!, $assets: AccountInput!) {
+mutation TutorialAccounts($customers: AccountSetInput!, $ernie: AccountInput!,
+                          $bert: AccountInput!, $assets: AccountInput!) {
+  customers: createAccountSet(input: $customers) { accountSetId code }
   ernie: createAccount(input: $ernie) { accountId code }
   bert: createAccount(input: $bert) { accountId code }
   assets: createAccount(input: $assets) { accountId code }
@@ -52,14 +55,18 @@ mutation TutorialDeposit($posting: TransactionInput!) {
 _BALANCE = "balance(journalId: $journalId) { settled { drBalance { units } crBalance { units }" \
            " normalBalance { units currency } } }"
 
+# A set's balance is in the set's own journal.
+_SET_BALANCE = _BALANCE.replace("(journalId: $journalId)", "")
+
 _WITHDRAWAL_AND_BALANCES = f"""
 mutation TutorialWithdrawal($posting: TransactionInput!, $journalId: UUID!, $ernie: UUID!,
-                            $bert: UUID!, $assets: UUID!) {{
+                            $bert: UUID!, $assets: UUID!, $customers: UUID!) {{
   postTransaction(input: $posting) {{ transactionId }}
   queries {{
     ernie: account(id: $ernie) {{ code {_BALANCE} }}
     bert: account(id: $bert) {{ code {_BALANCE} }}
     assets: account(id: $assets) {{ code {_BALANCE} }}
+    customers: accountSet(id: $customers) {{ code {_SET_BALANCE} }}
   }}
 }}"""
 
@@ -116,20 +123,26 @@ def _posting(posting: PostTransaction) -> dict[str, Any]:
 
 def run_tutorial(url: str, credential: str | None = None) -> list[TutorialBalance]:
     """Run the tutorial through the API at ``url`` (as ``credential``, when the API
-    authenticates); return each account's settled balance."""
+    authenticates); return each account's settled balance, then the customers set's."""
     def send(query: str, variables: dict[str, Any]) -> Any:
         return graphql_request(url, query, variables, credential)
 
     send(_JOURNAL, {"journal": tutorial.JOURNAL.model_dump(mode="json", by_alias=True)})
     accounts = {"ernie": tutorial.ERNIE, "bert": tutorial.BERT, "assets": tutorial.ASSETS}
-    send(_ACCOUNTS, {name: account.model_dump(mode="json", by_alias=True)
-                     for name, account in accounts.items()})
+    customers = str(tutorial.CUSTOMERS.account_set_id)
+    inputs: dict[str, Any] = {name: account.model_dump(mode="json", by_alias=True)
+                              for name, account in accounts.items()}
+    for name in ("ernie", "bert"):
+        inputs[name]["accountSetIds"] = [customers]
+    send(_ACCOUNTS, {"customers": tutorial.CUSTOMERS.model_dump(
+        mode="json", by_alias=True, exclude={"status"}), **inputs})
     send(_TRAN_CODES, {"credit": tutorial.ACH_CREDIT_INPUT, "debit": tutorial.ACH_DEBIT_INPUT})
     send(_DEPOSIT, {"posting": _posting(tutorial.DEPOSIT)})
     data = send(_WITHDRAWAL_AND_BALANCES, {
         "posting": _posting(tutorial.WITHDRAWAL), "journalId": str(tutorial.JOURNAL_ID),
+        "customers": customers,
         **{name: str(account.account_id) for name, account in accounts.items()}})
-    return [_balance(data["queries"][name]) for name in accounts]
+    return [_balance(data["queries"][name]) for name in (*accounts, "customers")]
 
 
 def _balance(account: dict[str, Any]) -> TutorialBalance:

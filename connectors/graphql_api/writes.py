@@ -27,12 +27,22 @@ from connectors.graphql_api.context import RequestContext
 from connectors.graphql_api.errors import ApiError, RejectionError
 from connectors.graphql_api.inputs import (
     AccountInput,
+    AccountSetInput,
+    AccountSetMemberInput,
+    AccountSetUpdateInput,
     AccountUpdateInput,
     JournalInput,
     TranCodeInput,
     TransactionInput,
 )
-from connectors.graphql_api.objects import Account, Journal, TranCode, Transaction
+from connectors.graphql_api.objects import (
+    Account,
+    AccountSet,
+    Journal,
+    TranCode,
+    Transaction,
+    account_set_or_none,
+)
 from connectors.graphql_api.owners import posting_owner, void_owner
 from ledger_core.catalog import CatalogKind
 from streams.client import Result, posting_command
@@ -41,12 +51,16 @@ from streams.partitioning import owner_partition
 
 __all__ = [
     "catalog_change",
+    "change_members",
     "create_account",
+    "create_account_set",
     "create_accounts",
     "create_journal",
     "create_tran_code",
+    "delete_account_set",
     "post_transaction",
     "update_account",
+    "update_account_set",
     "void_transaction",
 ]
 
@@ -70,9 +84,76 @@ async def create_journal(context: RequestContext, journal: JournalInput) -> Jour
 
 
 async def create_account(context: RequestContext, account: AccountInput) -> Account:
-    """Create an account."""
+    """Create an account, and add it to the sets ``accountSetIds`` names."""
+    await _sets_exist(context, account.account_set_ids)
     entity = await catalog_change(context, CatalogKind.CREATE_ACCOUNT, account.body())
-    return Account.of(core.Account.model_validate(entity))
+    created = Account.of(core.Account.model_validate(entity))
+    await _join(context, account.account_id, core.MemberType.ACCOUNT, account.account_set_ids)
+    return created
+
+
+async def _sets_exist(context: RequestContext, set_ids: list[UUID] | None) -> None:
+    """Refuse, before anything is written, a create that names a set that does not exist
+    (the desk decides each membership again, with every other rule)."""
+    if not set_ids:
+        return
+    await context.fresh([context.services.catalog_part()])
+    for set_id in set_ids:
+        if context.services.read_model.account_set(set_id) is None:
+            raise RejectionError(core.RejectionCode.ACCOUNT_SET_NOT_FOUND.value,
+                                  f"account set {set_id} does not exist", "accountSetIds",
+                                  str(set_id))
+
+
+async def _join(context: RequestContext, member_id: UUID, member_type: core.MemberType,
+                set_ids: list[UUID] | None) -> None:
+    """Add a member just created to each of ``set_ids``, in order; the first refusal is the
+    mutation's error (the member and the memberships before it stay)."""
+    if not set_ids:
+        return
+    bodies = [{"accountSetId": str(set_id), "memberId": str(member_id),
+               "memberType": member_type.value} for set_id in set_ids]
+    results = await context.services.gateway.catalog_many(CatalogKind.ADD_TO_ACCOUNT_SET,
+                                                          bodies)
+    context.wrote()
+    for result in results:
+        if isinstance(result, RejectionError):
+            raise result
+
+
+async def create_account_set(context: RequestContext, account_set: AccountSetInput
+                             ) -> AccountSet:
+    """Create an account set, and add it to the sets ``accountSetIds`` names."""
+    await _sets_exist(context, account_set.account_set_ids)
+    entity = await catalog_change(context, CatalogKind.CREATE_ACCOUNT_SET, account_set.body())
+    created = AccountSet.of(core.AccountSet.model_validate(entity))
+    await _join(context, account_set.account_set_id, core.MemberType.ACCOUNT_SET,
+                account_set.account_set_ids)
+    return created
+
+
+async def update_account_set(context: RequestContext, account_set_id: UUID,
+                             changes: AccountSetUpdateInput) -> AccountSet:
+    """Change an account set's name, code, description, metadata or config."""
+    entity = await catalog_change(context, CatalogKind.UPDATE_ACCOUNT_SET,
+                                  changes.body(account_set_id))
+    return AccountSet.of(core.AccountSet.model_validate(entity))
+
+
+async def delete_account_set(context: RequestContext, account_set_id: UUID) -> AccountSet:
+    """Delete an account set: it is kept, LOCKED, with the balance it rolled up."""
+    entity = await catalog_change(context, CatalogKind.DELETE_ACCOUNT_SET,
+                                  {"accountSetId": str(account_set_id)})
+    return AccountSet.of(core.AccountSet.model_validate(entity))
+
+
+async def change_members(context: RequestContext, kind: CatalogKind, account_set_id: UUID,
+                         member: AccountSetMemberInput) -> AccountSet:
+    """Add a member to a set, or remove one; the set, as the request's later reads see it."""
+    await catalog_change(context, kind, member.body(account_set_id))
+    found = await account_set_or_none(context, account_set_id)
+    assert found is not None, "a set the desk changed is in the catalog it wrote"
+    return found
 
 
 # The accounts one createAccounts may open: bounds the commands one request puts in flight.
@@ -89,8 +170,24 @@ async def create_accounts(context: RequestContext, accounts: list[AccountInput]
     results = await context.services.gateway.catalog_many(
         CatalogKind.CREATE_ACCOUNT, [account.body() for account in accounts])
     context.wrote()
-    return [result if isinstance(result, RejectionError)
-            else Account.of(core.Account.model_validate(result.entity)) for result in results]
+    answers: list[Account | RejectionError] = [
+        result if isinstance(result, RejectionError)
+        else Account.of(core.Account.model_validate(result.entity)) for result in results]
+    # Every membership of every created account in one go; an account whose membership is
+    # refused answers with that refusal (it exists, with the memberships before it).
+    joins = [(index, {"accountSetId": str(set_id), "memberId": str(account.account_id),
+                      "memberType": core.MemberType.ACCOUNT.value})
+             for index, account in enumerate(accounts)
+             if not isinstance(answers[index], RejectionError)
+             for set_id in account.account_set_ids or ()]
+    if joins:
+        joined = await context.services.gateway.catalog_many(
+            CatalogKind.ADD_TO_ACCOUNT_SET, [body for _, body in joins])
+        for (index, _), result in zip(joins, joined, strict=True):
+            if isinstance(result, RejectionError) and \
+                    not isinstance(answers[index], RejectionError):
+                answers[index] = result
+    return answers
 
 
 async def update_account(context: RequestContext, account_id: UUID,

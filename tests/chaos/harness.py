@@ -13,9 +13,11 @@ it workflow tasks (``tests/chaos/ach.py``; restarted), a restart of the single b
 SIGKILL and restart of one broker of a 3-node cluster, scaling processors 1 -> 2 -> 1, and
 poison: every class of hostile input (``tests/chaos/poison.py``), each of which must get its
 typed answer. At the end: `ledger audit` must find no violation (which includes: every
-command has exactly one result or dead letter), the balances must equal the fault-free
-run's, and the sinks must have delivered every entry once and every balance version at
-least once, in order, and every card message must have its answer, and each cardholder the
+command has exactly one result or dead letter), the balances (the account sets' among them)
+must equal the fault-free run's, each account set's balance must be the sum of its member
+accounts' (so a roll-up lost or counted twice shows even where both runs agree), and the
+sinks must have delivered every entry once and every balance version at least once, in
+order, and every card message must have its answer, and each cardholder the
 balances and holds its answers imply, and every workflow task its one answer, each
 execution its state, each ACH customer its balances and the generated file its entries. The seed is
 printed first; the same seed replays the same workload and the same fault schedule.
@@ -29,12 +31,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ledger_cli.processor_process import ProcessorProcess
+from ledger_core import DEFAULT_JOURNAL_ID
 from schemas.codec import codec
 from streams.audit_log import AuditReport, run_audit
 from streams.client import LedgerClient
@@ -97,6 +101,9 @@ class Outcome:
     ach_problems: list[str] = field(default_factory=list)
     # The ACH workflows' accounts: only the faulty run has them.
     ach_accounts: frozenset[str] = frozenset()
+    # Each account set (by id) and the accounts it rolls up, all of them members from the
+    # start.
+    set_accounts: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 class Run:
@@ -177,7 +184,8 @@ class Run:
             process.stop()
         report = run_audit(self.cluster.bootstrap_servers, self.topics, PARTITIONS,
                            tuple(p.state_dir for p in self.processors.values()))
-        sink_problems = [] if self.sinks is None else self.sinks.prove(report.entries)
+        sink_problems = [] if self.sinks is None else _without_sets(
+            self.sinks.prove(report.entries), self.workload.set_accounts)
         statuses: dict[str, int] = {}
         for result in results.values():
             key = result.code or result.status
@@ -185,6 +193,8 @@ class Run:
         balances = _balances(self.cluster.bootstrap_servers, self.topics)
         outcome = Outcome(balances, statuses, report, self.faults, poison_problems,
                           sink_problems)
+        outcome.set_accounts = {str(set_id): frozenset(str(a) for a in accounts)
+                                for set_id, accounts in self.workload.set_accounts.items()}
         if self.cards is not None:
             outcome.card_problems = self.cards.prove(balances)
             outcome.card_accounts = self.cards.account_ids
@@ -233,6 +243,41 @@ def _converge(client: LedgerClient, run: Run) -> None:
         except Exception:
             if time.monotonic() > deadline:
                 raise
+
+
+def _without_sets(problems: list[str], sets: Mapping[uuid.UUID, frozenset[uuid.UUID]]
+                  ) -> list[str]:
+    """The sink problems, less the warehouse's sums for account sets: a set has no entries
+    of its own there (its entries are its members'), so the warehouse cannot sum them per
+    set. Each member's balance is proven against the warehouse, and the set's against the
+    sum of its members' (``rollup_problems``)."""
+    prefixes = tuple(f"parquet: ('{set_id}', " for set_id in sets)
+    return [problem for problem in problems if not problem.startswith(prefixes)]
+
+
+def rollup_problems(set_accounts: Mapping[str, frozenset[str]],
+                    balances: Mapping[tuple[str, str, str], tuple[Any, ...]],
+                    run: str = "faulty run") -> list[str]:
+    """Each set whose balance (every layer's totals and the version) is not the sum of the
+    balances of the accounts it rolls up, in the default journal and each currency."""
+    journal = str(DEFAULT_JOURNAL_ID)
+    problems = []
+    for set_id, accounts in sorted(set_accounts.items()):
+        expected: dict[str, list[Decimal]] = {}
+        for (account, journal_id, currency), values in balances.items():
+            if account in accounts and journal_id == journal:
+                summed = expected.setdefault(currency, [Decimal(0)] * len(values))
+                for index, value in enumerate(values):
+                    summed[index] += Decimal(value)
+        found = {currency: [Decimal(value) for value in values]
+                 for (account, journal_id, currency), values in balances.items()
+                 if account == set_id and journal_id == journal}
+        for currency in sorted(expected.keys() | found.keys()):
+            mine, theirs = found.get(currency), expected.get(currency)
+            if mine != theirs:
+                problems.append(f"{run}: account set {set_id} ({currency}) is {mine}; its "
+                                f"{len(accounts)} accounts sum to {theirs}")
+    return problems
 
 
 def _balances(bootstrap: str, topics: Topics) -> dict[tuple[str, str, str], tuple[Any, ...]]:
@@ -380,6 +425,11 @@ def check(faulty: Outcome, calm: Outcome) -> list[str]:
     problems += faulty.sink_problems
     problems += faulty.card_problems
     problems += faulty.ach_problems
+    problems += rollup_problems(faulty.set_accounts, faulty.balances)
+    problems += rollup_problems(calm.set_accounts, calm.balances, "fault-free run")
+    if not faulty.set_accounts or not all(
+            any(key[0] == set_id for key in faulty.balances) for set_id in faulty.set_accounts):
+        problems.append(f"account sets without a balance: {sorted(faulty.set_accounts)}")
     if faulty.statuses != calm.statuses:
         problems.append(f"results differ: {faulty.statuses} vs fault-free {calm.statuses}")
     # The card program and the ACH workflows run in the faulty run only (their answers, not

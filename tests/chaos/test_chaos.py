@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from tests.chaos.harness import SHORT, chaos, check
+from ledger_core import DEFAULT_JOURNAL_ID
+from tests.chaos.harness import SHORT, chaos, check, rollup_problems
 from tests.chaos.poison import POISONS
+from tests.chaos.workload import build
 
 SEED = 20261122
 
@@ -26,3 +28,31 @@ def test_the_short_chaos_run_ends_with_no_violation_and_fault_free_balances(
     assert injected == set(POISONS), injected
     assert faulty.report.entries > 0
     assert faulty.statuses.get("POSTED", 0) > SHORT.commands // 2
+
+
+def test_the_roll_up_check_names_a_set_that_lost_or_doubled_a_members_entries() -> None:
+    """A set balance equal to its accounts' sum passes; one that lost an entry, counted a
+    nested member twice, or is missing, does not."""
+    workload = build(SEED, 10, 4)
+    popular = str(workload.popular_set.account_set_id)
+    nested = str(workload.nested_set.account_set_id)
+    accounts = {str(s): frozenset(str(a) for a in members)
+                for s, members in workload.set_accounts.items()}
+    assert accounts[nested] < accounts[popular]
+    journal = str(DEFAULT_JOURNAL_ID)
+    balances = {(a, journal, "USD"): ("0", "0", "0", "2.00", "0", "0", 1)
+                for a in accounts[popular]}
+    count = len(accounts[popular])
+    right = {**balances,
+             (popular, journal, "USD"): ("0", "0", "0", f"{2 * count}.00", "0", "0", count),
+             (nested, journal, "USD"): ("0", "0", "0", f"{2 * len(accounts[nested])}.00",
+                                        "0", "0", len(accounts[nested]))}
+    assert rollup_problems(accounts, right) == []
+    lost = {**right, (popular, journal, "USD"): ("0", "0", "0", f"{2 * count - 2}.00", "0",
+                                                 "0", count - 1)}
+    twice = count + len(accounts[nested])
+    doubled = {**right, (popular, journal, "USD"): ("0", "0", "0", f"{2 * twice}.00", "0",
+                                                    "0", twice)}
+    missing = {k: v for k, v in right.items() if k[0] != nested}
+    for wrong in (lost, doubled, missing):
+        assert len(rollup_problems(accounts, wrong)) == 1

@@ -1,9 +1,15 @@
 """The chaos workload: a seeded, deterministic stream of banking commands.
 
 Customers are grouped by owner partition, and every posting that touches two customers
-keeps both on one partition. Legs therefore only reach the house and settlement accounts,
-which carry no limits, so each decision depends only on the order of its own partition's
-commands: a run with faults must end with the same balances as a run without.
+keeps both on one partition. Legs therefore only reach the house and settlement accounts and
+the account sets, none of which carry limits, so each decision depends only on the order of
+its own partition's commands: a run with faults must end with the same balances as a run
+without.
+
+Two account sets roll the customers up: a popular one that holds every customer (so every
+partition sends its owner legs) and the nested set, and the nested one, which holds two
+customers of each partition. A customer of the nested set reaches the popular set twice and
+must roll up into it once.
 """
 
 import random
@@ -12,7 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from ledger_core import Account, Direction, Layer, TranCode, VelocityLimit
+from ledger_core import (
+    Account,
+    AccountSet,
+    AccountSetMember,
+    Direction,
+    Layer,
+    MemberType,
+    TranCode,
+    VelocityLimit,
+)
 from streams.partitioning import owner_partition
 
 HOUSE = Account(account_id=UUID("c4a05000-0000-4000-8000-000000000001"), code="CHAOS.HOUSE",
@@ -64,6 +79,10 @@ class Op:
         return dict(self.params)
 
 
+# Customers of each partition in the nested set.
+NESTED_PER_PARTITION = 2
+
+
 @dataclass(frozen=True)
 class Workload:
     """The catalog and the commands of one seed."""
@@ -71,13 +90,54 @@ class Workload:
     seed: int
     customers: tuple[Account, ...]
     ops: tuple[Op, ...]
+    # The nested set's customers (the popular set holds them all).
+    nested_members: tuple[UUID, ...] = ()
+
+    @property
+    def popular_set(self) -> AccountSet:
+        """The set every customer is in (a debit-normal roll-up of credit-normal members)."""
+        set_id = uuid.uuid5(HOUSE.account_id, f"popular set {self.seed}")
+        return AccountSet(account_set_id=set_id, code=f"CHAOS.{self.seed}.ALL",
+                          name="Every customer", normal_balance_type=Direction.DEBIT)
+
+    @property
+    def nested_set(self) -> AccountSet:
+        """A set of some customers, itself a member of the popular set."""
+        set_id = uuid.uuid5(HOUSE.account_id, f"nested set {self.seed}")
+        return AccountSet(account_set_id=set_id, code=f"CHAOS.{self.seed}.SOME",
+                          name="Some customers")
+
+    @property
+    def set_members(self) -> list[AccountSetMember]:
+        """The memberships, all in place before the first command."""
+        popular, nested = self.popular_set.account_set_id, self.nested_set.account_set_id
+        return [
+            *(AccountSetMember(account_set_id=popular, member_id=c.account_id,
+                               member_type=MemberType.ACCOUNT) for c in self.customers),
+            AccountSetMember(account_set_id=popular, member_id=nested,
+                             member_type=MemberType.ACCOUNT_SET),
+            *(AccountSetMember(account_set_id=nested, member_id=member,
+                               member_type=MemberType.ACCOUNT)
+              for member in self.nested_members),
+        ]
+
+    @property
+    def set_accounts(self) -> dict[UUID, frozenset[UUID]]:
+        """Every account each set rolls up, directly or through the nested set."""
+        return {self.popular_set.account_set_id: frozenset(c.account_id for c in self.customers),
+                self.nested_set.account_set_id: frozenset(self.nested_members)}
 
     @property
     def catalog(self) -> list[Any]:
-        """Every entity to create before the commands run."""
+        """Every entity to create before the commands run.
+
+        The tran codes come last: a processor that knows a tran code has read the catalog
+        past every account, limit and membership, so the first postings already roll up
+        into the sets and respect the limits."""
         limits = [VelocityLimit.no_overdraft(c.account_id, layer=Layer.PENDING)
                   for c in self.customers]
-        return [HOUSE, SETTLEMENT, *TRAN_CODES, *self.customers, *limits]
+        return [HOUSE, SETTLEMENT, *self.customers, *limits, self.popular_set, self.nested_set,
+                *self.set_members, *TRAN_CODES]
 
     @property
     def normal_types(self) -> dict[UUID, Direction]:
@@ -99,12 +159,14 @@ def build(seed: int, commands: int, partitions: int, customers_per_partition: in
             group.append(Account(account_id=account_id, code=f"CHAOS.{seed}.{account_id.hex[:8]}",
                                  name=f"Customer {account_id.hex[:8]}"))
     customers = tuple(a for group in by_partition.values() for a in group)
+    nested = tuple(a.account_id for group in by_partition.values()
+                   for a in group[:NESTED_PER_PARTITION])
     ops: list[Op] = []
     posted: list[Op] = []
     holds: list[Op] = []
     for _ in range(commands):
         ops.append(_next_op(rng, ids, by_partition, posted, holds))
-    return Workload(seed, customers, tuple(ops))
+    return Workload(seed, customers, tuple(ops), nested)
 
 
 def _ids(rng: random.Random) -> Any:

@@ -47,8 +47,7 @@ from connectors.graphql_api.auth.policies import Action, Verdict, cel_value, dec
 from connectors.graphql_api.auth.resources import WRITES, read_resource
 from connectors.graphql_api.context import RequestContext
 from connectors.graphql_api.errors import ForbiddenError
-from connectors.graphql_api.lists import Connection
-from connectors.graphql_api.objects import EntryConnection
+from connectors.graphql_api.objects import Connection, EntryConnection
 
 __all__ = ["Authorize", "record_document"]
 

@@ -17,6 +17,7 @@ from connectors.graphql_api.auth.policies import Action
 __all__ = ["GROUPS", "READS", "WRITES", "read_resource"]
 
 ACCOUNT = "financial.Account"
+ACCOUNT_SET = "financial.AccountSet"
 BALANCE = "financial.Balance"
 ENTRY = "financial.Entry"
 JOURNAL = "financial.Journal"
@@ -32,6 +33,12 @@ WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     ("Mutation", "createJournal"): (Action.INSERT, JOURNAL),
     ("Mutation", "createAccount"): (Action.INSERT, ACCOUNT),
     ("Mutation", "updateAccount"): (Action.UPDATE, ACCOUNT),
+    ("Mutation", "createAccountSet"): (Action.INSERT, ACCOUNT_SET),
+    ("Mutation", "updateAccountSet"): (Action.UPDATE, ACCOUNT_SET),
+    # Membership is part of the set's record.
+    ("Mutation", "addToAccountSet"): (Action.UPDATE, ACCOUNT_SET),
+    ("Mutation", "removeFromAccountSet"): (Action.UPDATE, ACCOUNT_SET),
+    ("Mutation", "deleteAccountSet"): (Action.DELETE, ACCOUNT_SET),
     ("Mutation", "createTranCode"): (Action.INSERT, TRAN_CODE),
     ("Mutation", "postTransaction"): (Action.INSERT, TRANSACTION),
     # A void posts the reversing transaction and marks the original voided.
@@ -54,6 +61,7 @@ WRITES: dict[tuple[str, str], tuple[Action, str]] = {
 # GraphQL type name -> the resource a field of that type reads.
 READS: dict[str, str] = {
     "Account": ACCOUNT,
+    "AccountSet": ACCOUNT_SET,
     "Balance": BALANCE,
     "Entry": ENTRY,
     "EntryConnection": ENTRY,
@@ -62,6 +70,9 @@ READS: dict[str, str] = {
     "Transaction": TRANSACTION,
     # the list queries' pages (``lists.Connection``): each node is checked
     "AccountConnection": ACCOUNT,
+    "AccountSetConnection": ACCOUNT_SET,
+    # a set's members (accounts and sets) are read as part of the set
+    "AccountSetMemberConnection": ACCOUNT_SET,
     "JournalConnection": JOURNAL,
     "TranCodeConnection": TRAN_CODE,
     "TransactionConnection": TRANSACTION,
