@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench import (
+    account_sets,
     ach_rdfi,
     audit_replay,
     cards,
@@ -41,6 +42,8 @@ SUITE = {
     "scaling": (scaling, ["--runs", "3"], ["--runs", "1", "--postings", "2000"]),
     "hot_accounts": (hot_accounts, ["--runs", "3", "--postings", "10000"],
                      ["--runs", "1", "--postings", "2000", "--shares", "0", "100"]),
+    "account_sets": (account_sets, ["--runs", "3", "--postings", "10000"],
+                     ["--runs", "1", "--postings", "2000", "--depths", "0", "1"]),
     "restore": (restore, ["--runs", "3"], ["--runs", "1", "--accounts", "20000"]),
     "audit_replay": (audit_replay, ["--runs", "3"], ["--runs", "1", "--entries", "50000"]),
     "parquet_sink": (parquet_sink, ["--runs", "3"], ["--runs", "1", "--entries", "50000"]),
