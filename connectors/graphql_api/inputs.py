@@ -40,8 +40,10 @@ __all__ = [
     "AccountSetIndexInput",
     "AccountSetInput",
     "AccountSetMemberInput",
+    "AccountSetMembersFilterInput",
     "AccountSetUpdateInput",
     "AccountUpdateInput",
+    "EntriesFilterInput",
     "EntryFilterInput",
     "EntryIndexInput",
     "FilterBetween",
@@ -185,6 +187,22 @@ class AccountSetMemberInput:
         member_type = self.member_type or AccountSetMemberType.ACCOUNT
         return {"accountSetId": str(account_set_id), "memberId": str(self.member_id),
                 "memberType": member_type.value}
+
+
+@strawberry.input(description="Conditions on the entries of an account or an account set.")
+class EntriesFilterInput:
+    """Filters of Account.entries (journalId, currency) and AccountSet.entries (currency)."""
+
+    journal_id: FilterValue | None = None
+    currency: FilterValue | None = None
+
+
+@strawberry.input(description="Conditions on the members of an account set.")
+class AccountSetMembersFilterInput:
+    """Filters of AccountSet.members."""
+
+    account_set_id: FilterValue | None = None
+    member_id: FilterValue | None = None
 
 
 @strawberry.input(description="The index to list account sets by, and its order.")

@@ -31,7 +31,12 @@ from connectors.graphql_api.enums import (
 )
 from connectors.graphql_api.errors import BAD_REQUEST, ApiError
 from connectors.graphql_api.indexes import CursorError, decode_cursor, encode_cursor
-from connectors.graphql_api.inputs import MoneyFormatInput
+from connectors.graphql_api.inputs import (
+    AccountSetMembersFilterInput,
+    EntriesFilterInput,
+    FilterValue,
+    MoneyFormatInput,
+)
 from connectors.graphql_api.money_format import MoneyFormat, MoneyFormatError, format_money
 from connectors.graphql_api.scalars import (
     JSON,
@@ -172,10 +177,11 @@ class Account:
         """The account's balance in the journal and currency, or None."""
         return await balance_of(request(info), self.account_id, journal_id, currency)
 
-    @described("Every entry on the account, in posting order.")
-    async def entries(self, info: Info, first: int, after: str | None = None) -> EntryConnection:
+    @described("Every entry on the account, in posting order; where: journalId, currency.")
+    async def entries(self, info: Info, first: int, after: str | None = None,
+                      where: EntriesFilterInput | None = None) -> EntryConnection:
         """A page of the account's entries."""
-        return await entries_of(request(info), self.account_id, first, after)
+        return await entries_of(request(info), self.account_id, first, after, where)
 
     @described("The account sets the account is a member of (directly).")
     async def sets(self, info: Info, first: int, after: str | None = None
@@ -185,11 +191,21 @@ class Account:
 
 
 async def entries_of(context: RequestContext, owner_id: UUID, first: int,
-                     after: str | None) -> EntryConnection:
-    """A page of the entries on an account, or rolled up into a set, in the request's view."""
+                     after: str | None, where: EntriesFilterInput | None = None
+                     ) -> EntryConnection:
+    """A page of the entries on an account, or rolled up into a set, in the request's view;
+    with ``where``, of those in a journal or currency (read through: each entry is
+    decoded to be compared, so a filter costs the account's whole list)."""
     dry_run = await context.reads()
-    entries = (context.services.read_model.account_entries(owner_id, await context.view())
-               if dry_run is None else dry_run.account_entries(owner_id))
+    entries: Sequence[core.Entry] = (
+        context.services.read_model.account_entries(owner_id, await context.view())
+        if dry_run is None else dry_run.account_entries(owner_id))
+    journal = None if where is None or where.journal_id is None else where.journal_id.condition()
+    currency = None if where is None or where.currency is None else where.currency.condition()
+    if journal is not None or currency is not None:
+        entries = [e for e in entries
+                   if (journal is None or journal.matches(str(e.journal_id)))
+                   and (currency is None or currency.matches(e.currency))]
     return connection(entries, first, after)
 
 
@@ -277,21 +293,33 @@ class AccountSet:
         return await balance_of(request(info), self.account_set_id, self.journal_id, currency)
 
     @described("Every entry that rolled up into the set (from its accounts and the "
-               "accounts of its sets), in posting order.")
-    async def entries(self, info: Info, first: int, after: str | None = None
-                      ) -> EntryConnection:
+               "accounts of its sets), in posting order; where: currency.")
+    async def entries(self, info: Info, first: int, after: str | None = None,
+                      where: EntriesFilterInput | None = None) -> EntryConnection:
         """A page of the set's entries."""
-        return await entries_of(request(info), self.account_set_id, first, after)
+        return await entries_of(request(info), self.account_set_id, first, after, where)
 
-    @described("The set's members, accounts and sets, by memberId.")
-    async def members(self, info: Info, first: int, after: str | None = None
+    @described("The set's members, accounts and sets, by memberId; where: memberId "
+               "(accountSetId is this set's).")
+    async def members(self, info: Info, first: int, after: str | None = None,
+                      where: AccountSetMembersFilterInput | None = None
                       ) -> Connection[AccountSetMember]:
         """A page of the set's members."""
         context = request(info)
         await context.fresh([context.services.catalog_part()])
         catalog = context.services.read_model.catalog
+        conditions = {} if where is None else {
+            name: value.condition() for name, value in (
+                ("accountSetId", where.account_set_id), ("memberId", where.member_id))
+            if value is not None}
+        if "accountSetId" in conditions and \
+                not conditions["accountSetId"].matches(str(self.account_set_id)):
+            return paged([], first, after)
         nodes: list[tuple[str, Account | AccountSet]] = []
         for member in catalog.set_members.get(self.account_set_id, {}).values():
+            if "memberId" in conditions and \
+                    not conditions["memberId"].matches(str(member.member_id)):
+                continue
             if member.member_type is core.MemberType.ACCOUNT:
                 account = catalog.account(member.member_id)
                 if account is not None:
@@ -356,11 +384,30 @@ class Balance:
         """The cumulative totals up to ``layer``."""
         return BalanceAmount.of(self.model.available(core.Layer(layer.value)), self.model.currency)
 
-    @described("The account of the balance.")
-    async def account(self, info: Info) -> Account:
+    @described("The account of the balance (null for an account set's balance: see "
+               "Query.accountSet).")
+    async def account(self, info: Info) -> Account | None:
         """The balance's account."""
-        found = await account_or_none(request(info), self.account_id)
+        context = request(info)
+        found = await account_or_none(context, self.account_id)
+        if found is None and context.services.read_model.account_set(self.account_id):
+            return None
         return _required(found, f"account {self.account_id}")
+
+    @described("The entry the balance last folded.")
+    async def entry(self, info: Info) -> Entry | None:
+        """The most recent entry of the balance."""
+        return None if self.entry_id is None else await entry_or_none(request(info),
+                                                                      self.entry_id)
+
+    @described("The entries the balance is the fold of, in posting order (for an account "
+               "set's balance, the entries that rolled up into it).")
+    async def entries(self, info: Info, first: int, after: str | None = None
+                      ) -> EntryConnection:
+        """A page of the balance's entries: its owner's, in its journal and currency."""
+        where = EntriesFilterInput(journal_id=FilterValue(eq=str(self.journal_id)),
+                                   currency=FilterValue(eq=str(self.currency)))
+        return await entries_of(request(info), self.account_id, first, after, where)
 
     @described("The journal of the balance.")
     async def journal(self, info: Info) -> Journal:

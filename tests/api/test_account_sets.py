@@ -296,3 +296,47 @@ def test_create_account_joins_its_sets_and_unknown_sets_create_nothing(
                     {"id": str(refused)})["account"] is None
     listed = api.data(LIST, {"code": child["code"][:12] + "%"})["accountSets"]["nodes"]
     assert {"code": child["code"]} in listed
+
+
+FILTERED = """
+query Filtered($set: UUID!, $account: UUID!, $member: String!, $journal: String!) {
+  accountSet(id: $set) {
+    eur: entries(first: 10, where: {currency: {eq: "EUR"}}) { nodes { units currency } }
+    usd: entries(first: 10, where: {currency: {eq: "USD"}}) { nodes { units currency } }
+    members(first: 10, where: {memberId: {eq: $member}}) {
+      nodes { ... on Account { accountId } }
+    }
+    balance { entry { units } entries(first: 10) { nodes { units } } account { accountId } }
+  }
+  account(id: $account) {
+    inJournal: entries(first: 10, where: {journalId: {eq: $journal}}) { nodes { units } }
+    elsewhere: entries(first: 10, where: {journalId: {like: "ffff%"}}) { nodes { units } }
+  }
+}
+"""
+
+
+def test_entries_and_members_filter_by_where_and_a_balance_lists_its_entries(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """entries(where: currency / journalId), members(where: memberId), Balance.entry and
+    Balance.entries on a set's balance (whose account is null: it is a set's)."""
+    api = shared_api
+    group = _new_set(api)
+    hal, ida = _customer(api), _customer(api)
+    _add(api, group, hal)
+    _add(api, group, ida)
+    post(api, chart.deposit, hal, "2.00")
+    post(api, chart.deposit, ida, "3.00")
+    found = api.data(FILTERED, {"set": group, "account": str(hal), "member": str(ida),
+                                "journal": str(DEFAULT_JOURNAL_ID)})
+    the_set = found["accountSet"]
+    assert the_set["eur"]["nodes"] == []
+    assert sorted(e["units"] for e in the_set["usd"]["nodes"]) == ["2.00", "3.00"]
+    assert the_set["members"]["nodes"] == [{"accountId": str(ida)}]
+    balance = the_set["balance"]
+    assert balance["entry"] == {"units": "3.00"}
+    assert [e["units"] for e in balance["entries"]["nodes"]] == ["2.00", "3.00"]
+    assert balance["account"] is None
+    assert found["account"]["inJournal"]["nodes"] == [{"units": "2.00"}]
+    assert found["account"]["elsewhere"]["nodes"] == []
