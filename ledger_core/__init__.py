@@ -22,7 +22,7 @@ from ledger_core.enums import Direction, Enforcement, Layer, ParamType, Status
 from ledger_core.expansion import compile_tran_code
 from ledger_core.expressions import Activation, EnginePolicy, Expression, compile_expression
 from ledger_core.iso8583_configs import Iso8583Config
-from ledger_core.journals import DEFAULT_JOURNAL, DEFAULT_JOURNAL_ID, Journal
+from ledger_core.journals import DEFAULT_JOURNAL, DEFAULT_JOURNAL_ID, Journal, JournalConfig
 from ledger_core.ledger import apply, apply_remote_entries
 from ledger_core.limits import VelocityLimit
 from ledger_core.memory_ledger import MemoryLedger
@@ -53,6 +53,7 @@ __all__ = [
     "Expression",
     "Iso8583Config",
     "Journal",
+    "JournalConfig",
     "Layer",
     "LayerBalance",
     "LedgerView",

@@ -8,7 +8,14 @@ from ledger_core.base import LedgerModel
 from ledger_core.bounded_fields import Code, Description, Name
 from ledger_core.enums import Status
 
-__all__ = ["DEFAULT_JOURNAL", "DEFAULT_JOURNAL_ID", "Journal"]
+__all__ = ["DEFAULT_JOURNAL", "DEFAULT_JOURNAL_ID", "Journal", "JournalConfig"]
+
+
+class JournalConfig(LedgerModel):
+    """Per-journal switches; ``enable_effective_balances`` lets balances be read as of an
+    accounting (effective) date, set when the journal is created."""
+
+    enable_effective_balances: bool = False
 
 
 class Journal(LedgerModel):
@@ -19,6 +26,7 @@ class Journal(LedgerModel):
     description: Description = ""
     code: Code | None = None
     status: Status = Status.ACTIVE
+    config: JournalConfig = JournalConfig()
 
 
 # Fixed so that every processor, replay and test agrees on it without coordination.

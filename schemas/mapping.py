@@ -191,7 +191,17 @@ def journal_record(journal: Journal) -> dict[str, Any]:
     """The ``journal`` record of a Journal."""
     return {"journal_id": str(journal.journal_id), "name": journal.name,
             "description": journal.description, "code": journal.code,
-            "status": journal.status.value}
+            "status": journal.status.value,
+            "enable_effective_balances": journal.config.enable_effective_balances}
+
+
+def journal_from(record: dict[str, Any]) -> Journal:
+    """The Journal of a ``journal`` record, validated: a catalog record may be forged."""
+    return Journal.model_validate({
+        "journal_id": record["journal_id"], "name": record["name"],
+        "description": record["description"], "code": record["code"],
+        "status": record["status"],
+        "config": {"enable_effective_balances": record["enable_effective_balances"]}})
 
 
 def account_record(account: Account) -> dict[str, Any]:

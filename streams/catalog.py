@@ -89,7 +89,7 @@ def entity_from(record: dict[str, Any]) -> CatalogEntity:
     """The entity of a decoded CatalogRecord."""
     type_name, body = record["entity"]
     if type_name == "ledger.Journal":
-        return Journal.model_validate(body)
+        return mapping.journal_from(body)
     if type_name == "ledger.Account":
         return mapping.account_from(body)
     if type_name == "ledger.TranCode":

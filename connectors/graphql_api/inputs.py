@@ -48,6 +48,7 @@ __all__ = [
     "EntryIndexInput",
     "FilterBetween",
     "FilterValue",
+    "JournalConfigInput",
     "JournalFilterInput",
     "JournalIndexInput",
     "JournalInput",
@@ -85,11 +86,21 @@ class JournalInput:
     description: str | None = None
     status: Status = Status.ACTIVE
     code: str | None = None
+    config: JournalConfigInput | None = None
 
     def body(self) -> dict[str, Any]:
         """The CREATE_JOURNAL body."""
         return body_of(journalId=str(self.journal_id), name=self.name,
-                     description=self.description, status=self.status.value, code=self.code)
+                       description=self.description, status=self.status.value, code=self.code,
+                       config=None if self.config is None else body_of(
+                           enableEffectiveBalances=self.config.enable_effective_balances))
+
+
+@strawberry.input(description="System configuration of a new journal.")
+class JournalConfigInput:
+    """Per-journal switches, set when the journal is created."""
+
+    enable_effective_balances: bool | None = None
 
 
 @strawberry.input(description="System configuration of an account.")

@@ -22,6 +22,7 @@ from strawberry.types.field import StrawberryField
 
 import ledger_core as core
 from connectors.graphql_api.context import RequestContext
+from connectors.graphql_api.effective import EffectiveInput, effective_balance
 from connectors.graphql_api.enums import (
     AccountStatus,
     DebitOrCredit,
@@ -171,11 +172,14 @@ class Account:
                        enable_concurrent_posting=model.config.enable_concurrent_posting))
 
     @described("The balance in a journal (default: the DEFAULT journal) and "
-                                  "currency; null while the account has no entry there.")
+               "currency; null while the account has no entry there. With effective, as of "
+               "an accounting date or period (the journal must enable effective balances).")
     async def balance(self, info: Info, journal_id: UUID | None = None,
-                      currency: CurrencyCode = USD) -> Balance | None:
+                      currency: CurrencyCode = USD, effective: EffectiveInput | None = None
+                      ) -> Balance | None:
         """The account's balance in the journal and currency, or None."""
-        return await balance_of(request(info), self.account_id, journal_id, currency)
+        return await balance_of(request(info), self.account_id, journal_id, currency,
+                                effective)
 
     @described("Every entry on the account, in posting order; where: journalId, currency.")
     async def entries(self, info: Info, first: int, after: str | None = None,
@@ -196,10 +200,7 @@ async def entries_of(context: RequestContext, owner_id: UUID, first: int,
     """A page of the entries on an account, or rolled up into a set, in the request's view;
     with ``where``, of those in a journal or currency (read through: each entry is
     decoded to be compared, so a filter costs the account's whole list)."""
-    dry_run = await context.reads()
-    entries: Sequence[core.Entry] = (
-        context.services.read_model.account_entries(owner_id, await context.view())
-        if dry_run is None else dry_run.account_entries(owner_id))
+    entries = await _owner_entries(context, owner_id)
     journal = None if where is None or where.journal_id is None else where.journal_id.condition()
     currency = None if where is None or where.currency is None else where.currency.condition()
     if journal is not None or currency is not None:
@@ -207,6 +208,14 @@ async def entries_of(context: RequestContext, owner_id: UUID, first: int,
                    if (journal is None or journal.matches(str(e.journal_id)))
                    and (currency is None or currency.matches(e.currency))]
     return connection(entries, first, after)
+
+
+async def _owner_entries(context: RequestContext, owner_id: UUID) -> Sequence[core.Entry]:
+    """The entries on an account, or rolled up into a set, that the request reads."""
+    dry_run = await context.reads()
+    if dry_run is None:
+        return context.services.read_model.account_entries(owner_id, await context.view())
+    return dry_run.account_entries(owner_id)
 
 
 async def sets_of(context: RequestContext, member_id: UUID, first: int,
@@ -219,13 +228,31 @@ async def sets_of(context: RequestContext, member_id: UUID, first: int,
 
 
 async def balance_of(context: RequestContext, account_id: UUID, journal_id: UUID | None,
-                     currency: str) -> Balance | None:
-    """The balance of an account from the read model, once it is fresh enough."""
+                     currency: str, effective: EffectiveInput | None = None) -> Balance | None:
+    """The balance of an account (or set) from the read model, once it is fresh enough;
+    with ``effective``, as of an accounting date or period (``effective``)."""
     journal_id = journal_id or core.DEFAULT_JOURNAL_ID
+    if effective is not None:
+        return await _effective_balance_of(context, account_id, journal_id, currency,
+                                           effective)
     dry_run = await context.reads()
     model = (context.services.read_model.balance(account_id, journal_id, currency,
                                                  await context.view())
              if dry_run is None else dry_run.balance(account_id, journal_id, currency))
+    return None if model is None else Balance.of(model)
+
+
+async def _effective_balance_of(context: RequestContext, owner_id: UUID, journal_id: UUID,
+                                currency: str, effective: EffectiveInput) -> Balance | None:
+    await context.fresh([context.services.catalog_part()])
+    read_model = context.services.read_model
+    journal = read_model.journal(journal_id)
+    account, account_set = read_model.account(owner_id), read_model.account_set(owner_id)
+    if journal is None or (account is None and account_set is None):
+        return None
+    normal = (account or account_set).normal_balance_type  # type: ignore[union-attr]
+    model = effective_balance(owner_id, await _owner_entries(context, owner_id), journal,
+                              currency, normal, effective)
     return None if model is None else Balance.of(model)
 
 
@@ -287,10 +314,12 @@ class AccountSet:
                        enable_concurrent_posting=model.config.enable_concurrent_posting))
 
     @described("The set's balance in its journal and a currency; null while no entry has "
-               "rolled up into it there.")
-    async def balance(self, info: Info, currency: CurrencyCode = USD) -> Balance | None:
+               "rolled up into it there. With effective, as of an accounting date or period.")
+    async def balance(self, info: Info, currency: CurrencyCode = USD,
+                      effective: EffectiveInput | None = None) -> Balance | None:
         """The set's roll-up in ``currency``, or None."""
-        return await balance_of(request(info), self.account_set_id, self.journal_id, currency)
+        return await balance_of(request(info), self.account_set_id, self.journal_id, currency,
+                                effective)
 
     @described("Every entry that rolled up into the set (from its accounts and the "
                "accounts of its sets), in posting order; where: currency.")
@@ -425,13 +454,22 @@ class Journal:
     description: str
     status: Status
     code: str | None
+    config: JournalConfig
 
     @classmethod
     def of(cls, model: core.Journal) -> Journal:
         """The GraphQL view of a journal record."""
         return cls(journal_id=model.journal_id, name=model.name,
                    description=model.description, status=Status(model.status.value),
-                   code=model.code)
+                   code=model.code, config=JournalConfig(
+                       enable_effective_balances=model.config.enable_effective_balances))
+
+
+@strawberry.type(description="System configuration of a journal.")
+class JournalConfig:
+    """Per-journal switches."""
+
+    enable_effective_balances: bool
 
 
 @strawberry.type(description="One side of a transaction on one account.")

@@ -28,6 +28,7 @@ from connectors.graphql_api.auth.namespace import AuthMutation, AuthQuery
 from connectors.graphql_api.card_mutations import CardMutation
 from connectors.graphql_api.document_limits import DOCUMENTS_CACHED_MAX, DocumentLimits
 from connectors.graphql_api.dry_run import DryRunDirective, dry_run
+from connectors.graphql_api.effective import EffectiveInput
 from connectors.graphql_api.enums import EntryIndex
 from connectors.graphql_api.errors import ApiError
 from connectors.graphql_api.inputs import (
@@ -130,9 +131,10 @@ class Query:
 
     @described("The balance of an account in a journal and currency.")
     async def balance(self, info: Info, account_id: UUID, journal_id: UUID | None = None,
-                      currency: CurrencyCode = USD) -> Balance | None:
+                      currency: CurrencyCode = USD, effective: EffectiveInput | None = None
+                      ) -> Balance | None:
         """The balance, or null while the account has none there."""
-        return await balance_of(request(info), account_id, journal_id, currency)
+        return await balance_of(request(info), account_id, journal_id, currency, effective)
 
     @described("A transaction by its transactionId.")
     async def transaction(self, info: Info, id: UUID) -> Transaction | None:
