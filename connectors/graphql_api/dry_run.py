@@ -107,6 +107,15 @@ class DryRun:
         """The entry, from the dry run's postings or the view."""
         return self._entries.get(entry_id) or self._read_model.entry(entry_id, self._view)
 
+    def balances_of(self, owner_id: UUID) -> list[Balance]:
+        """The owner's balances as the view has them, with the dry run's postings over them."""
+        found = {(b.journal_id, b.currency): b
+                 for b in self._read_model.balances_of(owner_id, self._view)}
+        found.update({(journal, currency): balance
+                      for (owner, journal, currency), balance in self._balances.items()
+                      if owner == owner_id})
+        return list(found.values())
+
     def account_entries(self, account_id: UUID) -> Sequence[Entry]:
         """The account's entries as the view has them, then the dry run's."""
         return _Chained(self._read_model.account_entries(account_id, self._view),

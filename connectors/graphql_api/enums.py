@@ -11,6 +11,7 @@ __all__ = [
     "AccountSetIndex",
     "AccountSetMemberType",
     "AccountStatus",
+    "BalanceIndex",
     "CurrencyDisplay",
     "DebitOrCredit",
     "EntryIndex",
@@ -131,6 +132,13 @@ class AccountSetIndex(Enum):
     ACCOUNT_SET_ID = "ACCOUNT_SET_ID"
     NAME = "NAME"
     CODE = "CODE"
+
+
+@strawberry.enum(description="The indexes balances can be listed by.")
+class BalanceIndex(Enum):
+    """Balances of one owner."""
+
+    ACCOUNT_ID = "ACCOUNT_ID"
 
 
 @strawberry.enum(description="What a member of an account set is.")

@@ -16,6 +16,7 @@ from connectors.graphql_api.enums import (
     AccountIndex,
     AccountSetIndex,
     AccountSetMemberType,
+    BalanceIndex,
     CurrencyDisplay,
     DebitOrCredit,
     EntryIndex,
@@ -43,6 +44,8 @@ __all__ = [
     "AccountSetMembersFilterInput",
     "AccountSetUpdateInput",
     "AccountUpdateInput",
+    "BalanceFilterInput",
+    "BalanceIndexInput",
     "EntriesFilterInput",
     "EntryFilterInput",
     "EntryIndexInput",
@@ -206,6 +209,23 @@ class EntriesFilterInput:
 
     journal_id: FilterValue | None = None
     currency: FilterValue | None = None
+
+
+@strawberry.input(description="Conditions on balances' fields.")
+class BalanceFilterInput:
+    """Filters of the balances lists: accountId (Query.balances needs its eq), journalId,
+    currency."""
+
+    account_id: FilterValue | None = None
+    journal_id: FilterValue | None = None
+    currency: FilterValue | None = None
+
+
+@strawberry.input(description="The index to list balances by.")
+class BalanceIndexInput:
+    """A balance index: ACCOUNT_ID, the balances of one account or set."""
+
+    name: BalanceIndex
 
 
 @strawberry.input(description="Conditions on the members of an account set.")

@@ -34,6 +34,7 @@ from connectors.graphql_api.errors import BAD_REQUEST, ApiError
 from connectors.graphql_api.indexes import CursorError, decode_cursor, encode_cursor
 from connectors.graphql_api.inputs import (
     AccountSetMembersFilterInput,
+    BalanceFilterInput,
     EntriesFilterInput,
     FilterValue,
     MoneyFormatInput,
@@ -187,6 +188,13 @@ class Account:
         """A page of the account's entries."""
         return await entries_of(request(info), self.account_id, first, after, where)
 
+    @described("The account's balances in every journal and currency; where: journalId, "
+               "currency.")
+    async def balances(self, info: Info, first: int, after: str | None = None,
+                       where: BalanceFilterInput | None = None) -> Connection[Balance]:
+        """A page of the account's balances."""
+        return await balances_of(request(info), self.account_id, first, after, where)
+
     @described("The account sets the account is a member of (directly).")
     async def sets(self, info: Info, first: int, after: str | None = None
                    ) -> Connection[AccountSet]:
@@ -256,6 +264,21 @@ async def _effective_balance_of(context: RequestContext, owner_id: UUID, journal
     return None if model is None else Balance.of(model)
 
 
+async def balances_of(context: RequestContext, owner_id: UUID, first: int,
+                      after: str | None, where: BalanceFilterInput | None = None
+                      ) -> Connection[Balance]:
+    """A page of an account's (or set's) balances in every journal and currency, by journal
+    then currency; ``where`` may narrow them to a journal or a currency."""
+    dry_run = await context.reads()
+    models = (context.services.read_model.balances_of(owner_id, await context.view())
+              if dry_run is None else dry_run.balances_of(owner_id))
+    journal = None if where is None or where.journal_id is None else where.journal_id.condition()
+    currency = None if where is None or where.currency is None else where.currency.condition()
+    return paged([(f"{b.journal_id}:{b.currency}", Balance.of(b)) for b in models
+                  if (journal is None or journal.matches(str(b.journal_id)))
+                  and (currency is None or currency.matches(b.currency))], first, after)
+
+
 async def account_or_none(context: RequestContext, account_id: UUID) -> Account | None:
     """The account from the read model's catalog, once it is fresh enough, or None."""
     await context.fresh([context.services.catalog_part()])
@@ -320,6 +343,12 @@ class AccountSet:
         """The set's roll-up in ``currency``, or None."""
         return await balance_of(request(info), self.account_set_id, self.journal_id, currency,
                                 effective)
+
+    @described("The set's balances in every currency; where: currency.")
+    async def balances(self, info: Info, first: int, after: str | None = None,
+                       where: BalanceFilterInput | None = None) -> Connection[Balance]:
+        """A page of the set's balances."""
+        return await balances_of(request(info), self.account_set_id, first, after, where)
 
     @described("Every entry that rolled up into the set (from its accounts and the "
                "accounts of its sets), in posting order; where: currency.")

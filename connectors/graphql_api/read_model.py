@@ -181,6 +181,8 @@ class ReadModel(ConsumerThread):
         self._entry_ids: dict[str, tuple[int, EntryRef]] = {}
         # every (sequence, balance) of a key that a live view may still read, oldest first
         self._balances: dict[tuple[str, str, str], list[tuple[int, Balance]]] = {}
+        # Each owner's (journal, currency) pairs, in the order its balances began.
+        self._owner_balances: dict[str, list[tuple[str, str]]] = {}
         self._views: weakref.WeakSet[View] = weakref.WeakSet()
         # the list queries' indexes: kind -> index name -> (key, id) pairs in order
         self._indexes = {kind: {name: SortedIndex() for name in names}
@@ -307,7 +309,10 @@ class ReadModel(ConsumerThread):
     def _fold(self, sequence: int, owner_id: UUID, entry: Entry) -> None:
         """Fold ``entry`` onto the balance of ``owner_id``: its account, or a set it names."""
         key = (str(owner_id), str(entry.journal_id), entry.currency)
-        history = self._balances.setdefault(key, [])
+        history = self._balances.get(key)
+        if history is None:
+            history = self._balances[key] = []
+            self._owner_balances.setdefault(key[0], []).append(key[1:])
         # An account (or set) read after its first posting (the catalog's partition lagging)
         # is folded as credit-normal, and read as its catalog record says (``balance``).
         normal = self._normal_balance_type(owner_id) or Direction.CREDIT
@@ -381,6 +386,16 @@ class ReadModel(ConsumerThread):
             return account.normal_balance_type
         account_set = self.catalog.account_set(owner_id)
         return None if account_set is None else account_set.normal_balance_type
+
+    def balances_of(self, owner_id: UUID, view: View) -> list[Balance]:
+        """Every balance of the account (or set) that ``view`` sees, in every journal and
+        currency."""
+        owner = str(owner_id)
+        with self._lock:
+            pairs = list(self._owner_balances.get(owner, ()))
+        found = [self.balance(owner_id, UUID(journal), currency, view)
+                 for journal, currency in pairs]
+        return [balance for balance in found if balance is not None]
 
     def transaction(self, transaction_id: UUID,
                     view: View | None = None) -> StoredTransaction | None:

@@ -41,6 +41,8 @@ from connectors.graphql_api.inputs import (
     AccountSetMemberInput,
     AccountSetUpdateInput,
     AccountUpdateInput,
+    BalanceFilterInput,
+    BalanceIndexInput,
     EntryFilterInput,
     EntryIndexInput,
     JournalFilterInput,
@@ -70,6 +72,7 @@ from connectors.graphql_api.objects import (
     account_or_none,
     account_set_or_none,
     balance_of,
+    balances_of,
     connection,
     described,
     entry_or_none,
@@ -135,6 +138,20 @@ class Query:
                       ) -> Balance | None:
         """The balance, or null while the account has none there."""
         return await balance_of(request(info), account_id, journal_id, currency, effective)
+
+    @described("Balances by index: ACCOUNT_ID, every balance of the account (or account "
+               "set) where.accountId.eq names, by journal then currency.")
+    async def balances(self, info: Info, index: BalanceIndexInput, first: int,
+                       where: BalanceFilterInput | None = None,
+                       after: str | None = None) -> Connection[Balance]:
+        """A page of one owner's balances."""
+        value = None if where is None or where.account_id is None else where.account_id.eq
+        try:
+            owner = UUID(str(value))
+        except ValueError:
+            raise ApiError("bad_request", f"index {index.name.value} needs where: "
+                                          "{accountId: {eq: <id>}}") from None
+        return await balances_of(request(info), owner, first, after, where)
 
     @described("A transaction by its transactionId.")
     async def transaction(self, info: Info, id: UUID) -> Transaction | None:

@@ -1,8 +1,10 @@
 """A small chart of accounts created through the API: a house account, DEPOSIT and WITHDRAW
-tran codes (with an optional fee entry), and customers created per test."""
+tran codes (with an optional fee entry), and customers created per test; and books of
+their own (a journal and a tran code that posts into it on a given effective date)."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from streams.partitioning import owner_partition
@@ -14,6 +16,15 @@ mutation Open($input: AccountInput!) { createAccount(input: $input) { accountId 
 
 CREATE_TRAN_CODE = """
 mutation Define($input: TranCodeInput!) { createTranCode(input: $input) { tranCodeId version } }
+"""
+
+CREATE_BOOKS = """
+mutation J($id: UUID!, $enabled: Boolean) {
+  createJournal(input: {journalId: $id, name: "books",
+                        config: {enableEffectiveBalances: $enabled}}) {
+    journalId config { enableEffectiveBalances }
+  }
+}
 """
 
 POST = """
@@ -93,3 +104,23 @@ def open_customer(api: LiveApi, chart: Chart, remote_house: bool = True) -> UUID
                                         "code": f"CUST.{customer.hex[:8]}",
                                         "name": f"Customer {customer.hex[:8]}"}})
     return customer
+
+
+def open_books(api: LiveApi, enabled: bool) -> tuple[str, str]:
+    """A journal (effective balances on or off) and a tran code posting into it on a date."""
+    journal = str(uuid.uuid4())
+    created = api.data(CREATE_BOOKS, {"id": journal, "enabled": enabled})["createJournal"]
+    assert created["config"] == {"enableEffectiveBalances": enabled}
+    house = str(uuid.uuid4())
+    api.data(CREATE_ACCOUNT, {"input": {"accountId": house, "name": "House",
+                                        "code": f"H.{house[:8]}", "normalBalanceType": "DEBIT"}})
+    code = f"DATED_{uuid.uuid4().hex[:8].upper()}"
+    entry: dict[str, Any] = {"units": "params.amount", "currency": "'USD'"}
+    api.data(CREATE_TRAN_CODE, {"input": {
+        "tranCodeId": str(uuid.uuid4()), "code": code,
+        "params": [{"name": "account", "type": "UUID"}, {"name": "amount", "type": "DECIMAL"},
+                   {"name": "effective", "type": "DATE"}],
+        "transaction": {"journalId": f"uuid('{journal}')", "effective": "params.effective"},
+        "entries": [{**entry, "accountId": f"uuid('{house}')", "direction": "DEBIT"},
+                    {**entry, "accountId": "params.account", "direction": "CREDIT"}]}})
+    return journal, code

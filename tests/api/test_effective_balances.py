@@ -4,17 +4,8 @@ journal created with ``config.enableEffectiveBalances``, with back-dated posting
 import uuid
 from typing import Any
 
-from tests.api.chart import CREATE_ACCOUNT, CREATE_TRAN_CODE, POST
+from tests.api.chart import CREATE_ACCOUNT, POST, open_books
 from tests.api.conftest import LiveApi
-
-JOURNAL = """
-mutation J($id: UUID!, $enabled: Boolean) {
-  createJournal(input: {journalId: $id, name: "books",
-                        config: {enableEffectiveBalances: $enabled}}) {
-    journalId config { enableEffectiveBalances }
-  }
-}
-"""
 
 AS_OF = """
 query AsOf($account: UUID!, $journal: UUID!, $set: UUID!, $effective: Effective!) {
@@ -30,26 +21,6 @@ query AsOf($account: UUID!, $journal: UUID!, $set: UUID!, $effective: Effective!
 """
 
 
-def _books(api: LiveApi, enabled: bool) -> tuple[str, str]:
-    """A journal (effective balances on or off) and a tran code posting into it on a date."""
-    journal = str(uuid.uuid4())
-    created = api.data(JOURNAL, {"id": journal, "enabled": enabled})["createJournal"]
-    assert created["config"] == {"enableEffectiveBalances": enabled}
-    house = str(uuid.uuid4())
-    api.data(CREATE_ACCOUNT, {"input": {"accountId": house, "name": "House",
-                                        "code": f"H.{house[:8]}", "normalBalanceType": "DEBIT"}})
-    code = f"DATED_{uuid.uuid4().hex[:8].upper()}"
-    entry: dict[str, Any] = {"units": "params.amount", "currency": "'USD'"}
-    api.data(CREATE_TRAN_CODE, {"input": {
-        "tranCodeId": str(uuid.uuid4()), "code": code,
-        "params": [{"name": "account", "type": "UUID"}, {"name": "amount", "type": "DECIMAL"},
-                   {"name": "effective", "type": "DATE"}],
-        "transaction": {"journalId": f"uuid('{journal}')", "effective": "params.effective"},
-        "entries": [{**entry, "accountId": f"uuid('{house}')", "direction": "DEBIT"},
-                    {**entry, "accountId": "params.account", "direction": "CREDIT"}]}})
-    return journal, code
-
-
 def _units(found: dict[str, Any] | None) -> str | None:
     return None if found is None else str(found["settled"]["normalBalance"]["units"])
 
@@ -58,7 +29,7 @@ def test_effective_balances_follow_back_dated_postings(shared_api: LiveApi) -> N
     """Cumulative, period and range reads of an account and of a set, before and after a
     posting back-dated into January."""
     api = shared_api
-    journal, code = _books(api, True)
+    journal, code = open_books(api, True)
     account = str(uuid.uuid4())
     group = str(uuid.uuid4())
     api.data("mutation S($id: UUID!, $j: UUID!) { createAccountSet(input: {accountSetId: $id, "
@@ -96,7 +67,7 @@ def test_effective_reads_need_the_journal_to_enable_them_and_a_valid_period(
     """A journal without the switch, a malformed period and two kinds at once are refused
     as bad requests."""
     api = shared_api
-    journal, code = _books(api, False)
+    journal, code = open_books(api, False)
     account = str(uuid.uuid4())
     api.data(CREATE_ACCOUNT, {"input": {"accountId": account, "name": "Customer",
                                         "code": f"C.{account[:8]}"}})
@@ -107,7 +78,7 @@ def test_effective_reads_need_the_journal_to_enable_them_and_a_valid_period(
     error = api.error(query, {"a": account, "j": journal, "e": {"cumulative": "2024-12-31"}})
     assert error["extensions"]["rule"] == "bad_request"
     assert "enableEffectiveBalances" in error["message"]
-    enabled, _ = _books(api, True)
+    enabled, _ = open_books(api, True)
     for effective in ({"period": "2024-13"}, {"period": "24"},
                       {"period": "2024", "cumulative": "2024-01-01"},
                       {"range": {"gte": "2024-03", "lte": "2024-01"}}):

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from ledger_core import DEFAULT_JOURNAL_ID
-from tests.api.chart import CREATE_ACCOUNT, open_chart, open_customer
+from tests.api.chart import CREATE_ACCOUNT, open_books, open_chart, open_customer
 from tests.api.conftest import LiveApi
 from tests.api.test_writes import post
 
@@ -129,4 +129,47 @@ def test_a_foreign_cursor_and_an_oversized_page_are_refused(shared_api: LiveApi)
     error = shared_api.error(ACCOUNTS, {"index": "NAME", "first": 2, "after": "bogus"})
     assert error["extensions"]["rule"] == "bad_request"
     error = shared_api.error(ACCOUNTS, {"index": "NAME", "first": 5000})
+    assert error["extensions"]["rule"] == "bad_request"
+
+
+BALANCES = """
+query Balances($account: UUID!, $owner: String!, $journal: String!, $after: String) {
+  account(id: $account) {
+    all: balances(first: 10) { nodes { journalId currency settled { normalBalance { units } } } }
+    one: balances(first: 10, where: {journalId: {eq: $journal}}) { nodes { journalId } }
+  }
+  balances(index: {name: ACCOUNT_ID}, where: {accountId: {eq: $owner}}, first: 1,
+           after: $after) {
+    nodes { journalId } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def test_an_account_s_balances_are_listed_in_every_journal(shared_api: LiveApi) -> None:
+    """A customer with a balance in the DEFAULT journal and one in another: Account.balances,
+    filtered by journal, and Query.balances a page at a time; without an accountId the
+    index is refused."""
+    api = shared_api
+    chart = open_chart(api)
+    customer = open_customer(api, chart)
+    post(api, chart.deposit, customer, "4.00")
+    journal, code = open_books(api, False)
+    api.data("""mutation P($id: UUID!, $code: String!, $params: JSON) {
+      postTransaction(input: {transactionId: $id, tranCode: $code, params: $params}) {
+        transactionId } }""", {"id": str(uuid.uuid4()), "code": code, "params": {
+        "account": str(customer), "amount": "1.50", "effective": "2024-05-01"}})
+    ids = {"account": str(customer), "owner": str(customer), "journal": journal}
+    found = api.data(BALANCES, ids)
+    listed = {(b["journalId"], b["settled"]["normalBalance"]["units"])
+              for b in found["account"]["all"]["nodes"]}
+    assert listed == {(str(DEFAULT_JOURNAL_ID), "4.00"), (journal, "1.50")}
+    assert found["account"]["one"]["nodes"] == [{"journalId": journal}]
+    first = found["balances"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    second = api.data(BALANCES, {**ids, "after": first["pageInfo"]["endCursor"]})["balances"]
+    assert second["pageInfo"]["hasNextPage"] is False
+    assert {first["nodes"][0]["journalId"], second["nodes"][0]["journalId"]} == {
+        str(DEFAULT_JOURNAL_ID), journal}
+    error = api.error("{ balances(index: {name: ACCOUNT_ID}, first: 1) { nodes { version } } }")
     assert error["extensions"]["rule"] == "bad_request"

@@ -70,6 +70,7 @@ READS: dict[str, str] = {
     "Transaction": TRANSACTION,
     # the list queries' pages (``lists.Connection``): each node is checked
     "AccountConnection": ACCOUNT,
+    "BalanceConnection": BALANCE,
     "AccountSetConnection": ACCOUNT_SET,
     # a set's members (accounts and sets) are read as part of the set
     "AccountSetMemberConnection": ACCOUNT_SET,
