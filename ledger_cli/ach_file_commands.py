@@ -44,6 +44,9 @@ def register(ach_commands: Any) -> None:
                                               "until SIGINT or SIGTERM")
     serve.add_argument("--port", type=int, required=True, help="port to listen on (0: any)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--upload-token-file", type=Path, required=True, metavar="FILE",
+                       help="a file holding the token every upload must send as "
+                            "Authorization: Bearer <token> (at least 24 characters)")
     _options(serve)
     serve.set_defaults(handler=_serve)
 
@@ -141,7 +144,8 @@ def render_report(report: dict[str, Any]) -> str:
 
 def _serve(args: argparse.Namespace) -> None:
     configure_logging(args.log_format)
-    server = FileServer(_settings(args), host=args.host, port=args.port)
+    token = args.upload_token_file.read_text().strip()
+    server = FileServer(_settings(args), token, host=args.host, port=args.port)
     asyncio.run(_until_stopped(server))
 
 

@@ -5,10 +5,15 @@ processes it as ``ledger ach file process`` does, and answers the run's report o
 run ends: 200 with the file's id and status (COMPLETED, or PROCESSING when entries wait),
 422 when the file FAILED validation, 409 when it is refused. ``GET /healthz`` answers
 ``{"status": "ok"}``. A file uploaded again is the same file: nothing posts twice.
+
+Every upload must carry ``Authorization: Bearer <token>``, the token the server was given
+(compared in constant time, before the body is read); otherwise it is answered 401 and
+nothing is read or posted. The token is in no log and no answer.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Final
 
@@ -25,9 +30,20 @@ HEALTH_PATH: Final = "/healthz"
 # 100,000 entries with an addenda each are about 19 MB.
 BODY_MAX: Final = 256 * 1024 * 1024
 _SETTINGS: Final = web.AppKey("rdfi_settings", RdfiSettings)
+_TOKEN: Final = web.AppKey("upload_token", bytes)
+# A token shorter than this is refused when the server starts: it could be guessed.
+TOKEN_LENGTH_MIN: Final = 24
 
 
 async def _upload(request: web.Request) -> web.Response:
+    given = request.headers.get("Authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                             request.app[_TOKEN]):
+        return web.json_response(
+            {"code": "unauthenticated",
+             "message": "an upload needs Authorization: Bearer <the server's upload token>"},
+            status=401, headers={"WWW-Authenticate": "Bearer"})
     name = request.query.get("name", "upload")[:200]
     content = await request.read()
     try:
@@ -47,10 +63,13 @@ async def _health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def make_app(settings: RdfiSettings) -> web.Application:
-    """The application: the upload route and the health check."""
+def make_app(settings: RdfiSettings, token: str) -> web.Application:
+    """The application: the upload route (for holders of ``token``) and the health check."""
+    if len(token) < TOKEN_LENGTH_MIN:
+        raise LedgerError(f"the upload token must be at least {TOKEN_LENGTH_MIN} characters")
     app = web.Application(client_max_size=BODY_MAX)
     app[_SETTINGS] = settings
+    app[_TOKEN] = token.encode()
     app.router.add_post(FILES_PATH, _upload)
     app.router.add_get(HEALTH_PATH, _health)
     return app
@@ -60,11 +79,11 @@ class FileServer:
     """The application on a TCP port; ``port`` 0 picks a free one (read it after
     ``start``)."""
 
-    def __init__(self, settings: RdfiSettings, *, host: str = "127.0.0.1",
+    def __init__(self, settings: RdfiSettings, token: str, *, host: str = "127.0.0.1",
                  port: int = 0) -> None:
         self.host = host
         self.port = port
-        self.app = make_app(settings)
+        self.app = make_app(settings, token)
         self._runner: web.AppRunner | None = None
 
     @property

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import subprocess
 import time
 import urllib.error
@@ -206,20 +207,30 @@ def test_uploaded_twice_and_processed_again_posts_once(
                            modifier="B", effective=EFFECTIVE)
     log_file = tmp_path / "serve.log"
     command = process.command(tmp_path / "unused.ach")
-    serve = [*command[:5], "serve", "--port", "0", *command[7:]]
+    token = secrets.token_urlsafe(32)
+    token_file = tmp_path / "upload-token"
+    token_file.write_text(token + "\n")
+    serve = [*command[:5], "serve", "--port", "0", "--upload-token-file", str(token_file),
+             *command[7:]]
     serve.remove("--json")
     with open(log_file, "wb") as log:
         server = subprocess.Popen(serve, stdout=log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         url = _served_url(server, log_file)
-        first, first_status = _upload(url, content)
-        again, again_status = _upload(url, content)
+        refused = [_upload(url, content, header) for header in
+                   (None, "Bearer not-the-token", f"Basic {token}", token)]
+        first, first_status = _upload(url, content, f"Bearer {token}")
+        again, again_status = _upload(url, content, f"Bearer {token}")
     finally:
         terminate(server.pid, 30)
         server.wait(30)
     status, by_command, stderr = process(content)
 
+    assert [(status, body["code"]) for body, status in refused] == \
+        [(401, "unauthenticated")] * 4
+    assert token not in log_file.read_text()
+    # Nothing was posted by the refused uploads: the first accepted one posts both entries.
     assert (first_status, first["status"], first["posted"], first["alreadyDone"]) == \
         (200, "COMPLETED", 2, 0)
     assert (again_status, again["status"], again["posted"], again["alreadyDone"]) == \
@@ -397,9 +408,13 @@ def _served_url(server: subprocess.Popen[bytes], log_file: Path) -> str:
         time.sleep(0.1)
 
 
-def _upload(url: str, content: bytes) -> tuple[dict[str, Any], int]:
+def _upload(url: str, content: bytes, authorization: str | None
+            ) -> tuple[dict[str, Any], int]:
+    headers = {"content-type": "application/octet-stream"}
+    if authorization is not None:
+        headers["authorization"] = authorization
     request = urllib.request.Request(f"{url}?name=payroll.ach", data=content, method="POST",
-                                     headers={"content-type": "application/octet-stream"})
+                                     headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return json.loads(response.read()), response.status
