@@ -9,6 +9,13 @@ storage, no clock, no I/O.
 from ledger_core.account_sets import AccountSet, AccountSetConfig, AccountSetMember, MemberType
 from ledger_core.accounts import Account, AccountConfig
 from ledger_core.balances import Balance, LayerBalance, fold_entry, fold_into_set
+from ledger_core.calculations import (
+    Calculation,
+    CalculationAttachment,
+    CalculationConfig,
+    CalculationScope,
+    DimensionKey,
+)
 from ledger_core.cards import Card
 from ledger_core.commands import (
     Command,
@@ -43,9 +50,14 @@ __all__ = [
     "AccountSetMember",
     "Activation",
     "Balance",
+    "Calculation",
+    "CalculationAttachment",
+    "CalculationConfig",
+    "CalculationScope",
     "Card",
     "Command",
     "Decision",
+    "DimensionKey",
     "Direction",
     "Enforcement",
     "EnginePolicy",

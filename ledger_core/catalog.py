@@ -25,6 +25,12 @@ from ledger_core.account_sets import (
 )
 from ledger_core.accounts import Account
 from ledger_core.bounded_fields import bound_code
+from ledger_core.calculations import (
+    Calculation,
+    CalculationAttachment,
+    CalculationScope,
+    compiled,
+)
 from ledger_core.cards import Card
 from ledger_core.decisions import Rejected
 from ledger_core.enums import Status
@@ -41,7 +47,7 @@ from ledger_core.tran_codes import TranCode
 __all__ = ["Catalog", "CatalogEntity", "CatalogKind", "catalog_input_refusal", "decide_catalog"]
 
 CatalogEntity = (Journal | Account | TranCode | VelocityLimit | Card | Iso8583Config
-                 | AccountSet | AccountSetMember)
+                 | AccountSet | AccountSetMember | Calculation | CalculationAttachment)
 
 
 class CatalogKind(StrEnum):
@@ -63,6 +69,10 @@ class CatalogKind(StrEnum):
     DELETE_ACCOUNT_SET = "DELETE_ACCOUNT_SET"
     ADD_TO_ACCOUNT_SET = "ADD_TO_ACCOUNT_SET"
     REMOVE_FROM_ACCOUNT_SET = "REMOVE_FROM_ACCOUNT_SET"
+    CREATE_CALCULATION = "CREATE_CALCULATION"
+    DELETE_CALCULATION = "DELETE_CALCULATION"
+    ATTACH_CALCULATION = "ATTACH_CALCULATION"
+    DETACH_CALCULATION = "DETACH_CALCULATION"
 
 
 class Catalog:
@@ -85,6 +95,10 @@ class Catalog:
         self.set_members: dict[UUID, dict[UUID, AccountSetMember]] = {}
         self.member_of: dict[UUID, set[UUID]] = {}
         self._parents: dict[tuple[UUID, UUID], tuple[UUID, ...]] = {}
+        self.calculations: dict[UUID, Calculation] = {}
+        self.calculation_codes: dict[str, UUID] = {}
+        # (calculation, account or set, journal) -> the attachment in force.
+        self.attachments: dict[tuple[UUID, UUID, UUID], CalculationAttachment] = {}
 
     def copy(self) -> Catalog:
         """An independent copy, to decide changes on before they are committed."""
@@ -103,6 +117,9 @@ class Catalog:
         clone.set_members = {set_id: dict(members)
                              for set_id, members in self.set_members.items()}
         clone.member_of = {member: set(sets) for member, sets in self.member_of.items()}
+        clone.calculations = dict(self.calculations)
+        clone.calculation_codes = dict(self.calculation_codes)
+        clone.attachments = dict(self.attachments)
         return clone
 
     def journal(self, journal_id: UUID) -> Journal | None:
@@ -179,6 +196,18 @@ class Catalog:
         tokens follow each entity's newest version."""
         if isinstance(entity, AccountSet | AccountSetMember):
             self._put_set_entity(entity)
+        elif isinstance(entity, Calculation):
+            replaced = self.calculations.get(entity.calculation_id)
+            if replaced is not None:
+                self.calculation_codes.pop(replaced.code, None)
+            self.calculations[entity.calculation_id] = entity
+            self.calculation_codes[entity.code] = entity.calculation_id
+        elif isinstance(entity, CalculationAttachment):
+            key = (entity.calculation_id, entity.account_id, entity.journal_id)
+            if entity.detached:
+                self.attachments.pop(key, None)
+            else:
+                self.attachments[key] = entity
         elif isinstance(entity, Journal):
             self.journals[entity.journal_id] = entity
         elif isinstance(entity, Account):
@@ -253,6 +282,12 @@ def decide_catalog(
             return _create_iso8583_config(catalog, created)
         if isinstance(created, AccountSet):
             return _create_account_set(catalog, created)
+        if isinstance(created, Calculation):
+            return _create_calculation(catalog, created)
+        if isinstance(created, CalculationAttachment):
+            return _attachment(catalog, kind, created)
+        if kind is CatalogKind.DELETE_CALCULATION:
+            return _delete_calculation(catalog, body)
         if isinstance(created, AccountSetMember):
             if kind is CatalogKind.ADD_TO_ACCOUNT_SET:
                 return _add_to_account_set(catalog, created)
@@ -287,6 +322,9 @@ _CREATED: dict[CatalogKind, type[CatalogEntity]] = {
     CatalogKind.CREATE_CARD: Card, CatalogKind.CREATE_ISO8583_CONFIG: Iso8583Config,
     CatalogKind.CREATE_ACCOUNT_SET: AccountSet, CatalogKind.ADD_TO_ACCOUNT_SET: AccountSetMember,
     CatalogKind.REMOVE_FROM_ACCOUNT_SET: AccountSetMember,
+    CatalogKind.CREATE_CALCULATION: Calculation,
+    CatalogKind.ATTACH_CALCULATION: CalculationAttachment,
+    CatalogKind.DETACH_CALCULATION: CalculationAttachment,
 }
 # A create makes version 1, whatever the body says; later versions come from changes.
 _VERSIONED = frozenset({CatalogKind.CREATE_TRAN_CODE, CatalogKind.CREATE_ISO8583_CONFIG})
@@ -799,6 +837,108 @@ def _remove_from_account_set(catalog: Catalog,
                        f"{member.member_id} is not a member of set {member.account_set_id}",
                        "memberId", member.member_id)
     return existing.model_copy(update={"removed": True})
+
+
+def _create_calculation(catalog: Catalog, calculation: Calculation) -> CatalogEntity | Rejected:
+    if calculation.status is not Status.ACTIVE:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "a calculation is created ACTIVE; delete it to lock it", "status",
+                       calculation.status.value)
+    existing = catalog.calculations.get(calculation.calculation_id)
+    if existing is not None:
+        if existing == calculation:
+            return existing
+        return _reject(RejectionCode.CALCULATION_ID_DUPLICATE,
+                       f"calculationId {calculation.calculation_id} already names another "
+                       "calculation", "calculationId", calculation.calculation_id)
+    holder = catalog.calculation_codes.get(calculation.code)
+    if holder is not None:
+        return _reject(RejectionCode.CALCULATION_CODE_DUPLICATE,
+                       f"calculation code {calculation.code!r} is already used by {holder}",
+                       "code", calculation.code)
+    sources = [(f"dimensions[{i}].value", d.value)
+               for i, d in enumerate(calculation.dimensions)]
+    if calculation.condition is not None:
+        sources.append(("condition", calculation.condition))
+    for path, source in sources:
+        expression = compiled(source)
+        if isinstance(expression, FailingExpression):
+            return _reject(RejectionCode.CEL_EVALUATION_FAILED,
+                           f"{path} of calculation {calculation.code!r}: {expression.error}",
+                           path, source)
+        costly = _too_costly(path, source)
+        if costly is not None:
+            return costly
+    return calculation
+
+
+def _current_calculation(catalog: Catalog, raw_id: object) -> Calculation | Rejected:
+    try:
+        calculation_id = UUID(str(raw_id))
+    except ValueError:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"calculationId {raw_id!r} is not a UUID", "calculationId", raw_id)
+    found = catalog.calculations.get(calculation_id)
+    if found is None:
+        return _reject(RejectionCode.CALCULATION_NOT_FOUND,
+                       f"calculation {calculation_id} does not exist", "calculationId",
+                       calculation_id)
+    return found
+
+
+def _delete_calculation(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    """A soft delete: LOCKED, once no account or set has it attached."""
+    current = _current_calculation(catalog, body.get("calculationId",
+                                                     body.get("calculation_id")))
+    if isinstance(current, Rejected) or current.status is Status.LOCKED:
+        return current
+    attached = [key for key in catalog.attachments if key[0] == current.calculation_id]
+    if attached:
+        return _reject(RejectionCode.CALCULATION_ATTACHED,
+                       f"calculation {current.calculation_id} is attached to "
+                       f"{len(attached)} account(s) or set(s); detach it first",
+                       "calculationId", current.calculation_id)
+    return current.model_copy(update={"status": Status.LOCKED})
+
+
+def _attachment(catalog: Catalog, kind: CatalogKind,
+                attachment: CalculationAttachment) -> CatalogEntity | Rejected:
+    if attachment.detached:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "an attachment is ended by DETACH_CALCULATION", "detached", True)
+    calculation = _current_calculation(catalog, attachment.calculation_id)
+    if isinstance(calculation, Rejected):
+        return calculation
+    account_set = catalog.account_set(attachment.account_id)
+    if account_set is not None:
+        # A set rolls up one journal only: the attachment is in that journal.
+        attachment = attachment.model_copy(update={"journal_id": account_set.journal_id})
+    elif catalog.account(attachment.account_id) is None:
+        return _reject(RejectionCode.ACCOUNT_NOT_FOUND,
+                       f"account {attachment.account_id} does not exist (nor a set)",
+                       "accountId", attachment.account_id)
+    elif catalog.journal(attachment.journal_id) is None:
+        return _reject(RejectionCode.JOURNAL_NOT_FOUND,
+                       f"journal {attachment.journal_id} does not exist", "journalId",
+                       attachment.journal_id)
+    key = (attachment.calculation_id, attachment.account_id, attachment.journal_id)
+    existing = catalog.attachments.get(key)
+    if kind is CatalogKind.DETACH_CALCULATION:
+        if existing is None:
+            return _reject(RejectionCode.CALCULATION_ATTACHMENT_NOT_FOUND,
+                           f"calculation {attachment.calculation_id} is not attached to "
+                           f"{attachment.account_id} in journal {attachment.journal_id}",
+                           "accountId", attachment.account_id)
+        return existing.model_copy(update={"detached": True})
+    if calculation.status is Status.LOCKED:
+        return _reject(RejectionCode.CALCULATION_LOCKED,
+                       f"calculation {calculation.calculation_id} was deleted",
+                       "calculationId", calculation.calculation_id)
+    if calculation.scope is CalculationScope.GLOBAL:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"calculation {calculation.code!r} is GLOBAL: it applies everywhere "
+                       "without being attached", "calculationId", calculation.calculation_id)
+    return existing or attachment
 
 
 def _snake(key: str) -> str:

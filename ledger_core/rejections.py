@@ -91,6 +91,13 @@ class RejectionCode(StrEnum):
     ACCOUNT_SET_JOURNAL_MISMATCH = "account_set_journal_mismatch"
     ACCOUNT_SET_CYCLE = "account_set_cycle"
     ACCOUNT_SET_MEMBER_NOT_FOUND = "account_set_member_not_found"
+    # Calculations: a code each; a LOCAL one is detached everywhere before it is deleted.
+    CALCULATION_ID_DUPLICATE = "calculation_id_duplicate"
+    CALCULATION_CODE_DUPLICATE = "calculation_code_duplicate"
+    CALCULATION_NOT_FOUND = "calculation_not_found"
+    CALCULATION_LOCKED = "calculation_locked"
+    CALCULATION_ATTACHED = "calculation_attached"
+    CALCULATION_ATTACHMENT_NOT_FOUND = "calculation_attachment_not_found"
 
 
 class Rejection(Record, frozen=True, kw_only=True):

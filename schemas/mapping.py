@@ -18,6 +18,7 @@ from ledger_core import (
     Account,
     AccountSet,
     Balance,
+    Calculation,
     Card,
     Command,
     Direction,
@@ -247,6 +248,29 @@ def account_set_from(record: dict[str, Any]) -> AccountSet:
         "normal_balance_type": record["normal_balance_type"], "status": record["status"],
         "metadata": load_json(record["metadata_json"]),
         "config": {"enable_concurrent_posting": record["enable_concurrent_posting"]},
+    })
+
+
+def calculation_record(calculation: Calculation) -> dict[str, Any]:
+    """The ``calculation`` record of a Calculation."""
+    return {
+        "calculation_id": str(calculation.calculation_id), "code": calculation.code,
+        "description": calculation.description, "scope": calculation.scope.value,
+        "dimensions_json": json.dumps([d.model_dump() for d in calculation.dimensions]),
+        "condition": calculation.condition,
+        "enable_effective_balances": calculation.config.enable_effective_balances,
+        "status": calculation.status.value,
+    }
+
+
+def calculation_from(record: dict[str, Any]) -> Calculation:
+    """The Calculation of a ``calculation`` record, validated: a catalog record may be forged."""
+    return Calculation.model_validate({
+        "calculation_id": record["calculation_id"], "code": record["code"],
+        "description": record["description"], "scope": record["scope"],
+        "dimensions": load_json(record["dimensions_json"]), "condition": record["condition"],
+        "config": {"enable_effective_balances": record["enable_effective_balances"]},
+        "status": record["status"],
     })
 
 

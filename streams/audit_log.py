@@ -39,6 +39,8 @@ from ledger_core import (
     Account,
     AccountSet,
     AccountSetMember,
+    Calculation,
+    CalculationAttachment,
     Card,
     Direction,
     Iso8583Config,
@@ -316,6 +318,10 @@ def entity_of(entity_json: str | None) -> CatalogEntity:
         return Card.model_validate(body)
     if "configId" in body:  # before journalId, which a config names too
         return Iso8583Config.model_validate(body)
+    if "calculationId" in body:  # before accountId, which an attachment names too
+        if "dimensions" in body:
+            return Calculation.model_validate(body)
+        return CalculationAttachment.model_validate(body)
     if "memberId" in body:  # before accountSetId, which a membership names too
         return AccountSetMember.model_validate(body)
     if "accountSetId" in body:  # before journalId, which a set names too
@@ -325,7 +331,7 @@ def entity_of(entity_json: str | None) -> CatalogEntity:
     if "journalId" in body:
         return Journal.model_validate(body)
     raise ValueError("the entity is no journal, account, account set, set member, tran code, "
-                     "limit, card or ISO 8583 config")
+                     "limit, card, ISO 8583 config, calculation or calculation attachment")
 
 
 def _canonical(value: Any) -> str:

@@ -21,6 +21,8 @@ from ledger_core import (
     Account,
     AccountSet,
     AccountSetMember,
+    Calculation,
+    CalculationAttachment,
     Card,
     Iso8583Config,
     Journal,
@@ -62,6 +64,11 @@ def catalog_key(entity: CatalogEntity) -> dict[str, str]:
         # One key per membership: compaction keeps whether the member is in the set now.
         return {"kind": "account_set_member",
                 "id": f"{entity.account_set_id}:{entity.member_id}"}
+    if isinstance(entity, Calculation):
+        return {"kind": "calculation", "id": str(entity.calculation_id)}
+    if isinstance(entity, CalculationAttachment):
+        return {"kind": "calculation_attachment", "id": f"{entity.calculation_id}:"
+                f"{entity.account_id}:{entity.journal_id}"}
     return {"kind": "limit", "id": str(entity.limit_id)}
 
 
@@ -82,6 +89,10 @@ def catalog_value(entity: CatalogEntity) -> dict[str, Any]:
     if isinstance(entity, AccountSetMember):
         return {"-type": "ledger.AccountSetMember",
                 **entity.model_dump(mode="json")}
+    if isinstance(entity, Calculation):
+        return {"-type": "ledger.Calculation", **mapping.calculation_record(entity)}
+    if isinstance(entity, CalculationAttachment):
+        return {"-type": "ledger.CalculationAttachment", **entity.model_dump(mode="json")}
     return {"-type": "ledger.VelocityLimit", **mapping.limit_record(entity)}
 
 
@@ -102,6 +113,10 @@ def entity_from(record: dict[str, Any]) -> CatalogEntity:
         return mapping.account_set_from(body)
     if type_name == "ledger.AccountSetMember":
         return AccountSetMember.model_validate(body)
+    if type_name == "ledger.Calculation":
+        return mapping.calculation_from(body)
+    if type_name == "ledger.CalculationAttachment":
+        return CalculationAttachment.model_validate(body)
     return VelocityLimit.model_validate(body)
 
 

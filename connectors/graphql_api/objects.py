@@ -21,8 +21,8 @@ import strawberry
 from strawberry.types.field import StrawberryField
 
 import ledger_core as core
+from connectors.graphql_api.computed_balances import EffectiveInput, computed_balance
 from connectors.graphql_api.context import RequestContext
-from connectors.graphql_api.effective import EffectiveInput, effective_balance
 from connectors.graphql_api.enums import (
     AccountStatus,
     DebitOrCredit,
@@ -30,7 +30,7 @@ from connectors.graphql_api.enums import (
     ParamDataType,
     Status,
 )
-from connectors.graphql_api.errors import BAD_REQUEST, ApiError
+from connectors.graphql_api.errors import BAD_REQUEST, ApiError, RejectionError
 from connectors.graphql_api.indexes import CursorError, decode_cursor, encode_cursor
 from connectors.graphql_api.inputs import (
     AccountSetMembersFilterInput,
@@ -176,11 +176,12 @@ class Account:
                "currency; null while the account has no entry there. With effective, as of "
                "an accounting date or period (the journal must enable effective balances).")
     async def balance(self, info: Info, journal_id: UUID | None = None,
-                      currency: CurrencyCode = USD, effective: EffectiveInput | None = None
+                      currency: CurrencyCode = USD, effective: EffectiveInput | None = None,
+                      calculation_id: UUID | None = None, dimension: JSON | None = None
                       ) -> Balance | None:
         """The account's balance in the journal and currency, or None."""
         return await balance_of(request(info), self.account_id, journal_id, currency,
-                                effective)
+                                effective, calculation_id, dimension)
 
     @described("Every entry on the account, in posting order; where: journalId, currency.")
     async def entries(self, info: Info, first: int, after: str | None = None,
@@ -236,13 +237,16 @@ async def sets_of(context: RequestContext, member_id: UUID, first: int,
 
 
 async def balance_of(context: RequestContext, account_id: UUID, journal_id: UUID | None,
-                     currency: str, effective: EffectiveInput | None = None) -> Balance | None:
+                     currency: str, effective: EffectiveInput | None = None,
+                     calculation_id: UUID | None = None, dimension: JSON | None = None
+                     ) -> Balance | None:
     """The balance of an account (or set) from the read model, once it is fresh enough;
-    with ``effective``, as of an accounting date or period (``effective``)."""
+    with ``effective``, as of an accounting date or period, and with ``calculation_id``
+    under a calculation (``computed_balances``)."""
     journal_id = journal_id or core.DEFAULT_JOURNAL_ID
-    if effective is not None:
-        return await _effective_balance_of(context, account_id, journal_id, currency,
-                                           effective)
+    if effective is not None or calculation_id is not None or dimension is not None:
+        return await _computed_balance_of(context, account_id, journal_id, currency,
+                                          effective, calculation_id, dimension)
     dry_run = await context.reads()
     model = (context.services.read_model.balance(account_id, journal_id, currency,
                                                  await context.view())
@@ -250,17 +254,45 @@ async def balance_of(context: RequestContext, account_id: UUID, journal_id: UUID
     return None if model is None else Balance.of(model)
 
 
-async def _effective_balance_of(context: RequestContext, owner_id: UUID, journal_id: UUID,
-                                currency: str, effective: EffectiveInput) -> Balance | None:
+async def _computed_balance_of(context: RequestContext, owner_id: UUID, journal_id: UUID,
+                               currency: str, effective: EffectiveInput | None,
+                               calculation_id: UUID | None, dimension: JSON | None
+                               ) -> Balance | None:
     await context.fresh([context.services.catalog_part()])
     read_model = context.services.read_model
+    catalog = read_model.catalog
     journal = read_model.journal(journal_id)
-    account, account_set = read_model.account(owner_id), read_model.account_set(owner_id)
-    if journal is None or (account is None and account_set is None):
+    owner = read_model.account(owner_id) or read_model.account_set(owner_id)
+    if journal is None or owner is None:
         return None
-    normal = (account or account_set).normal_balance_type  # type: ignore[union-attr]
-    model = effective_balance(owner_id, await _owner_entries(context, owner_id), journal,
-                              currency, normal, effective)
+    calculation = None
+    if calculation_id is not None:
+        calculation = catalog.calculations.get(calculation_id)
+        if calculation is None:
+            raise RejectionError(core.RejectionCode.CALCULATION_NOT_FOUND.value,
+                                  f"calculation {calculation_id} does not exist",
+                                  "calculationId", str(calculation_id))
+        if calculation.scope is core.CalculationScope.LOCAL and \
+                (calculation_id, owner_id, journal_id) not in catalog.attachments:
+            raise ApiError(BAD_REQUEST, f"calculation {calculation.code!r} is LOCAL and not "
+                                        f"attached to {owner_id} in journal {journal_id}")
+    if dimension is not None and not isinstance(dimension, dict):
+        raise ApiError(BAD_REQUEST, "dimension must be an object of dimension values")
+    dry_run = await context.reads()
+    view = await context.view()
+
+    def transaction_of(transaction_id: UUID) -> core.Transaction:
+        posted = dry_run.posted(transaction_id) if dry_run is not None else None
+        if posted is None:
+            stored = read_model.transaction(transaction_id, view)
+            assert stored is not None, "an entry the view sees has its transaction"
+            posted = stored.posted
+        return posted.transaction
+
+    model = computed_balance(owner_id, await _owner_entries(context, owner_id), journal,
+                             currency, owner.normal_balance_type, effective=effective,
+                             calculation=calculation, dimension=dimension,
+                             transaction_of=transaction_of, account_of=read_model.account)
     return None if model is None else Balance.of(model)
 
 
@@ -339,10 +371,12 @@ class AccountSet:
     @described("The set's balance in its journal and a currency; null while no entry has "
                "rolled up into it there. With effective, as of an accounting date or period.")
     async def balance(self, info: Info, currency: CurrencyCode = USD,
-                      effective: EffectiveInput | None = None) -> Balance | None:
+                      effective: EffectiveInput | None = None,
+                      calculation_id: UUID | None = None, dimension: JSON | None = None
+                      ) -> Balance | None:
         """The set's roll-up in ``currency``, or None."""
         return await balance_of(request(info), self.account_set_id, self.journal_id, currency,
-                                effective)
+                                effective, calculation_id, dimension)
 
     @described("The set's balances in every currency; where: currency.")
     async def balances(self, info: Info, first: int, after: str | None = None,

@@ -59,6 +59,7 @@ from ledger_core import (
     Account,
     AccountSet,
     Balance,
+    Calculation,
     Direction,
     Entry,
     Iso8583Config,
@@ -109,6 +110,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     "tranCodes": ("TRAN_CODE_ID", "CODE", "STATUS"),
     "transactions": ("TRANSACTION_ID", "CORRELATION_ID", "EXTERNAL_ID"),
     "accountSets": ("ACCOUNT_SET_ID", "NAME", "CODE"),
+    "calculations": ("CALCULATION_ID", "CODE"),
 }
 
 
@@ -269,6 +271,9 @@ class ReadModel(ConsumerThread):
             self._index("accountSets", str(entity.account_set_id),
                         ACCOUNT_SET_ID=str(entity.account_set_id), NAME=entity.name,
                         CODE=entity.code)
+        elif isinstance(entity, Calculation):
+            self._index("calculations", str(entity.calculation_id),
+                        CALCULATION_ID=str(entity.calculation_id), CODE=entity.code)
         elif isinstance(entity, Journal):
             self._index_journal(entity)
 
@@ -466,6 +471,8 @@ class ReadModel(ConsumerThread):
             return self.catalog.tran_code(record_id, None)
         if kind == "accountSets":
             return self.catalog.account_set(UUID(record_id))
+        if kind == "calculations":
+            return self.catalog.calculations[UUID(record_id)]
         return mapping.posted_from(codec().decode("transaction",
                                                   self._transactions[record_id][2]))
 

@@ -25,10 +25,23 @@ from connectors.graphql_api import writes
 from connectors.graphql_api.ach import AchMutation, AchQuery, WorkflowMutation
 from connectors.graphql_api.auth.authorize import Authorize
 from connectors.graphql_api.auth.namespace import AuthMutation, AuthQuery
+from connectors.graphql_api.calculations import (
+    CALCULATION_FIELDS,
+    AttachCalculationInput,
+    AttachedCalculation,
+    Calculation,
+    CalculationFilterInput,
+    CalculationIndexInput,
+    CreateCalculationInput,
+    attach_calculation,
+    calculation_or_none,
+    create_calculation,
+    delete_calculation,
+)
 from connectors.graphql_api.card_mutations import CardMutation
+from connectors.graphql_api.computed_balances import EffectiveInput
 from connectors.graphql_api.document_limits import DOCUMENTS_CACHED_MAX, DocumentLimits
 from connectors.graphql_api.dry_run import DryRunDirective, dry_run
-from connectors.graphql_api.effective import EffectiveInput
 from connectors.graphql_api.enums import EntryIndex
 from connectors.graphql_api.errors import ApiError
 from connectors.graphql_api.inputs import (
@@ -80,7 +93,7 @@ from connectors.graphql_api.objects import (
     request,
     transaction_or_none,
 )
-from connectors.graphql_api.scalars import SCALARS, CurrencyCode
+from connectors.graphql_api.scalars import JSON, SCALARS, CurrencyCode
 from connectors.graphql_api.turns import YieldToLoop
 from ledger_core.catalog import CatalogKind
 
@@ -134,10 +147,12 @@ class Query:
 
     @described("The balance of an account in a journal and currency.")
     async def balance(self, info: Info, account_id: UUID, journal_id: UUID | None = None,
-                      currency: CurrencyCode = USD, effective: EffectiveInput | None = None
+                      currency: CurrencyCode = USD, effective: EffectiveInput | None = None,
+                      calculation_id: UUID | None = None, dimension: JSON | None = None
                       ) -> Balance | None:
         """The balance, or null while the account has none there."""
-        return await balance_of(request(info), account_id, journal_id, currency, effective)
+        return await balance_of(request(info), account_id, journal_id, currency, effective,
+                                calculation_id, dimension)
 
     @described("Balances by index: ACCOUNT_ID, every balance of the account (or account "
                "set) where.accountId.eq names, by journal then currency.")
@@ -152,6 +167,21 @@ class Query:
             raise ApiError("bad_request", f"index {index.name.value} needs where: "
                                           "{accountId: {eq: <id>}}") from None
         return await balances_of(request(info), owner, first, after, where)
+
+    @described("A calculation by its calculationId.")
+    async def calculation(self, info: Info, calculation_id: UUID) -> Calculation | None:
+        """The calculation, or null."""
+        return await calculation_or_none(request(info), calculation_id)
+
+    @described("Calculations by index (CALCULATION_ID, CODE), filtered by where, a page at a "
+               "time.")
+    async def calculations(self, info: Info, index: CalculationIndexInput, first: int,
+                           where: CalculationFilterInput | None = None,
+                           after: str | None = None) -> Connection[Calculation]:
+        """A page of calculations."""
+        return await listing(request(info), "calculations", index.name.value,
+                             conditions(where, CALCULATION_FIELDS), first, after, None,
+                             Calculation.of)
 
     @described("A transaction by its transactionId.")
     async def transaction(self, info: Info, id: UUID) -> Transaction | None:
@@ -326,6 +356,32 @@ class Mutation:
     async def delete_account_set(self, info: Info, id: UUID) -> AccountSet | None:
         """The set as deleted."""
         return await writes.delete_account_set(request(info), id)
+
+    @mutation("Create a calculation: balances grouped by dimensions (CEL over "
+              "context.vars.account, .transaction and .entry), for every account and set "
+              "(GLOBAL) or where attached (LOCAL).")
+    async def create_calculation(self, info: Info, input: CreateCalculationInput
+                                 ) -> Calculation | None:
+        """The calculation as written."""
+        return await create_calculation(request(info), input)
+
+    @mutation("Delete a calculation: it is kept, LOCKED; detach a LOCAL one everywhere "
+              "first.")
+    async def delete_calculation(self, info: Info, id: UUID) -> Calculation | None:
+        """The calculation as deleted."""
+        return await delete_calculation(request(info), id)
+
+    @mutation("Attach a LOCAL calculation to an account (in a journal) or a set.")
+    async def attach_calculation(self, info: Info, input: AttachCalculationInput
+                                 ) -> AttachedCalculation | None:
+        """The attachment."""
+        return await attach_calculation(request(info), CatalogKind.ATTACH_CALCULATION, input)
+
+    @mutation("Detach a calculation from an account or a set.")
+    async def detach_calculation(self, info: Info, input: AttachCalculationInput
+                                 ) -> AttachedCalculation | None:
+        """The attachment that ended."""
+        return await attach_calculation(request(info), CatalogKind.DETACH_CALCULATION, input)
 
     @mutation("Create a tran code.")
     async def create_tran_code(self, info: Info, input: TranCodeInput) -> TranCode | None:

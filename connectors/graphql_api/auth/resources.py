@@ -19,6 +19,7 @@ __all__ = ["GROUPS", "READS", "WRITES", "read_resource"]
 ACCOUNT = "financial.Account"
 ACCOUNT_SET = "financial.AccountSet"
 BALANCE = "financial.Balance"
+CALCULATION = "financial.Calculation"
 ENTRY = "financial.Entry"
 JOURNAL = "financial.Journal"
 TRAN_CODE = "financial.TranCode"
@@ -40,6 +41,11 @@ WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     ("Mutation", "removeFromAccountSet"): (Action.UPDATE, ACCOUNT_SET),
     ("Mutation", "deleteAccountSet"): (Action.DELETE, ACCOUNT_SET),
     ("Mutation", "createTranCode"): (Action.INSERT, TRAN_CODE),
+    ("Mutation", "createCalculation"): (Action.INSERT, CALCULATION),
+    ("Mutation", "deleteCalculation"): (Action.DELETE, CALCULATION),
+    # Attachments are part of the calculation's record.
+    ("Mutation", "attachCalculation"): (Action.UPDATE, CALCULATION),
+    ("Mutation", "detachCalculation"): (Action.UPDATE, CALCULATION),
     ("Mutation", "postTransaction"): (Action.INSERT, TRANSACTION),
     # A void posts the reversing transaction and marks the original voided.
     ("Mutation", "voidTransaction"): (Action.UPDATE, TRANSACTION),
@@ -63,6 +69,9 @@ READS: dict[str, str] = {
     "Account": ACCOUNT,
     "AccountSet": ACCOUNT_SET,
     "Balance": BALANCE,
+    "Calculation": CALCULATION,
+    "CalculationConnection": CALCULATION,
+    "AttachedCalculation": CALCULATION,
     "Entry": ENTRY,
     "EntryConnection": ENTRY,
     "Journal": JOURNAL,
