@@ -340,3 +340,30 @@ def test_entries_and_members_filter_by_where_and_a_balance_lists_its_entries(
     assert balance["account"] is None
     assert found["account"]["inJournal"]["nodes"] == [{"units": "2.00"}]
     assert found["account"]["elsewhere"]["nodes"] == []
+
+
+DRY_RUN = """
+mutation Dry($id: UUID!, $code: String!, $params: JSON, $set: UUID!) @dryRun {
+  postTransaction(input: {transactionId: $id, tranCode: $code, params: $params}) {
+    transactionId
+  }
+  queries { accountSet(id: $set) { balance { settled { normalBalance { units } } } } }
+}
+"""
+
+
+def test_a_dry_run_shows_the_roll_up_it_would_leave_and_writes_none(
+    shared_api: LiveApi, chart: Chart,
+) -> None:
+    """Inside a @dryRun document the member's posting rolls up into its set; afterwards
+    the set is as it was."""
+    api = shared_api
+    group = _new_set(api)
+    jo = _customer(api)
+    _add(api, group, jo)
+    post(api, chart.deposit, jo, "1.00")
+    inside = api.data(DRY_RUN, {"id": str(uuid.uuid4()), "code": chart.deposit, "set": group,
+                                "params": {"account": str(jo), "amount": "2.00"}})
+    assert inside["queries"]["accountSet"]["balance"]["settled"]["normalBalance"] == {
+        "units": "3.00"}
+    assert _normal(_set(api, group)) == "1.00"
