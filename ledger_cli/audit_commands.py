@@ -10,7 +10,7 @@ from uuid import UUID
 
 from ledger_cli.common import add_kafka_options, client, topics
 from ledger_cli.rendering import render_table
-from ledger_core import Direction, Layer
+from ledger_core import AccountSet, Direction, Layer
 from ledger_core.audit import Position
 from ledger_core.catalog import Catalog
 from streams.audit_log import AuditReport, balance_as_of, read_catalog, run_audit
@@ -29,7 +29,8 @@ def register(commands: Any) -> None:
     audit.add_argument("--state-dir", action="append", type=Path, default=[],
                        help="also compare a (stopped) processor's RocksDB state (repeatable)")
     audit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    audit.add_argument("--account", help="answer this account's balance instead (id or code)")
+    audit.add_argument("--account", help="answer this account's (or account set's) balance "
+                                         "instead (id or code)")
     audit.add_argument("--as-of-offset", type=int, default=None,
                        help="with --account: up to this offset of its entries partition")
     audit.add_argument("--as-of", type=datetime.fromisoformat, default=None,
@@ -94,14 +95,15 @@ def _render(report: AuditReport) -> str:
 
 
 def _account_id(table: Catalog, account: str) -> UUID:
-    """The account named by ``--account``: an id, or a code looked up in the catalog."""
+    """The account (or set) named by ``--account``: an id, or a code looked up in the
+    catalog."""
     try:
         return UUID(account)
     except ValueError:
         pass
-    account_id = table.account_codes.get(account)
+    account_id = table.account_codes.get(account) or table.account_set_codes.get(account)
     if account_id is None:
-        raise LedgerError(f"no account has id or code {account!r}")
+        raise LedgerError(f"no account or account set has id or code {account!r}")
     return account_id
 
 
@@ -114,15 +116,19 @@ def _balance_as_of(args: argparse.Namespace) -> dict[str, Any]:
     table, _skipped = read_catalog(resolve_bootstrap(args.bootstrap_servers),
                                    topics(args).catalog)
     account_id = _account_id(table, args.account)
-    account = table.account(account_id)
+    account = table.account(account_id) or table.account_set(account_id)
     if account is None:
-        raise LedgerError(f"account {account_id} does not exist")
+        raise LedgerError(f"account {account_id} does not exist (nor an account set)")
+    if isinstance(account, AccountSet) and args.as_of_offset is not None:
+        raise LedgerError("--as-of-offset is an offset of one account's entries partition; "
+                          "a set's entries are on its members' partitions: use --as-of")
     at = args.as_of
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     undecodable: list[Position] = []
     folded = balance_as_of(bootstrap, topics(args), partitions, account_id,
-                           args.as_of_offset, at, undecodable)
+                           args.as_of_offset, at, undecodable,
+                           account_set=isinstance(account, AccountSet))
     if undecodable:
         print(f"skipped {len(undecodable)} undecodable record(s) of the entries partition "
               f"(first at {undecodable[0]}); `ledger audit` reports them", file=sys.stderr)

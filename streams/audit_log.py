@@ -648,19 +648,23 @@ def read_catalog(bootstrap: str, topic: str) -> tuple[Catalog, list[Position]]:
 
 def balance_as_of(bootstrap: str, topics: Topics, partitions: int, account_id: uuid.UUID,
                   offset: int | None = None, at: datetime | None = None,
-                  undecodable: list[Position] | None = None
+                  undecodable: list[Position] | None = None, account_set: bool = False
                   ) -> dict[tuple[str, str], FoldedBalance]:
     """An account's balances from its entries up to an offset of its entries partition
-    (inclusive) or a time (entries created at or before it), per (journal, currency).
+    (inclusive) or a time (entries created at or before it), per (journal, currency). For
+    an account set (``account_set``), every entries partition is read for the entries that
+    roll up into it, up to the time.
 
     Records that do not decode are skipped; their positions go to ``undecodable``."""
-    partition = owner_partition(account_id, partitions)
+    assert not (account_set and offset is not None), "a set has no one entries partition"
+    read = list(range(partitions)) if account_set else [owner_partition(account_id,
+                                                                        partitions)]
     wanted = str(account_id)
     folded: dict[tuple[str, str], FoldedBalance] = {}
     keep: Callable[[Any, dict[str, Any]], bool] = (
         (lambda m, r: m.offset() <= offset) if offset is not None
         else (lambda m, r: at is None or r["created"] <= at))
-    for message in read_committed(bootstrap, topics.entries, [partition]):
+    for message in read_committed(bootstrap, topics.entries, read):
         if offset is not None and message.offset() > offset:
             break
         try:
@@ -672,7 +676,9 @@ def balance_as_of(bootstrap: str, topics: Topics, partitions: int, account_id: u
             if undecodable is not None:
                 undecodable.append(_position(message))
             continue
-        if not keep(message, record) or record["account_id"] != wanted:
+        owner = wanted in record["parent_account_ids"] if account_set \
+            else record["account_id"] == wanted
+        if not keep(message, record) or not owner:
             continue
         balance = folded.setdefault((record["journal_id"], record["currency"]), FoldedBalance())
         side = balance.dr if side_name is Direction.DEBIT else balance.cr

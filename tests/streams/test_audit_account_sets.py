@@ -172,6 +172,17 @@ def test_set_balances_audit_clean_and_a_forged_set_balance_is_caught(
 
     code, report = _audit(kafka_ledger)
     assert (code, report["violations"]) == (0, [])
+    # `ledger audit --account` folds a set's balance from its members' partitions.
+    as_of = subprocess.run(
+        [sys.executable, "-m", "ledger_cli", "audit", "--json", "--account", str(sets.everyone),
+         "--bootstrap-servers", kafka_ledger.bootstrap,
+         "--topic-prefix", kafka_ledger.topics.prefix],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert as_of.returncode == 0, as_of.stderr
+    [folded] = json.loads(as_of.stdout)["balances"]
+    everyone = latest[(str(sets.everyone), default, "USD")][0]
+    assert (folded["version"], folded["settled"]["normalBalance"]) == (
+        everyone["version"], everyone["settled"]["normal_balance"])
 
     record, message = latest[(str(sets.everyone), default, "USD")]
     forged = {**record, "settled": {
