@@ -31,16 +31,17 @@ ERNIE, BERT, ASSETS = (tutorial.ERNIE.account_id, tutorial.BERT.account_id,
                        tutorial.ASSETS.account_id)
 
 
-def _decide(catalog: Catalog, kind: CatalogKind, body: dict[str, Any]) -> Any:
-    decided = decide_catalog(catalog, kind, body)
-    if not isinstance(decided, Rejected):
-        catalog.put(decided)
-    return decided
+def put_decision(catalog: Catalog, kind: CatalogKind, body: dict[str, Any]) -> Any:
+    """Decide a catalog change and, when accepted, put it in ``catalog``; the decision."""
+    decision = decide_catalog(catalog, kind, body)
+    if not isinstance(decision, Rejected):
+        catalog.put(decision)
+    return decision
 
 
 def _set(catalog: Catalog, code: str, journal: UUID = J, **extra: Any) -> UUID:
     set_id = uuid4()
-    decided = _decide(catalog, CatalogKind.CREATE_ACCOUNT_SET, {
+    decided = put_decision(catalog, CatalogKind.CREATE_ACCOUNT_SET, {
         "accountSetId": str(set_id), "journalId": str(journal), "name": code, "code": code,
         **extra})
     assert isinstance(decided, AccountSet), decided
@@ -49,21 +50,14 @@ def _set(catalog: Catalog, code: str, journal: UUID = J, **extra: Any) -> UUID:
 
 def _add(catalog: Catalog, set_id: UUID, member: UUID,
          kind: MemberType = MemberType.ACCOUNT) -> Any:
-    return _decide(catalog, CatalogKind.ADD_TO_ACCOUNT_SET, {
+    return put_decision(catalog, CatalogKind.ADD_TO_ACCOUNT_SET, {
         "accountSetId": str(set_id), "memberId": str(member), "memberType": kind.value})
 
 
-@pytest.fixture
-def ledger() -> MemoryLedger:
-    """The tutorial's chart, no postings."""
-    ledger = MemoryLedger()
-    tutorial.install(ledger)
-    return ledger
-
-
 def test_parent_sets_are_every_active_ancestor_of_the_entry_s_journal(
-    ledger: MemoryLedger,
+    tutorial_ledger: MemoryLedger,
 ) -> None:
+    ledger = tutorial_ledger
     """Nested and shared membership, another journal's set, and a deleted set in the
     middle of a chain."""
     top, middle, lone = _set(ledger, "TOP"), _set(ledger, "MIDDLE"), _set(ledger, "LONE")
@@ -75,7 +69,7 @@ def test_parent_sets_are_every_active_ancestor_of_the_entry_s_journal(
     assert ledger.parent_sets(ERNIE, J) == tuple(sorted([top, middle, lone]))
     assert ledger.parent_sets(ERNIE, DEFAULT_JOURNAL_ID) == (elsewhere,)
     assert ledger.parent_sets(BERT, J) == ()
-    deleted = _decide(ledger, CatalogKind.DELETE_ACCOUNT_SET, {"accountSetId": str(middle)})
+    deleted = put_decision(ledger, CatalogKind.DELETE_ACCOUNT_SET, {"accountSetId": str(middle)})
     assert deleted.status.value == "LOCKED"
     assert ledger.parent_sets(ERNIE, J) == (lone,)
 
@@ -92,9 +86,10 @@ def test_parent_sets_are_every_active_ancestor_of_the_entry_s_journal(
     ("code", RejectionCode.ACCOUNT_SET_CODE_DUPLICATE),
     ("set_id_as_account", RejectionCode.ACCOUNT_ID_DUPLICATE),
 ])
-def test_each_membership_rule_answers_with_its_code(ledger: MemoryLedger, build: str,
+def test_each_membership_rule_answers_with_its_code(tutorial_ledger: MemoryLedger, build: str,
                                                     rule: RejectionCode) -> None:
     """Every refusal of the set rules, each with the code naming it."""
+    ledger = tutorial_ledger
     a, b = _set(ledger, "A"), _set(ledger, "B")
     _add(ledger, a, b, MemberType.ACCOUNT_SET)
     decided: Any
@@ -110,7 +105,7 @@ def test_each_membership_rule_answers_with_its_code(ledger: MemoryLedger, build:
     elif build == "unknown_set":
         decided = _add(ledger, uuid4(), ERNIE)
     elif build == "locked":
-        _decide(ledger, CatalogKind.DELETE_ACCOUNT_SET, {"accountSetId": str(b)})
+        put_decision(ledger, CatalogKind.DELETE_ACCOUNT_SET, {"accountSetId": str(b)})
         decided = _add(ledger, b, ERNIE)
     elif build == "not_a_member":
         decided = decide_catalog(ledger, CatalogKind.REMOVE_FROM_ACCOUNT_SET, {
@@ -128,11 +123,12 @@ def test_each_membership_rule_answers_with_its_code(ledger: MemoryLedger, build:
     assert decided.code is rule, decided
 
 
-def test_repeats_are_accepted_and_a_code_is_generated(ledger: MemoryLedger) -> None:
+def test_repeats_are_accepted_and_a_code_is_generated(tutorial_ledger: MemoryLedger) -> None:
     """A re-sent create or add changes nothing; a set without a code gets one."""
+    ledger = tutorial_ledger
     set_id = uuid4()
     body = {"accountSetId": str(set_id), "journalId": str(J), "name": "Customers"}
-    first = _decide(ledger, CatalogKind.CREATE_ACCOUNT_SET, body)
+    first = put_decision(ledger, CatalogKind.CREATE_ACCOUNT_SET, body)
     assert first.code == f"SET_{set_id.hex.upper()}"
     assert decide_catalog(ledger, CatalogKind.CREATE_ACCOUNT_SET, body) == first
     added = _add(ledger, set_id, ERNIE)
@@ -157,8 +153,9 @@ def _settled(ledger: MemoryLedger, owner: UUID) -> tuple[Decimal, Decimal, Decim
 
 
 def test_postings_roll_up_into_nested_sets_with_each_set_s_normal_balance_type(
-    ledger: MemoryLedger,
+    tutorial_ledger: MemoryLedger,
 ) -> None:
+    ledger = tutorial_ledger
     """ALL (debit-normal) = {CUSTOMERS}; CUSTOMERS (credit-normal) = {ernie, bert}: the
     tutorial's deposit and withdrawal, and their void."""
     everyone = _set(ledger, "ALL", normalBalanceType="DEBIT")
@@ -181,7 +178,7 @@ def test_postings_roll_up_into_nested_sets_with_each_set_s_normal_balance_type(
     assert balance.version == 2
 
     # The void's entries repeat the sets of those they reverse, even once the account left.
-    _decide(ledger, CatalogKind.REMOVE_FROM_ACCOUNT_SET, {
+    put_decision(ledger, CatalogKind.REMOVE_FROM_ACCOUNT_SET, {
         "accountSetId": str(customers), "memberId": str(ERNIE), "memberType": "ACCOUNT"})
     void = ledger.post(VoidTransaction(void_of=tutorial.WITHDRAWAL.transaction_id), NOW)
     assert isinstance(void, Posted), void
@@ -193,8 +190,9 @@ def test_postings_roll_up_into_nested_sets_with_each_set_s_normal_balance_type(
 
 
 def test_a_set_on_another_partition_is_folded_there_from_the_entry(
-    ledger: MemoryLedger,
+    tutorial_ledger: MemoryLedger,
 ) -> None:
+    ledger = tutorial_ledger
     """The deciding partition owns the accounts, another owns the set: the decision folds
     only the accounts, and the set's owner folds the same entries onto the set."""
     customers = _set(ledger, "CUSTOMERS")

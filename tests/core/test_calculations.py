@@ -19,28 +19,14 @@ from ledger_core import (
 )
 from ledger_core.calculations import dimensions_of
 from ledger_core.catalog import CatalogKind, decide_catalog
+from tests.core.test_account_sets import put_decision
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
-def _decide(ledger: MemoryLedger, kind: CatalogKind, body: dict[str, Any]) -> Any:
-    decided = decide_catalog(ledger, kind, body)
-    if not isinstance(decided, Rejected):
-        ledger.put(decided)
-    return decided
-
-
-@pytest.fixture
-def ledger() -> MemoryLedger:
-    """The tutorial's chart."""
-    ledger = MemoryLedger()
-    tutorial.install(ledger)
-    return ledger
-
-
 def _calculation(ledger: MemoryLedger, code: str, **fields: Any) -> UUID:
     calculation_id = uuid4()
-    decided = _decide(ledger, CatalogKind.CREATE_CALCULATION, {
+    decided = put_decision(ledger, CatalogKind.CREATE_CALCULATION, {
         "calculationId": str(calculation_id), "code": code,
         "dimensions": [{"alias": "code", "value": "context.vars.transaction.tranCode"},
                        {"alias": "side", "value": "context.vars.entry.direction"}], **fields})
@@ -49,8 +35,9 @@ def _calculation(ledger: MemoryLedger, code: str, **fields: Any) -> UUID:
 
 
 def test_dimensions_are_read_from_the_entry_its_transaction_and_its_account(
-    ledger: MemoryLedger,
+    tutorial_ledger: MemoryLedger,
 ) -> None:
+    ledger = tutorial_ledger
     """The tutorial's deposit, under a calculation by tran code and side, and under one
     whose condition keeps only the customer's entries."""
     by_code = ledger.calculations[_calculation(ledger, "BY_CODE")]
@@ -77,9 +64,10 @@ def test_dimensions_are_read_from_the_entry_its_transaction_and_its_account(
     ("attached", RejectionCode.CALCULATION_ATTACHED),
     ("bad_cel", RejectionCode.CEL_EVALUATION_FAILED),
 ])
-def test_each_calculation_rule_answers_with_its_code(ledger: MemoryLedger, case: str,
+def test_each_calculation_rule_answers_with_its_code(tutorial_ledger: MemoryLedger, case: str,
                                                      rule: RejectionCode) -> None:
     """Every refusal of the calculation rules, each with the code naming it."""
+    ledger = tutorial_ledger
     glob = _calculation(ledger, "GLOBAL_ONE")
     local = _calculation(ledger, "LOCAL_ONE", scope="LOCAL")
     ernie = str(tutorial.ERNIE.account_id)
@@ -103,7 +91,7 @@ def test_each_calculation_rule_answers_with_its_code(ledger: MemoryLedger, case:
         decided = decide_catalog(ledger, CatalogKind.DETACH_CALCULATION, {
             "calculationId": str(local), "accountId": ernie})
     elif case == "attached":
-        attached = _decide(ledger, CatalogKind.ATTACH_CALCULATION, {
+        attached = put_decision(ledger, CatalogKind.ATTACH_CALCULATION, {
             "calculationId": str(local), "accountId": ernie})
         assert isinstance(attached, CalculationAttachment)
         decided = decide_catalog(ledger, CatalogKind.DELETE_CALCULATION, {
