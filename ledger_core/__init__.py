@@ -6,7 +6,7 @@ function from a state view, a command and the wall time to a decision. No Kafka,
 storage, no clock, no I/O.
 """
 
-from ledger_core.account_sets import AccountSet, AccountSetConfig, AccountSetMember, MemberType
+from ledger_core.account_sets import AccountSet, AccountSetMember, MemberType
 from ledger_core.accounts import Account, AccountConfig
 from ledger_core.balances import Balance, LayerBalance, fold_entry, fold_into_set
 from ledger_core.calculations import (
@@ -46,7 +46,6 @@ __all__ = [
     "Account",
     "AccountConfig",
     "AccountSet",
-    "AccountSetConfig",
     "AccountSetMember",
     "Activation",
     "Balance",

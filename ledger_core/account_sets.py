@@ -20,19 +20,13 @@ from __future__ import annotations
 from enum import StrEnum
 from uuid import UUID
 
+from ledger_core.accounts import AccountConfig
 from ledger_core.base import LedgerModel
 from ledger_core.bounded_fields import Code, Description, JsonObject, Name
 from ledger_core.enums import Direction, Status
 from ledger_core.journals import DEFAULT_JOURNAL_ID
 
-__all__ = ["AccountSet", "AccountSetConfig", "AccountSetMember", "MemberType",
-           "generated_set_code"]
-
-
-class AccountSetConfig(LedgerModel):
-    """Per-set switches; ``enable_concurrent_posting`` is stored, as for accounts."""
-
-    enable_concurrent_posting: bool = False
+__all__ = ["AccountSet", "AccountSetMember", "MemberType", "generated_set_code"]
 
 
 class AccountSet(LedgerModel):
@@ -47,7 +41,8 @@ class AccountSet(LedgerModel):
     normal_balance_type: Direction = Direction.CREDIT
     status: Status = Status.ACTIVE
     metadata: JsonObject | None = None
-    config: AccountSetConfig = AccountSetConfig()
+    # The same switches as an account's (``enable_concurrent_posting``, stored).
+    config: AccountConfig = AccountConfig()
 
 
 class MemberType(StrEnum):

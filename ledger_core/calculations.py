@@ -33,7 +33,7 @@ from ledger_core.journals import DEFAULT_JOURNAL_ID
 from ledger_core.transactions import Entry, Transaction
 
 __all__ = ["RESERVED_DIMENSIONS", "Calculation", "CalculationAttachment", "CalculationConfig",
-           "CalculationScope", "DimensionKey", "compiled", "dimensions_of"]
+           "CalculationScope", "DimensionKey", "compiled", "dimension_text", "dimensions_of"]
 
 # Twisp's names for the effective date's periods.
 RESERVED_DIMENSIONS = frozenset({"year", "month", "day"})
@@ -111,7 +111,8 @@ def compiled(source: str) -> Expression:
     return found
 
 
-def _text(value: object) -> str:
+def dimension_text(value: object) -> str:
+    """A dimension's value as the text it is compared by (``true``, ``12.50``, a UUID)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal | int | UUID | date):
@@ -139,7 +140,7 @@ def dimensions_of(calculation: Calculation, entry: Entry, transaction: Transacti
         if calculation.condition is not None and \
                 compiled(calculation.condition).evaluate(activation) is not True:
             return None
-        return {d.alias: _text(compiled(d.value).evaluate(activation))
+        return {d.alias: dimension_text(compiled(d.value).evaluate(activation))
                 for d in calculation.dimensions}
     except ExpressionError:
         return None

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from ledger_core.balances import Balance, fold_entry, fold_into_set
+from ledger_core.balances import Balance, fold_entry
 from ledger_core.batch import decide_batch
 from ledger_core.commands import Command
 from ledger_core.decisions import Posted, Rejected
+from ledger_core.posting import fold_owned_sets
 from ledger_core.transactions import Entry
 from ledger_core.views import LedgerView
 
@@ -45,12 +46,5 @@ def apply_remote_entries(view: LedgerView, entries: Iterable[Entry]) -> tuple[Ba
             key = (entry.account_id, entry.journal_id, entry.currency)
             current = folded.get(key) or view.balance(*key)
             folded[key] = fold_entry(current, entry, account.normal_balance_type)
-        for set_id in entry.parent_account_ids:
-            if not view.owns(set_id):
-                continue
-            account_set = view.account_set(set_id)
-            assert account_set is not None, f"leg for unknown account set {set_id}"
-            key = (set_id, entry.journal_id, entry.currency)
-            current = folded.get(key) or view.balance(*key)
-            folded[key] = fold_into_set(current, set_id, entry, account_set.normal_balance_type)
+        fold_owned_sets(view, entry, folded)
     return tuple(folded.values())

@@ -244,14 +244,7 @@ def decide_legs(
             current = after[key]
         after[key] = fold_entry(current, entry, accounts[entry.account_id].normal_balance_type)
     for entry in entries:
-        for set_id in entry.parent_account_ids:
-            if view.owns(set_id):
-                key = (set_id, entry.journal_id, entry.currency)
-                current = after[key] if key in after else view.balance(*key)
-                account_set = view.account_set(set_id)
-                assert account_set is not None, "an entry names a set the catalog lacks"
-                after[key] = fold_into_set(current, set_id, entry,
-                                           account_set.normal_balance_type)
+        fold_owned_sets(view, entry, after)
     warnings: tuple[Rejection, ...] = ()
     if limits:
         outcome = check_local_limits(before, after, accounts, limits, check)
@@ -266,6 +259,20 @@ def decide_legs(
         warnings=warnings,
         voided=voided,
     )
+
+
+def fold_owned_sets(view: LedgerView, entry: Entry,
+                    folded: dict[tuple[UUID, UUID, str], Balance]) -> None:
+    """Roll ``entry`` up into the sets it names that ``view`` owns, over the balances
+    ``folded`` holds already (else the view's)."""
+    for set_id in entry.parent_account_ids:
+        if not view.owns(set_id):
+            continue
+        account_set = view.account_set(set_id)
+        assert account_set is not None, f"an entry names account set {set_id}, unknown here"
+        key = (set_id, entry.journal_id, entry.currency)
+        current = folded[key] if key in folded else view.balance(*key)
+        folded[key] = fold_into_set(current, set_id, entry, account_set.normal_balance_type)
 
 
 def _judge_catalog(

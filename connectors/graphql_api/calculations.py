@@ -7,7 +7,6 @@ accounts, sets and ``Query.balance`` (``computed_balances``); the rules are the 
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ import strawberry
 
 import ledger_core as core
 from connectors.graphql_api.context import RequestContext
-from connectors.graphql_api.enums import Status
+from connectors.graphql_api.enums import CalculationIndex, CalculationScope, Status
 from connectors.graphql_api.inputs import FilterValue, body_of
 from connectors.graphql_api.objects import Info, described, request
 from connectors.graphql_api.scalars import Expression
@@ -23,25 +22,9 @@ from connectors.graphql_api.writes import catalog_change
 from ledger_core.catalog import CatalogKind
 
 __all__ = ["CALCULATION_FIELDS", "AttachCalculationInput", "AttachedCalculation", "Calculation",
-           "CalculationFilterInput", "CalculationIndex", "CalculationIndexInput",
+           "CalculationFilterInput", "CalculationIndexInput",
            "CreateCalculationInput", "attach_calculation", "calculation_or_none",
            "create_calculation", "delete_calculation"]
-
-
-@strawberry.enum(description="GLOBAL: every account and set; LOCAL: only where attached.")
-class CalculationScope(Enum):
-    """Where a calculation applies."""
-
-    GLOBAL = "GLOBAL"
-    LOCAL = "LOCAL"
-
-
-@strawberry.enum(description="The indexes calculations can be listed by.")
-class CalculationIndex(Enum):
-    """Calculations in the order of one of their fields."""
-
-    CALCULATION_ID = "CALCULATION_ID"
-    CODE = "CODE"
 
 
 @strawberry.type(description="A dimension: its alias and the CEL that computes it.")

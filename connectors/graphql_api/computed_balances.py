@@ -30,7 +30,7 @@ import strawberry
 
 import ledger_core as core
 from connectors.graphql_api.errors import BAD_REQUEST, ApiError
-from ledger_core.calculations import dimensions_of
+from ledger_core.calculations import dimension_text, dimensions_of
 
 __all__ = ["EffectiveInput", "EffectiveRangeInput", "computed_balance"]
 
@@ -143,5 +143,4 @@ def _wanted(calculation: core.Calculation | None,
     if unknown:
         raise ApiError(BAD_REQUEST, f"calculation {calculation.code!r} has no dimension "
                                     f"{unknown[0]!r} (it has {sorted(aliases)})")
-    return {alias: value if isinstance(value, str) else str(value).lower()
-            if isinstance(value, bool) else str(value) for alias, value in dimension.items()}
+    return {alias: dimension_text(value) for alias, value in dimension.items()}

@@ -12,6 +12,8 @@ __all__ = [
     "AccountSetMemberType",
     "AccountStatus",
     "BalanceIndex",
+    "CalculationIndex",
+    "CalculationScope",
     "CurrencyDisplay",
     "DebitOrCredit",
     "EntryIndex",
@@ -131,6 +133,22 @@ class AccountSetIndex(Enum):
 
     ACCOUNT_SET_ID = "ACCOUNT_SET_ID"
     NAME = "NAME"
+    CODE = "CODE"
+
+
+@strawberry.enum(description="GLOBAL: every account and set; LOCAL: only where attached.")
+class CalculationScope(Enum):
+    """Where a calculation applies."""
+
+    GLOBAL = "GLOBAL"
+    LOCAL = "LOCAL"
+
+
+@strawberry.enum(description="The indexes calculations can be listed by.")
+class CalculationIndex(Enum):
+    """Calculations in the order of one of their fields."""
+
+    CALCULATION_ID = "CALCULATION_ID"
     CODE = "CODE"
 
 

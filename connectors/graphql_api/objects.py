@@ -210,13 +210,19 @@ async def entries_of(context: RequestContext, owner_id: UUID, first: int,
     with ``where``, of those in a journal or currency (read through: each entry is
     decoded to be compared, so a filter costs the account's whole list)."""
     entries = await _owner_entries(context, owner_id)
-    journal = None if where is None or where.journal_id is None else where.journal_id.condition()
-    currency = None if where is None or where.currency is None else where.currency.condition()
-    if journal is not None or currency is not None:
-        entries = [e for e in entries
-                   if (journal is None or journal.matches(str(e.journal_id)))
-                   and (currency is None or currency.matches(e.currency))]
+    if where is not None:
+        keep = _in_journal_and_currency(where)
+        entries = [e for e in entries if keep(e.journal_id, e.currency)]
     return connection(entries, first, after)
+
+
+def _in_journal_and_currency(where: EntriesFilterInput | BalanceFilterInput
+                             ) -> Callable[[UUID, str], bool]:
+    """Whether a journal and currency meet ``where``'s journalId and currency conditions."""
+    journal = None if where.journal_id is None else where.journal_id.condition()
+    currency = None if where.currency is None else where.currency.condition()
+    return lambda journal_id, code: (journal is None or journal.matches(str(journal_id))) \
+        and (currency is None or currency.matches(code))
 
 
 async def _owner_entries(context: RequestContext, owner_id: UUID) -> Sequence[core.Entry]:
@@ -304,11 +310,11 @@ async def balances_of(context: RequestContext, owner_id: UUID, first: int,
     dry_run = await context.reads()
     models = (context.services.read_model.balances_of(owner_id, await context.view())
               if dry_run is None else dry_run.balances_of(owner_id))
-    journal = None if where is None or where.journal_id is None else where.journal_id.condition()
-    currency = None if where is None or where.currency is None else where.currency.condition()
-    return paged([(f"{b.journal_id}:{b.currency}", Balance.of(b)) for b in models
-                  if (journal is None or journal.matches(str(b.journal_id)))
-                  and (currency is None or currency.matches(b.currency))], first, after)
+    if where is not None:
+        keep = _in_journal_and_currency(where)
+        models = [b for b in models if keep(b.journal_id, b.currency)]
+    return paged([(f"{b.journal_id}:{b.currency}", Balance.of(b)) for b in models], first,
+                 after)
 
 
 async def account_or_none(context: RequestContext, account_id: UUID) -> Account | None:
