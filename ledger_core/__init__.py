@@ -37,6 +37,13 @@ from ledger_core.money import CURRENCY_EXPONENTS, currency_exponent, to_units
 from ledger_core.rejections import Rejection, RejectionCode
 from ledger_core.tran_codes import ParamDefinition, TranCode, TranCodeEntry, TranCodeTransaction
 from ledger_core.transactions import Entry, PostedTransaction, Transaction, entry_id_for
+from ledger_core.velocity_controls import (
+    BalanceBound,
+    ControlAttachment,
+    ControlLimit,
+    ResolvedLimit,
+    VelocityControl,
+)
 from ledger_core.views import LedgerView
 
 __all__ = [
@@ -49,12 +56,15 @@ __all__ = [
     "AccountSetMember",
     "Activation",
     "Balance",
+    "BalanceBound",
     "Calculation",
     "CalculationAttachment",
     "CalculationConfig",
     "CalculationScope",
     "Card",
     "Command",
+    "ControlAttachment",
+    "ControlLimit",
     "Decision",
     "DimensionKey",
     "Direction",
@@ -78,11 +88,13 @@ __all__ = [
     "Rejected",
     "Rejection",
     "RejectionCode",
+    "ResolvedLimit",
     "Status",
     "TranCode",
     "TranCodeEntry",
     "TranCodeTransaction",
     "Transaction",
+    "VelocityControl",
     "VelocityLimit",
     "VoidTransaction",
     "apply",

@@ -1,5 +1,5 @@
 """The catalog (journals, accounts, account sets and their members, tran code versions,
-limits, cards, ISO 8583 configurations) and the rules for changing it.
+limits, velocity controls, cards, ISO 8583 configurations) and the rules for changing it.
 
 Catalog changes are decided one at a time, in order (the runtime serialises them through one
 partition), which is what keeps account codes, tran codes, and cards' PAN hashes and tokens
@@ -33,21 +33,32 @@ from ledger_core.calculations import (
 )
 from ledger_core.cards import Card
 from ledger_core.decisions import Rejected
-from ledger_core.enums import Status
+from ledger_core.enums import Direction, Layer, Status
 from ledger_core.expansion import compile_tran_code
 from ledger_core.expression_cost import COMPREHENSION_DEPTH_MAX, comprehension_depth
-from ledger_core.expressions import FailingExpression
+from ledger_core.expressions import FailingExpression, compile_expression
 from ledger_core.input_bounds import JSON_SIZE_MAX, json_value_problem, shown
 from ledger_core.iso8583_configs import Iso8583Config, time_zone_problem
 from ledger_core.journals import DEFAULT_JOURNAL, Journal
 from ledger_core.limits import VelocityLimit
+from ledger_core.money import currency_exponent
 from ledger_core.rejections import Rejection, RejectionCode
 from ledger_core.tran_codes import TranCode
+from ledger_core.velocity_controls import (
+    CONDITION_ROOTS,
+    ControlAttachment,
+    ControlLimit,
+    ResolvedLimit,
+    VelocityControl,
+    resolve_attachment,
+    shape_problem,
+)
 
 __all__ = ["Catalog", "CatalogEntity", "CatalogKind", "catalog_input_refusal", "decide_catalog"]
 
 CatalogEntity = (Journal | Account | TranCode | VelocityLimit | Card | Iso8583Config
-                 | AccountSet | AccountSetMember | Calculation | CalculationAttachment)
+                 | AccountSet | AccountSetMember | Calculation | CalculationAttachment
+                 | ControlLimit | VelocityControl | ControlAttachment)
 
 
 class CatalogKind(StrEnum):
@@ -73,6 +84,14 @@ class CatalogKind(StrEnum):
     DELETE_CALCULATION = "DELETE_CALCULATION"
     ATTACH_CALCULATION = "ATTACH_CALCULATION"
     DETACH_CALCULATION = "DETACH_CALCULATION"
+    CREATE_VELOCITY_LIMIT = "CREATE_VELOCITY_LIMIT"
+    UPDATE_VELOCITY_LIMIT = "UPDATE_VELOCITY_LIMIT"
+    DELETE_VELOCITY_LIMIT = "DELETE_VELOCITY_LIMIT"
+    CREATE_VELOCITY_CONTROL = "CREATE_VELOCITY_CONTROL"
+    UPDATE_VELOCITY_CONTROL = "UPDATE_VELOCITY_CONTROL"
+    DELETE_VELOCITY_CONTROL = "DELETE_VELOCITY_CONTROL"
+    ATTACH_VELOCITY_CONTROL = "ATTACH_VELOCITY_CONTROL"
+    DETACH_VELOCITY_CONTROL = "DETACH_VELOCITY_CONTROL"
 
 
 class Catalog:
@@ -99,6 +118,11 @@ class Catalog:
         self.calculation_codes: dict[str, UUID] = {}
         # (calculation, account or set, journal) -> the attachment in force.
         self.attachments: dict[tuple[UUID, UUID, UUID], CalculationAttachment] = {}
+        self.control_limits: dict[UUID, ControlLimit] = {}
+        self.velocity_controls: dict[UUID, VelocityControl] = {}
+        # account or set -> (control, journal) -> the attachment in force.
+        self.control_attachments: dict[UUID, dict[tuple[UUID, UUID], ControlAttachment]] = {}
+        self._resolved: dict[UUID, tuple[ResolvedLimit, ...]] = {}
 
     def copy(self) -> Catalog:
         """An independent copy, to decide changes on before they are committed."""
@@ -120,6 +144,10 @@ class Catalog:
         clone.calculations = dict(self.calculations)
         clone.calculation_codes = dict(self.calculation_codes)
         clone.attachments = dict(self.attachments)
+        clone.control_limits = dict(self.control_limits)
+        clone.velocity_controls = dict(self.velocity_controls)
+        clone.control_attachments = {owner: dict(attached)
+                                     for owner, attached in self.control_attachments.items()}
         return clone
 
     def journal(self, journal_id: UUID) -> Journal | None:
@@ -138,8 +166,30 @@ class Catalog:
         return versions.get(max(versions) if version is None else version)
 
     def limits_for(self, account_id: UUID) -> Sequence[VelocityLimit]:
-        """Every limit attached to the account."""
-        return tuple(self.limits.get(account_id, {}).values())
+        """Every limit on the account or set: its own, and its attached controls' bounds."""
+        own = tuple(self.limits.get(account_id, {}).values())
+        if account_id not in self.control_attachments:
+            return own
+        return own + tuple(r.bound for r in self.resolved_limits(account_id)
+                           if r.bound is not None)
+
+    def resolved_limits(self, owner_id: UUID) -> tuple[ResolvedLimit, ...]:
+        """The bounds the velocity controls attached to an account or set put on it."""
+        found = self._resolved.get(owner_id)
+        if found is None:
+            owner = self.accounts.get(owner_id) or self.account_sets.get(owner_id)
+            resolved: list[ResolvedLimit] = []
+            for attachment in self.control_attachments.get(owner_id, {}).values():
+                control = self.velocity_controls.get(attachment.velocity_control_id)
+                if owner is None or control is None:
+                    continue
+                outcome = resolve_attachment(attachment, control, self.control_limits, owner)
+                # The desk resolves every attachment before writing it; only a forged
+                # record fails here, and it bounds nothing.
+                if not isinstance(outcome, str):
+                    resolved.extend(outcome)
+            found = self._resolved[owner_id] = tuple(resolved)
+        return found
 
     def card(self, card_id: UUID) -> Card | None:
         """The card with this id, or None."""
@@ -208,6 +258,8 @@ class Catalog:
                 self.attachments.pop(key, None)
             else:
                 self.attachments[key] = entity
+        elif isinstance(entity, ControlLimit | VelocityControl | ControlAttachment):
+            self._put_velocity_entity(entity)
         elif isinstance(entity, Journal):
             self.journals[entity.journal_id] = entity
         elif isinstance(entity, Account):
@@ -224,6 +276,23 @@ class Catalog:
             self.iso8583_configs[entity.config_id] = entity
         else:
             self.limits.setdefault(entity.account_id, {})[entity.limit_id] = entity
+
+    def _put_velocity_entity(self, entity: ControlLimit | VelocityControl | ControlAttachment
+                             ) -> None:
+        self._resolved.clear()
+        if isinstance(entity, ControlLimit):
+            self.control_limits[entity.velocity_limit_id] = entity
+        elif isinstance(entity, VelocityControl):
+            self.velocity_controls[entity.velocity_control_id] = entity
+        else:
+            attached = self.control_attachments.setdefault(entity.account_id, {})
+            key = (entity.velocity_control_id, entity.journal_id)
+            if entity.detached:
+                attached.pop(key, None)
+                if not attached:
+                    del self.control_attachments[entity.account_id]
+            else:
+                attached[key] = entity
 
     def _put_set_entity(self, entity: AccountSet | AccountSetMember) -> None:
         self._parents.clear()
@@ -288,6 +357,8 @@ def decide_catalog(
             return _attachment(catalog, kind, created)
         if kind is CatalogKind.DELETE_CALCULATION:
             return _delete_calculation(catalog, body)
+        if kind in _VELOCITY_KINDS:
+            return _decide_velocity(catalog, kind, body, created)
         if isinstance(created, AccountSetMember):
             if kind is CatalogKind.ADD_TO_ACCOUNT_SET:
                 return _add_to_account_set(catalog, created)
@@ -325,6 +396,10 @@ _CREATED: dict[CatalogKind, type[CatalogEntity]] = {
     CatalogKind.CREATE_CALCULATION: Calculation,
     CatalogKind.ATTACH_CALCULATION: CalculationAttachment,
     CatalogKind.DETACH_CALCULATION: CalculationAttachment,
+    CatalogKind.CREATE_VELOCITY_LIMIT: ControlLimit,
+    CatalogKind.CREATE_VELOCITY_CONTROL: VelocityControl,
+    CatalogKind.ATTACH_VELOCITY_CONTROL: ControlAttachment,
+    CatalogKind.DETACH_VELOCITY_CONTROL: ControlAttachment,
 }
 # A create makes version 1, whatever the body says; later versions come from changes.
 _VERSIONED = frozenset({CatalogKind.CREATE_TRAN_CODE, CatalogKind.CREATE_ISO8583_CONFIG})
@@ -950,3 +1025,271 @@ def _reject(code: RejectionCode, message: str, field: str | None, value: object)
         code=code, message=message, field=field, value=None if value is None else shown(value)
     )
     return Rejected.of(None, rejection)
+
+
+# Velocity controls ----------------------------------------------------------------------
+
+_VELOCITY_KINDS = frozenset({
+    CatalogKind.CREATE_VELOCITY_LIMIT, CatalogKind.UPDATE_VELOCITY_LIMIT,
+    CatalogKind.DELETE_VELOCITY_LIMIT, CatalogKind.CREATE_VELOCITY_CONTROL,
+    CatalogKind.UPDATE_VELOCITY_CONTROL, CatalogKind.DELETE_VELOCITY_CONTROL,
+    CatalogKind.ATTACH_VELOCITY_CONTROL, CatalogKind.DETACH_VELOCITY_CONTROL})
+_LIMIT_UPDATABLE = {"name", "description", "balance", "currency", "condition",
+                    "timestamp_source", "window"}
+_CONTROL_UPDATABLE = {"name", "description", "enforcement", "condition"}
+_LIMIT_SOURCE_ROOTS = ("params",)
+
+
+def _decide_velocity(catalog: Catalog, kind: CatalogKind, body: Mapping[str, Any],
+                     created: CatalogEntity | None) -> CatalogEntity | Rejected:
+    if isinstance(created, ControlLimit):
+        return _create_control_limit(catalog, created)
+    if isinstance(created, VelocityControl):
+        return _create_velocity_control(catalog, created)
+    if isinstance(created, ControlAttachment):
+        return _control_attachment(catalog, kind, created)
+    if kind is CatalogKind.UPDATE_VELOCITY_LIMIT or kind is CatalogKind.DELETE_VELOCITY_LIMIT:
+        limit = _current_control_limit(catalog, body.get("velocityLimitId",
+                                                         body.get("velocity_limit_id")))
+        if isinstance(limit, Rejected) or limit.status is Status.LOCKED:
+            return limit
+        if kind is CatalogKind.DELETE_VELOCITY_LIMIT:
+            return limit.model_copy(update={"status": Status.LOCKED})
+        changes = _changes(body, {"velocity_limit_id"}, _LIMIT_UPDATABLE)
+        if isinstance(changes, Rejected):
+            return changes
+        updated = ControlLimit.model_validate({**limit.model_dump(), **changes})
+        problem = _control_limit_problem(updated)
+        if problem is not None:
+            return problem
+        limits = {**catalog.control_limits, updated.velocity_limit_id: updated}
+        return _attachments_resolve(catalog, limits, updated, [
+            c for c in catalog.velocity_controls.values()
+            if updated.velocity_limit_id in c.velocity_limit_ids])
+    control = _current_velocity_control(catalog, body.get("velocityControlId",
+                                                          body.get("velocity_control_id")))
+    if isinstance(control, Rejected) or control.status is Status.LOCKED:
+        return control
+    if kind is CatalogKind.DELETE_VELOCITY_CONTROL:
+        return control.model_copy(update={"status": Status.LOCKED})
+    return _update_velocity_control(catalog, control, body)
+
+
+def _changes(body: Mapping[str, Any], identity: set[str], updatable: set[str]
+             ) -> dict[str, Any] | Rejected:
+    changes = {_snake(key): value for key, value in body.items()
+               if _snake(key) not in identity}
+    refused = sorted(set(changes) - updatable)
+    if refused:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"{refused[0]} cannot be updated", refused[0], changes[refused[0]])
+    return changes
+
+
+def _control_limit_problem(limit: ControlLimit) -> Rejected | None:
+    shape = shape_problem(limit)
+    if shape is not None:
+        return _reject(RejectionCode.VELOCITY_LIMIT_SHAPE_UNSUPPORTED,
+                       f"velocity limit {limit.name!r} uses {shape}; the ledger enforces "
+                       "limits on an owner's balance in the journal only", "limit",
+                       limit.velocity_limit_id)
+    if limit.currency and currency_exponent(limit.currency) is None:
+        return _reject(RejectionCode.CURRENCY_INVALID,
+                       f"currency {limit.currency!r} is not a supported ISO 4217 code",
+                       "currency", limit.currency)
+    sources = [(f"params[{i}].default", p.default) for i, p in enumerate(limit.params)]
+    for i, bound in enumerate(limit.balance):
+        sources += [(f"limit.balance[{i}].layer", bound.layer),
+                    (f"limit.balance[{i}].amount", bound.amount),
+                    (f"limit.balance[{i}].normalBalanceType", bound.normal_balance_type)]
+    for path, source in sources:
+        if source is None or source.strip() in Layer.__members__ \
+                or source.strip() in Direction.__members__:
+            continue
+        problem = _compile_problem(path, source, _LIMIT_SOURCE_ROOTS)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _compile_problem(path: str, source: str, roots: Sequence[str]) -> Rejected | None:
+    expression = compile_expression(source, roots=roots,
+                                    decimal_fields=dict.fromkeys(roots))
+    if isinstance(expression, FailingExpression):
+        return _reject(RejectionCode.CEL_EVALUATION_FAILED, f"{path}: {expression.error}",
+                       path, source)
+    return _too_costly(path, source)
+
+
+def _create_control_limit(catalog: Catalog, limit: ControlLimit) -> CatalogEntity | Rejected:
+    if limit.status is not Status.ACTIVE:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "a velocity limit is created ACTIVE; delete it to lock it", "status",
+                       limit.status.value)
+    existing = catalog.control_limits.get(limit.velocity_limit_id)
+    if existing is not None:
+        if existing == limit:
+            return existing
+        return _reject(RejectionCode.VELOCITY_LIMIT_ID_DUPLICATE,
+                       f"velocityLimitId {limit.velocity_limit_id} already names another "
+                       "velocity limit", "velocityLimitId", limit.velocity_limit_id)
+    return _control_limit_problem(limit) or limit
+
+
+def _current_control_limit(catalog: Catalog, raw_id: object) -> ControlLimit | Rejected:
+    try:
+        limit_id = UUID(str(raw_id))
+    except ValueError:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"velocityLimitId {raw_id!r} is not a UUID", "velocityLimitId", raw_id)
+    found = catalog.control_limits.get(limit_id)
+    if found is None:
+        return _reject(RejectionCode.VELOCITY_LIMIT_NOT_FOUND,
+                       f"velocity limit {limit_id} does not exist", "velocityLimitId",
+                       limit_id)
+    return found
+
+
+def _current_velocity_control(catalog: Catalog, raw_id: object) -> VelocityControl | Rejected:
+    try:
+        control_id = UUID(str(raw_id))
+    except ValueError:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"velocityControlId {raw_id!r} is not a UUID", "velocityControlId",
+                       raw_id)
+    found = catalog.velocity_controls.get(control_id)
+    if found is None:
+        return _reject(RejectionCode.VELOCITY_CONTROL_NOT_FOUND,
+                       f"velocity control {control_id} does not exist", "velocityControlId",
+                       control_id)
+    return found
+
+
+def _usable_limits(catalog: Catalog, limit_ids: Sequence[UUID]) -> Rejected | None:
+    for limit_id in limit_ids:
+        limit = _current_control_limit(catalog, limit_id)
+        if isinstance(limit, Rejected):
+            return limit
+        if limit.status is Status.LOCKED:
+            return _reject(RejectionCode.VELOCITY_LIMIT_LOCKED,
+                           f"velocity limit {limit_id} was deleted", "velocityLimitIds",
+                           limit_id)
+    return None
+
+
+def _create_velocity_control(catalog: Catalog, control: VelocityControl
+                             ) -> CatalogEntity | Rejected:
+    if control.status is not Status.ACTIVE:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "a velocity control is created ACTIVE; delete it to lock it", "status",
+                       control.status.value)
+    existing = catalog.velocity_controls.get(control.velocity_control_id)
+    if existing is not None:
+        if existing == control:
+            return existing
+        return _reject(RejectionCode.VELOCITY_CONTROL_ID_DUPLICATE,
+                       f"velocityControlId {control.velocity_control_id} already names "
+                       "another velocity control", "velocityControlId",
+                       control.velocity_control_id)
+    if control.condition is not None:
+        problem = _compile_problem("condition", control.condition, CONDITION_ROOTS)
+        if problem is not None:
+            return problem
+    return _usable_limits(catalog, control.velocity_limit_ids) or control
+
+
+def _update_velocity_control(catalog: Catalog, control: VelocityControl,
+                             body: Mapping[str, Any]) -> CatalogEntity | Rejected:
+    """Change fields, or the limits: ``addVelocityLimitIds``, ``removeVelocityLimitIds``,
+    ``removeAllLimits``. Every attachment must still resolve with its params."""
+    edits = {"add_velocity_limit_ids", "remove_velocity_limit_ids", "remove_all_limits"}
+    changes = _changes(body, {"velocity_control_id"}, _CONTROL_UPDATABLE | edits)
+    if isinstance(changes, Rejected):
+        return changes
+    try:
+        added = [UUID(str(i)) for i in changes.pop("add_velocity_limit_ids", None) or ()]
+        removed = {UUID(str(i)) for i in changes.pop("remove_velocity_limit_ids", None) or ()}
+    except (TypeError, ValueError):
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "velocity limit ids must be UUIDs", "velocityLimitIds", None)
+    kept = () if changes.pop("remove_all_limits", False) else control.velocity_limit_ids
+    problem = _usable_limits(catalog, added)
+    if problem is not None:
+        return problem
+    limit_ids = [i for i in kept if i not in removed]
+    limit_ids += [i for i in added if i not in limit_ids]
+    updated = VelocityControl.model_validate(
+        {**control.model_dump(), **changes, "velocity_limit_ids": limit_ids})
+    if updated.condition is not None and updated.condition != control.condition:
+        compile_problem = _compile_problem("condition", updated.condition, CONDITION_ROOTS)
+        if compile_problem is not None:
+            return compile_problem
+    return _attachments_resolve(catalog, catalog.control_limits, updated, [updated])
+
+
+def _attachments_resolve(catalog: Catalog, limits: Mapping[UUID, ControlLimit],
+                         changed: CatalogEntity, controls: Sequence[VelocityControl]
+                         ) -> CatalogEntity | Rejected:
+    """``changed``, once every attachment of ``controls`` resolves with ``limits``."""
+    for attached in catalog.control_attachments.values():
+        for attachment in attached.values():
+            control = next((c for c in controls
+                            if c.velocity_control_id == attachment.velocity_control_id), None)
+            owner = (catalog.accounts.get(attachment.account_id)
+                     or catalog.account_sets.get(attachment.account_id))
+            if control is None or owner is None:
+                continue
+            outcome = resolve_attachment(attachment, control, limits, owner)
+            if isinstance(outcome, str):
+                return _reject(RejectionCode.VELOCITY_CONTROL_PARAMS_INVALID,
+                               f"the change would leave the attachment of control "
+                               f"{control.velocity_control_id} to {attachment.account_id} "
+                               f"unresolvable: {outcome}", "params", attachment.account_id)
+    return changed
+
+
+def _control_attachment(catalog: Catalog, kind: CatalogKind,
+                        attachment: ControlAttachment) -> CatalogEntity | Rejected:
+    if attachment.detached:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       "an attachment is ended by DETACH_VELOCITY_CONTROL", "detached", True)
+    control = _current_velocity_control(catalog, attachment.velocity_control_id)
+    if isinstance(control, Rejected):
+        return control
+    account_set = catalog.account_set(attachment.account_id)
+    account = catalog.account(attachment.account_id)
+    owner: Account | AccountSet
+    if account_set is not None:
+        # A set rolls up one journal only: the attachment is in that journal.
+        attachment = attachment.model_copy(update={"journal_id": account_set.journal_id})
+        owner = account_set
+    else:
+        if account is None:
+            return _reject(RejectionCode.ACCOUNT_NOT_FOUND,
+                           f"account {attachment.account_id} does not exist (nor a set)",
+                           "accountId", attachment.account_id)
+        if catalog.journal(attachment.journal_id) is None:
+            return _reject(RejectionCode.JOURNAL_NOT_FOUND,
+                           f"journal {attachment.journal_id} does not exist", "journalId",
+                           attachment.journal_id)
+        owner = account
+    key = (attachment.velocity_control_id, attachment.journal_id)
+    existing = catalog.control_attachments.get(attachment.account_id, {}).get(key)
+    if kind is CatalogKind.DETACH_VELOCITY_CONTROL:
+        if existing is None:
+            return _reject(RejectionCode.VELOCITY_CONTROL_ATTACHMENT_NOT_FOUND,
+                           f"velocity control {attachment.velocity_control_id} is not "
+                           f"attached to {attachment.account_id} in journal "
+                           f"{attachment.journal_id}", "accountId", attachment.account_id)
+        return existing.model_copy(update={"detached": True})
+    if control.status is Status.LOCKED:
+        return _reject(RejectionCode.VELOCITY_CONTROL_LOCKED,
+                       f"velocity control {control.velocity_control_id} was deleted",
+                       "velocityControlId", control.velocity_control_id)
+    outcome = resolve_attachment(attachment, control, catalog.control_limits, owner)
+    if isinstance(outcome, str):
+        return _reject(RejectionCode.VELOCITY_CONTROL_PARAMS_INVALID,
+                       f"the params of the attachment do not resolve: {outcome}", "params",
+                       None)
+    # Attaching again replaces the params (Twisp's behaviour).
+    return attachment

@@ -21,6 +21,7 @@ from uuid import UUID, uuid5
 
 from pydantic import model_validator
 
+from ledger_core.account_sets import AccountSet
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance, normal_delta
 from ledger_core.base import LedgerModel
@@ -130,10 +131,13 @@ _CONDITION_TAINT: Mapping[str, frozenset[str] | None] = {
     "params": None,
     "account": frozenset({"metadata"}),
     "transaction": frozenset({"metadata"}),
+    "context": None,
 }
+# An account or a set: a limit may bound either's balance.
+Owner = Account | AccountSet
 
 
-def _condition_holds(limit: VelocityLimit, account: Account, check: LimitCheck) -> bool:
+def _condition_holds(limit: VelocityLimit, account: Owner, check: LimitCheck) -> bool:
     """Evaluate the limit's condition; one that fails to evaluate counts as true (fail closed)."""
     if limit.condition is None:
         return True
@@ -144,31 +148,35 @@ def _condition_holds(limit: VelocityLimit, account: Account, check: LimitCheck) 
             _CONDITIONS.clear()
         expression = compile_expression(
             limit.condition,
-            roots=("params", "account", "transaction"),
+            roots=("params", "account", "transaction", "context"),
             decimal_fields=_CONDITION_TAINT,
         )
         _CONDITIONS[key] = expression
     transaction = check.transaction
+    account_vars = {
+        "accountId": str(limit.account_id),
+        "code": account.code,
+        "name": account.name,
+        "status": account.status.value,
+        "normalBalanceType": account.normal_balance_type.value,
+        "metadata": account.metadata or {},
+    }
+    transaction_vars = {
+        "transactionId": str(transaction.transaction_id),
+        "tranCode": transaction.tran_code,
+        "journalId": str(transaction.journal_id),
+        "correlationId": transaction.correlation_id,
+        "effective": transaction.effective.isoformat(),
+        "metadata": transaction.metadata or {},
+        "isVoid": transaction.void_of is not None,
+    }
     activation = Activation(
         {
             "params": check.params,
-            "account": {
-                "accountId": str(account.account_id),
-                "code": account.code,
-                "name": account.name,
-                "status": account.status.value,
-                "normalBalanceType": account.normal_balance_type.value,
-                "metadata": account.metadata or {},
-            },
-            "transaction": {
-                "transactionId": str(transaction.transaction_id),
-                "tranCode": transaction.tran_code,
-                "journalId": str(transaction.journal_id),
-                "correlationId": transaction.correlation_id,
-                "effective": transaction.effective.isoformat(),
-                "metadata": transaction.metadata or {},
-                "isVoid": transaction.void_of is not None,
-            },
+            "account": account_vars,
+            "transaction": transaction_vars,
+            # Twisp's controls read the same records as context.vars.
+            "context": {"vars": {"account": account_vars, "transaction": transaction_vars}},
         }
     )
     try:
@@ -179,17 +187,20 @@ def _condition_holds(limit: VelocityLimit, account: Account, check: LimitCheck) 
 
 def check_remote_limits(
     entries: Sequence[Entry],
-    accounts: Mapping[UUID, Account],
+    accounts: Mapping[UUID, Owner],
     limits_for: Mapping[UUID, Sequence[VelocityLimit]],
     check: LimitCheck,
 ) -> Rejection | None:
-    """Refuse a posting that moves a REJECT-limited account owned elsewhere towards its bound.
+    """Refuse a posting that moves a REJECT-limited account or set owned elsewhere towards
+    its bound.
 
-    ``entries`` are the legs on accounts this partition does not own.
+    ``entries`` are the posting's entries; ``limits_for`` holds the owners this partition
+    does not own. A set moves with every entry that rolls up into it.
     """
     for account_id, limits in limits_for.items():
         account = accounts[account_id]
-        legs = [e for e in entries if e.account_id == account_id]
+        legs = [e for e in entries
+                if e.account_id == account_id or account_id in e.parent_account_ids]
         for limit in limits:
             if check.enforcement(limit) is not Enforcement.REJECT:
                 continue
@@ -223,7 +234,7 @@ def check_remote_limits(
 def check_local_limits(
     before: Mapping[tuple[UUID, UUID, str], Balance | None],
     after: Mapping[tuple[UUID, UUID, str], Balance],
-    accounts: Mapping[UUID, Account],
+    accounts: Mapping[UUID, Owner],
     limits_for: Mapping[UUID, Sequence[VelocityLimit]],
     check: LimitCheck,
 ) -> Rejection | tuple[Rejection, ...]:
@@ -251,7 +262,7 @@ def check_local_limits(
                 code=RejectionCode.VELOCITY_LIMIT_EXCEEDED,
                 message=f"account {account.code} ({account_id}) available({limit.layer}) "
                 f"would move from {was} to {now} {currency}, {breach} of limit "
-                f"{limit.limit_id}",
+                f"{limit.limit_id}" + (f" ({limit.description})" if limit.description else ""),
                 field=f"available({limit.layer})",
                 value=str(now),
             )

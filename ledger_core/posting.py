@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from ledger_core.account_sets import AccountSet
 from ledger_core.accounts import Account
 from ledger_core.balances import Balance, fold_entry, fold_into_set
 from ledger_core.commands import PostTransaction
@@ -222,17 +223,26 @@ def decide_legs(
     remote: list[Entry] = []
     for entry in entries:
         (owned if view.owns(entry.account_id) else remote).append(entry)
+    # Limits bound accounts and, through the entries rolling up into them, sets.
+    owners: dict[UUID, Account | AccountSet] = dict(accounts)
+    for entry in entries:
+        for set_id in entry.parent_account_ids:
+            if set_id not in owners:
+                account_set = view.account_set(set_id)
+                if account_set is not None:
+                    owners[set_id] = account_set
     limits: dict[UUID, Sequence[VelocityLimit]] = {}
-    for account_id in accounts:
-        attached = view.limits_for(account_id)
+    for owner_id in owners:
+        attached = view.limits_for(owner_id)
         if attached:
-            limits[account_id] = attached
+            limits[owner_id] = attached
     check = LimitCheck(transaction=transaction, params=params, override=override)
-    if limits and remote:
+    if limits:
         remote_limited = {a: ls for a, ls in limits.items() if not view.owns(a)}
-        refusal = check_remote_limits(remote, accounts, remote_limited, check)
-        if refusal is not None:
-            return Rejected.of(transaction_id, refusal)
+        if remote_limited:
+            refusal = check_remote_limits(entries, owners, remote_limited, check)
+            if refusal is not None:
+                return Rejected.of(transaction_id, refusal)
     before: dict[tuple[UUID, UUID, str], Balance | None] = {}
     after: dict[tuple[UUID, UUID, str], Balance] = {}
     for entry in owned:
@@ -247,7 +257,7 @@ def decide_legs(
         fold_owned_sets(view, entry, after)
     warnings: tuple[Rejection, ...] = ()
     if limits:
-        outcome = check_local_limits(before, after, accounts, limits, check)
+        outcome = check_local_limits(before, after, owners, limits, check)
         if isinstance(outcome, Rejection):
             return Rejected.of(transaction_id, outcome)
         warnings = outcome

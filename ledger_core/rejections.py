@@ -98,6 +98,16 @@ class RejectionCode(StrEnum):
     CALCULATION_LOCKED = "calculation_locked"
     CALCULATION_ATTACHED = "calculation_attached"
     CALCULATION_ATTACHMENT_NOT_FOUND = "calculation_attachment_not_found"
+    # Velocity controls group limits; an attachment's params must resolve every bound.
+    VELOCITY_LIMIT_ID_DUPLICATE = "velocity_limit_id_duplicate"
+    VELOCITY_LIMIT_NOT_FOUND = "velocity_limit_not_found"
+    VELOCITY_LIMIT_LOCKED = "velocity_limit_locked"
+    VELOCITY_LIMIT_SHAPE_UNSUPPORTED = "velocity_limit_shape_unsupported"
+    VELOCITY_CONTROL_ID_DUPLICATE = "velocity_control_id_duplicate"
+    VELOCITY_CONTROL_NOT_FOUND = "velocity_control_not_found"
+    VELOCITY_CONTROL_LOCKED = "velocity_control_locked"
+    VELOCITY_CONTROL_PARAMS_INVALID = "velocity_control_params_invalid"
+    VELOCITY_CONTROL_ATTACHMENT_NOT_FOUND = "velocity_control_attachment_not_found"
 
 
 class Rejection(Record, frozen=True, kw_only=True):

@@ -21,6 +21,8 @@ from ledger_core import (
     Calculation,
     Card,
     Command,
+    ControlAttachment,
+    ControlLimit,
     Direction,
     Entry,
     Iso8583Config,
@@ -272,6 +274,39 @@ def calculation_from(record: dict[str, Any]) -> Calculation:
         "config": {"enable_effective_balances": record["enable_effective_balances"]},
         "status": record["status"],
     })
+
+
+_LIMIT_COLUMNS = {"velocity_limit_id", "name", "description", "currency", "status"}
+
+
+def control_limit_record(limit: ControlLimit) -> dict[str, Any]:
+    """The ``control_limit`` record of a ControlLimit: its expressions as JSON text."""
+    body = limit.model_dump(mode="json")
+    return {**{k: body[k] for k in _LIMIT_COLUMNS},
+            "definition_json": dump_json({k: v for k, v in body.items()
+                                          if k not in _LIMIT_COLUMNS})}
+
+
+def control_limit_from(record: dict[str, Any]) -> ControlLimit:
+    """The ControlLimit of a ``control_limit`` record, validated: it may be forged."""
+    return ControlLimit.model_validate({**{k: record[k] for k in _LIMIT_COLUMNS},
+                                        **load_json(record["definition_json"])})
+
+
+def control_attachment_record(attachment: ControlAttachment) -> dict[str, Any]:
+    """The ``control_attachment`` record of a ControlAttachment: its params as JSON text."""
+    return {"velocity_control_id": str(attachment.velocity_control_id),
+            "account_id": str(attachment.account_id),
+            "journal_id": str(attachment.journal_id),
+            "params_json": dump_json(attachment.params), "detached": attachment.detached}
+
+
+def control_attachment_from(record: dict[str, Any]) -> ControlAttachment:
+    """The ControlAttachment of a ``control_attachment`` record, validated."""
+    return ControlAttachment.model_validate({
+        "velocity_control_id": record["velocity_control_id"],
+        "account_id": record["account_id"], "journal_id": record["journal_id"],
+        "params": load_json(record["params_json"]), "detached": record["detached"]})
 
 
 def tran_code_record(tran_code: TranCode) -> dict[str, Any]:

@@ -42,11 +42,14 @@ from ledger_core import (
     Calculation,
     CalculationAttachment,
     Card,
+    ControlAttachment,
+    ControlLimit,
     Direction,
     Iso8583Config,
     Journal,
     Layer,
     TranCode,
+    VelocityControl,
     VelocityLimit,
 )
 from ledger_core.audit import (
@@ -318,6 +321,12 @@ def entity_of(entity_json: str | None) -> CatalogEntity:
         return Card.model_validate(body)
     if "configId" in body:  # before journalId, which a config names too
         return Iso8583Config.model_validate(body)
+    if "velocityControlId" in body:  # before accountId, which an attachment names too
+        if "accountId" in body:
+            return ControlAttachment.model_validate(body)
+        return VelocityControl.model_validate(body)
+    if "velocityLimitId" in body:
+        return ControlLimit.model_validate(body)
     if "calculationId" in body:  # before accountId, which an attachment names too
         if "dimensions" in body:
             return Calculation.model_validate(body)
@@ -331,7 +340,8 @@ def entity_of(entity_json: str | None) -> CatalogEntity:
     if "journalId" in body:
         return Journal.model_validate(body)
     raise ValueError("the entity is no journal, account, account set, set member, tran code, "
-                     "limit, card, ISO 8583 config, calculation or calculation attachment")
+                     "limit, card, ISO 8583 config, calculation, velocity limit or control, "
+                     "or an attachment")
 
 
 def _canonical(value: Any) -> str:

@@ -24,10 +24,13 @@ from ledger_core import (
     Calculation,
     CalculationAttachment,
     Card,
+    ControlAttachment,
+    ControlLimit,
     Iso8583Config,
     Journal,
     RejectionCode,
     TranCode,
+    VelocityControl,
     VelocityLimit,
 )
 from ledger_core.catalog import Catalog, CatalogEntity
@@ -69,6 +72,13 @@ def catalog_key(entity: CatalogEntity) -> dict[str, str]:
     if isinstance(entity, CalculationAttachment):
         return {"kind": "calculation_attachment", "id": f"{entity.calculation_id}:"
                 f"{entity.account_id}:{entity.journal_id}"}
+    if isinstance(entity, ControlLimit):
+        return {"kind": "velocity_limit", "id": str(entity.velocity_limit_id)}
+    if isinstance(entity, VelocityControl):
+        return {"kind": "velocity_control", "id": str(entity.velocity_control_id)}
+    if isinstance(entity, ControlAttachment):
+        return {"kind": "velocity_control_attachment", "id": f"{entity.velocity_control_id}:"
+                f"{entity.account_id}:{entity.journal_id}"}
     return {"kind": "limit", "id": str(entity.limit_id)}
 
 
@@ -93,6 +103,13 @@ def catalog_value(entity: CatalogEntity) -> dict[str, Any]:
         return {"-type": "ledger.Calculation", **mapping.calculation_record(entity)}
     if isinstance(entity, CalculationAttachment):
         return {"-type": "ledger.CalculationAttachment", **entity.model_dump(mode="json")}
+    if isinstance(entity, ControlLimit):
+        return {"-type": "ledger.ControlLimit", **mapping.control_limit_record(entity)}
+    if isinstance(entity, VelocityControl):
+        return {"-type": "ledger.VelocityControl", **entity.model_dump(mode="json")}
+    if isinstance(entity, ControlAttachment):
+        return {"-type": "ledger.ControlAttachment",
+                **mapping.control_attachment_record(entity)}
     return {"-type": "ledger.VelocityLimit", **mapping.limit_record(entity)}
 
 
@@ -117,6 +134,12 @@ def entity_from(record: dict[str, Any]) -> CatalogEntity:
         return mapping.calculation_from(body)
     if type_name == "ledger.CalculationAttachment":
         return CalculationAttachment.model_validate(body)
+    if type_name == "ledger.ControlLimit":
+        return mapping.control_limit_from(body)
+    if type_name == "ledger.VelocityControl":
+        return VelocityControl.model_validate(body)
+    if type_name == "ledger.ControlAttachment":
+        return mapping.control_attachment_from(body)
     return VelocityLimit.model_validate(body)
 
 

@@ -6,22 +6,27 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import fastavro.utils
 import pytest
 
 from ledger_core import (
     Card,
+    ControlAttachment,
+    ControlLimit,
     Iso8583Config,
     MemoryLedger,
     Posted,
     PostedTransaction,
     Rejected,
+    VelocityControl,
     tutorial,
 )
 from ledger_core.cards import card_from_pan
 from schemas import mapping
 from schemas.codec import DecodeError, codec
+from streams.audit_log import entity_of
 from streams.catalog import catalog_value, entity_from
 from streams.partitioning import murmur2
 
@@ -69,6 +74,27 @@ def test_catalog_entities_round_trip() -> None:
         data = codec().encode("catalog_record", {"entity": catalog_value(entity),
                                                  "command_id": "c", "written_at": NOW})
         assert entity_from(codec().decode("catalog_record", data)) == entity
+
+
+def test_velocity_controls_round_trip() -> None:
+    """A velocity limit (its CEL bounds and params as JSON), a control and an attachment
+    survive the v7 catalog record; the audit reads each back from its APPLIED JSON."""
+    limit = ControlLimit.model_validate({
+        "velocityLimitId": str(uuid4()), "name": "daily", "currency": "USD",
+        "params": [{"name": "amount", "type": "DECIMAL", "default": "decimal('5.00')"}],
+        "balance": [{"layer": "SETTLED", "amount": "params.amount",
+                     "normalBalanceType": "DEBIT"}]})
+    control = VelocityControl.model_validate({
+        "velocityControlId": str(uuid4()), "name": "spend", "enforcement": "WARN",
+        "condition": "true", "velocityLimitIds": [str(limit.velocity_limit_id)]})
+    attachment = ControlAttachment.model_validate({
+        "velocityControlId": str(control.velocity_control_id),
+        "accountId": str(tutorial.ERNIE.account_id), "params": {"amount": "1.50"}})
+    for entity in (limit, control, attachment):
+        data = codec().encode("catalog_record", {"entity": catalog_value(entity),
+                                                 "command_id": "c", "written_at": NOW})
+        assert entity_from(codec().decode("catalog_record", data)) == entity
+        assert entity_of(entity.model_dump_json(by_alias=True)) == entity
 
 
 def test_a_card_round_trips_and_catalog_records_written_before_cards_still_read() -> None:
