@@ -50,6 +50,7 @@ from ledger_core import (
     Journal,
     Posted,
     PostedTransaction,
+    Rejection,
     TranCode,
     VelocityLimit,
 )
@@ -81,9 +82,10 @@ class DryRun:
         self._transactions: dict[UUID, PostedTransaction] = {}
         self._entries: dict[UUID, Entry] = {}
 
-    def decide(self, command: Command) -> PostedTransaction:
+    def decide(self, command: Command) -> tuple[PostedTransaction, tuple[Rejection, ...]]:
         """Decide ``command`` after the document's earlier postings and keep what it
-        posts; a refusal is raised with the code the processor would answer."""
+        posts; a refusal is raised with the code the processor would answer. With the
+        posting, the WARN breaches it would be answered with."""
         [decision] = decide_batch(self, [command], datetime.now(UTC))
         if not isinstance(decision, Posted):
             raise RejectionError.of(decision.rejection)
@@ -99,7 +101,7 @@ class DryRun:
             self._entries[entry.entry_id] = entry
         for balance in decision.balances:
             self._balances[(balance.account_id, balance.journal_id, balance.currency)] = balance
-        return posted
+        return posted, decision.warnings
 
     # Reads of the document, after its postings --------------------------------------------
 

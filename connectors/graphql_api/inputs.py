@@ -353,9 +353,10 @@ class TranCodeInput:
                      metadata=self.metadata, vars=self.vars)
 
 
-@strawberry.input(description="The enforcement a posting asks for instead of its limits' own.")
+@strawberry.input(description="An enforcement: a velocity control's, or the one a posting "
+                             "asks for instead of its limits' own.")
 class VelocityEnforcementInput:
-    """An enforcement override."""
+    """REJECT or WARN."""
 
     action: VelocityEnforcementAction
 

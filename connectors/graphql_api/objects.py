@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
-from typing import Annotated, Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -80,7 +80,12 @@ __all__ = [
     "request",
 ]
 
+if TYPE_CHECKING:
+    from connectors.graphql_api.velocity import VelocityBalance
+
 Info: TypeAlias = strawberry.Info[RequestContext, None]
+VelocityBalanceType: TypeAlias = Annotated[
+    "VelocityBalance", strawberry.lazy("connectors.graphql_api.velocity")]
 _T = TypeVar("_T")
 PAGE_MAX = 1000
 USD = CurrencyCode("USD")
@@ -90,6 +95,14 @@ def described(description: str) -> Callable[[Callable[..., Any]], StrawberryFiel
     """A field decorator with a description, typed so that mypy keeps the resolver typed."""
     def field(resolver: Callable[..., Any]) -> StrawberryField:
         return strawberry.field(resolver, description=description)
+
+    return field
+
+
+def mutation(description: str) -> Callable[[Callable[..., Any]], StrawberryField]:
+    """A mutation decorator with a description, typed so that mypy keeps it typed."""
+    def field(resolver: Callable[..., Any]) -> StrawberryField:
+        return strawberry.mutation(resolver, description=description)
 
     return field
 
@@ -201,6 +214,24 @@ class Account:
                    ) -> Connection[AccountSet]:
         """A page of the account's sets, by accountSetId."""
         return await sets_of(request(info), self.account_id, first, after)
+
+    @described("What the account has spent and has left of each velocity limit attached "
+               "to it, in a currency and journal (default: the attachment's).")
+    async def velocity(self, info: Info, window: JSON, currency: CurrencyCode = USD,
+                       velocity_limit_id: UUID | None = None, journal_id: UUID | None = None
+                       ) -> list[VelocityBalanceType]:
+        """The account's velocity balances."""
+        return await _velocity_of(request(info), self.account_id, window, currency,
+                                  velocity_limit_id, journal_id)
+
+
+async def _velocity_of(context: RequestContext, owner_id: UUID, window: JSON, currency: str,
+                       velocity_limit_id: UUID | None, journal_id: UUID | None
+                       ) -> list[VelocityBalanceType]:
+    # The velocity module builds on this one's types, so it is imported when first read.
+    from connectors.graphql_api.velocity import velocity_balances
+    return list(await velocity_balances(context, owner_id, window, currency,
+                                        velocity_limit_id, journal_id))
 
 
 async def entries_of(context: RequestContext, owner_id: UUID, first: int,
@@ -383,6 +414,14 @@ class AccountSet:
         """The set's roll-up in ``currency``, or None."""
         return await balance_of(request(info), self.account_set_id, self.journal_id, currency,
                                 effective, calculation_id, dimension)
+
+    @described("What the set has spent and has left of each velocity limit attached to it, "
+               "in a currency.")
+    async def velocity(self, info: Info, window: JSON, currency: CurrencyCode = USD,
+                       velocity_limit_id: UUID | None = None) -> list[VelocityBalanceType]:
+        """The set's velocity balances."""
+        return await _velocity_of(request(info), self.account_set_id, window, currency,
+                                  velocity_limit_id, self.journal_id)
 
     @described("The set's balances in every currency; where: currency.")
     async def balances(self, info: Info, first: int, after: str | None = None,
@@ -700,6 +739,21 @@ def connection(entries: Sequence[core.Entry], first: int | None,
                            end_cursor=edges[-1].cursor if edges else None))
 
 
+@strawberry.type(description="An exception recorded with a posting: a velocity control's "
+                             "WARN breach.")
+class TransactionException:
+    """One exception: its type, message and detail."""
+
+    type: str
+    message: str
+    detail: JSON
+
+    @classmethod
+    def of_warning(cls, rule: str, message: str) -> TransactionException:
+        """The exception of a WARN breach, with the ledger's rule code in its detail."""
+        return cls(type="VELOCITY_CONTROL", message=message, detail=JSON({"rule": rule}))
+
+
 @strawberry.type(description="A posted transaction.")
 class Transaction:
     """A transaction and its entries."""
@@ -717,9 +771,13 @@ class Transaction:
     voided_by: UUID | None
     void_of: UUID | None
     created: Timestamp
+    exceptions: list[TransactionException] = strawberry.field(
+        default_factory=list, description="The WARN breaches of velocity controls the "
+        "posting was answered with (on postTransaction's answer and its dry run).")
 
     @classmethod
-    def of(cls, model: core.PostedTransaction) -> Transaction:
+    def of(cls, model: core.PostedTransaction,
+           exceptions: list[TransactionException] | None = None) -> Transaction:
         """The GraphQL view of a posted transaction."""
         tx = model.transaction
         return cls(model=model, transaction_id=tx.transaction_id, tran_code_id=tx.tran_code_id,
@@ -727,7 +785,8 @@ class Transaction:
                    correlation_id=tx.correlation_id, external_id=tx.external_id,
                    effective=tx.effective, description=tx.description,
                    metadata=JSON(tx.metadata) if tx.metadata is not None else None,
-                   voided_by=tx.voided_by, void_of=tx.void_of, created=Timestamp(tx.created))
+                   voided_by=tx.voided_by, void_of=tx.void_of, created=Timestamp(tx.created),
+                   exceptions=exceptions or [])
 
     @described("The entries the transaction wrote, in sequence order.")
     def entries(self, first: int, after: str | None = None) -> EntryConnection:

@@ -12,6 +12,12 @@ tran code version and the params), never from what the catalog holds at that mom
    command is then keyed by its transaction id, so a re-send still reaches the same
    partition.
 
+One exception reads the catalog: when an entry rolls up into a set that a REJECT velocity
+control bounds, the set keys the posting, because only the set's partition can judge it
+(docs/decisions/0012-account-sets.md). A re-send after that control is attached or
+detached may so reach another partition; the transaction id registry then answers it
+``transaction_id_duplicate``, so nothing posts twice.
+
 A void is keyed by the owner of the posting it voids: an account of one of its entries that
 the partition which decided the posting owns.
 """
@@ -23,7 +29,8 @@ from datetime import date
 from uuid import UUID
 
 from connectors.graphql_api.read_model import StoredTransaction
-from ledger_core import ParamType, Rejection, TranCode, compile_tran_code
+from ledger_core import Enforcement, ParamType, Rejection, TranCode, compile_tran_code
+from ledger_core.catalog import Catalog
 from ledger_core.expansion import bind_params, expand
 from streams.partitioning import owner_partition
 
@@ -31,8 +38,9 @@ __all__ = ["posting_owner", "void_owner"]
 
 
 def posting_owner(tran_code: TranCode, params: Mapping[str, object], transaction_id: UUID,
-                  today: date) -> UUID:
-    """The account that keys a posting of ``params`` through this tran code version."""
+                  today: date, catalog: Catalog | None = None) -> UUID:
+    """The account (or controlled set) that keys a posting of ``params`` through this tran
+    code version."""
     compiled = compile_tran_code(tran_code)
     bound = bind_params(compiled, params, transaction_id)
     if isinstance(bound, Rejection):
@@ -40,8 +48,14 @@ def posting_owner(tran_code: TranCode, params: Mapping[str, object], transaction
     expanded = expand(compiled, bound, transaction_id, today)
     if isinstance(expanded, Rejection):
         return transaction_id
-    _transaction, drafts = expanded
+    header, drafts = expanded
     written = [draft.account_id for draft in drafts]
+    if catalog is not None:
+        for account_id in written:
+            for set_id in catalog.parent_sets(account_id, header.journal_id):
+                if any(limit.enforcement is Enforcement.REJECT
+                       for limit in catalog.limits_for(set_id)):
+                    return set_id
     for param in tran_code.params:
         value = bound.get(param.name)
         if param.type is ParamType.UUID and value is not None and UUID(str(value)) in written:

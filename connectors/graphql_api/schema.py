@@ -8,7 +8,6 @@ write of the request made before it, on every account the write touched.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +17,6 @@ from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.extensions.directives import DirectivesExtension, DirectivesExtensionSync
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
-from strawberry.types.field import StrawberryField
 
 import ledger_core as core
 from connectors.graphql_api import writes
@@ -90,24 +88,18 @@ from connectors.graphql_api.objects import (
     described,
     entry_or_none,
     journal_or_none,
+    mutation,
     request,
     transaction_or_none,
 )
 from connectors.graphql_api.scalars import JSON, SCALARS, CurrencyCode
 from connectors.graphql_api.turns import YieldToLoop
+from connectors.graphql_api.velocity import VelocityMutations, VelocityQueries
 from ledger_core.catalog import CatalogKind
 
 __all__ = ["Mutation", "Query", "build_schema"]
 
 log = logging.getLogger(__name__)
-
-
-def mutation(description: str) -> Callable[[Callable[..., Any]], StrawberryField]:
-    """A mutation decorator with a description, typed so that mypy keeps it typed."""
-    def field(resolver: Callable[..., Any]) -> StrawberryField:
-        return strawberry.mutation(resolver, description=description)
-
-    return field
 
 
 # Each list query's filter fields, by the index each one reads.
@@ -122,7 +114,7 @@ ACCOUNT_SET_FIELDS = {"account_set_id": "ACCOUNT_SET_ID", "name": "NAME", "code"
 
 
 @strawberry.type(description="Reads, from the read model kept by the ledger's topics.")
-class Query:
+class Query(VelocityQueries):
     """The read side."""
 
     @described("An account by its accountId.")
@@ -294,7 +286,7 @@ def _index_key(index: EntryIndexInput, where: EntryFilterInput | None) -> UUID:
 
 
 @strawberry.type(description="Writes, through Kafka; each waits for the ledger's result.")
-class Mutation:
+class Mutation(VelocityMutations):
     """The write side."""
 
     @mutation("Create a journal.")

@@ -41,6 +41,7 @@ from connectors.graphql_api.objects import (
     Journal,
     TranCode,
     Transaction,
+    TransactionException,
     account_set_or_none,
 )
 from connectors.graphql_api.owners import posting_owner, void_owner
@@ -207,7 +208,8 @@ async def post_transaction(context: RequestContext, posting: TransactionInput) -
     """Post through a tran code, keyed by the posting's owner account."""
     params = _params(posting)
     tran_code = await _tran_code(context, posting.tran_code, posting.tran_code_version)
-    owner = posting_owner(tran_code, params, posting.transaction_id, datetime.now(UTC).date())
+    owner = posting_owner(tran_code, params, posting.transaction_id, datetime.now(UTC).date(),
+                          context.services.read_model.catalog)
     properties = posting.properties
     override = None
     if properties is not None and properties.override_velocity_enforcement is not None:
@@ -218,7 +220,9 @@ async def post_transaction(context: RequestContext, posting: TransactionInput) -
                                       tran_code.version, override)
         except CommandRefusedError as refused:
             raise RejectionError.of(refused.rejection) from None
-        return Transaction.of((await context.dry_ledger()).decide(command))
+        posted, warnings = (await context.dry_ledger()).decide(command)
+        return Transaction.of(posted, [TransactionException.of_warning(
+            w.code.value, w.message) for w in warnings])
     result = await context.services.gateway.post(
         posting.transaction_id, posting.tran_code, params, owner, tran_code.version, override)
     return _written(context, result)
@@ -229,7 +233,8 @@ async def void_transaction(context: RequestContext, transaction_id: UUID) -> Tra
     services = context.services
     if context.dry_run:
         dry = await context.dry_ledger()
-        return Transaction.of(dry.decide(core.VoidTransaction(void_of=transaction_id)))
+        posted, _ = dry.decide(core.VoidTransaction(void_of=transaction_id))
+        return Transaction.of(posted)
     original = services.read_model.transaction(transaction_id)
     if original is None:
         await context.fresh(services.transaction_parts())
@@ -288,4 +293,5 @@ def _written(context: RequestContext, result: Result) -> Transaction:
     posted = result.transaction
     assert posted is not None, "a POSTED result carries its transaction"
     context.wrote()
-    return Transaction.of(posted)
+    return Transaction.of(posted, [TransactionException.of_warning(w["code"], w["message"])
+                                   for w in result.warnings])

@@ -24,6 +24,8 @@ ENTRY = "financial.Entry"
 JOURNAL = "financial.Journal"
 TRAN_CODE = "financial.TranCode"
 TRANSACTION = "financial.Transaction"
+VELOCITY_CONTROL = "financial.VelocityControl"
+VELOCITY_LIMIT = "financial.VelocityLimit"
 CLIENT = "system.Client"
 ISO8583_CONFIG = "iso8583.Config"
 ACH_CONFIGURATION = "ach.Configuration"
@@ -46,6 +48,18 @@ WRITES: dict[tuple[str, str], tuple[Action, str]] = {
     # Attachments are part of the calculation's record.
     ("Mutation", "attachCalculation"): (Action.UPDATE, CALCULATION),
     ("Mutation", "detachCalculation"): (Action.UPDATE, CALCULATION),
+    ("Mutation", "createVelocityLimit"): (Action.INSERT, VELOCITY_LIMIT),
+    ("Mutation", "updateVelocityLimit"): (Action.UPDATE, VELOCITY_LIMIT),
+    ("Mutation", "deleteVelocityLimit"): (Action.DELETE, VELOCITY_LIMIT),
+    ("Mutation", "createVelocityControl"): (Action.INSERT, VELOCITY_CONTROL),
+    ("Mutation", "updateVelocityControl"): (Action.UPDATE, VELOCITY_CONTROL),
+    ("Mutation", "deleteVelocityControl"): (Action.DELETE, VELOCITY_CONTROL),
+    # A control's limits and attachments are part of its record.
+    ("Mutation", "addLimitToControl"): (Action.UPDATE, VELOCITY_CONTROL),
+    ("Mutation", "removeLimitFromControl"): (Action.UPDATE, VELOCITY_CONTROL),
+    ("Mutation", "removeAllLimitsFromControl"): (Action.UPDATE, VELOCITY_CONTROL),
+    ("Mutation", "attachVelocityControl"): (Action.UPDATE, VELOCITY_CONTROL),
+    ("Mutation", "detachVelocityControl"): (Action.UPDATE, VELOCITY_CONTROL),
     ("Mutation", "postTransaction"): (Action.INSERT, TRANSACTION),
     # A void posts the reversing transaction and marks the original voided.
     ("Mutation", "voidTransaction"): (Action.UPDATE, TRANSACTION),
@@ -77,6 +91,12 @@ READS: dict[str, str] = {
     "Journal": JOURNAL,
     "TranCode": TRAN_CODE,
     "Transaction": TRANSACTION,
+    "VelocityControl": VELOCITY_CONTROL,
+    "ResolvedVelocityControl": VELOCITY_CONTROL,
+    "ResolvedVelocityControlConnection": VELOCITY_CONTROL,
+    "VelocityLimit": VELOCITY_LIMIT,
+    # what an owner has spent of a limit is read from its balance
+    "VelocityBalance": BALANCE,
     # the list queries' pages (``lists.Connection``): each node is checked
     "AccountConnection": ACCOUNT,
     "BalanceConnection": BALANCE,
