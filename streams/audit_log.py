@@ -45,6 +45,7 @@ from ledger_core import (
     ControlAttachment,
     ControlLimit,
     Direction,
+    Enforcement,
     Iso8583Config,
     Journal,
     Layer,
@@ -200,6 +201,9 @@ class _LogReader:
         self._history = LimitHistory()
         self._normal_types: dict[str, Direction] = {}
         self._sets = AccountSets()
+        # The owners and velocity controls as decided so far: each change of a control, a
+        # limit or an attachment becomes new versions of the bounds it resolves into.
+        self._controls = Catalog()
 
     def audit(self) -> LedgerAudit:
         """The audit, fed with everything read so far (quarantines first)."""
@@ -297,13 +301,38 @@ class _LogReader:
                               source.offset))
         if isinstance(entity, VelocityLimit):
             self._history.decided(entity, _micros(record["processed_at"]), source.offset)
+        elif isinstance(entity, ControlLimit | VelocityControl | ControlAttachment):
+            self._control_decided(entity, _micros(record["processed_at"]), source.offset)
         elif isinstance(entity, Account):
             self._normal_types[str(entity.account_id)] = entity.normal_balance_type
+            self._controls.put(entity)
         elif isinstance(entity, AccountSet):
             self._sets.account_set(str(entity.account_set_id), str(entity.journal_id),
                                    entity.normal_balance_type)
+            self._controls.put(entity)
         elif isinstance(entity, AccountSetMember) and not entity.removed:
             self._sets.member_added(str(entity.account_set_id), str(entity.member_id))
+
+
+    def _control_decided(self, entity: ControlLimit | VelocityControl | ControlAttachment,
+                         decided_at: int, order: int) -> None:
+        """The bounds the change adds, changes or ends, as versions of their limits; an
+        ended bound gets a WARN version, which the audit no longer re-checks."""
+        catalog = self._controls
+        owners = set(catalog.control_attachments)
+        if isinstance(entity, ControlAttachment):
+            owners.add(entity.account_id)
+        before = {owner: catalog.resolved_limits(owner) for owner in owners}
+        catalog.put(entity)
+        for owner in owners:
+            now = {r.bound.limit_id: r.bound for r in catalog.resolved_limits(owner)
+                   if r.bound is not None}
+            for ended in before[owner]:
+                if ended.bound is not None and ended.bound.limit_id not in now:
+                    self._history.decided(ended.bound.model_copy(
+                        update={"enforcement": Enforcement.WARN}), decided_at, order)
+            for bound in now.values():
+                self._history.decided(bound, decided_at, order)
 
 
 def entity_of(entity_json: str | None) -> CatalogEntity:

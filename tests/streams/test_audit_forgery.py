@@ -13,7 +13,8 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from ledger_core import Account, Direction, Entry, Layer, VelocityLimit
+from ledger_core import Account, ControlAttachment, Direction, Entry, Layer, VelocityLimit
+from ledger_core.catalog import CatalogKind
 from schemas import mapping
 from schemas.codec import codec
 from streams.catalog import catalog_key, catalog_value
@@ -289,3 +290,53 @@ def test_what_the_processor_quarantined_is_listed_not_reported(
         (_position_of(kafka_ledger, topics.catalog, garbage_catalog), "record_not_decodable"),
         (_position_of(kafka_ledger, topics.legs, misrouted), "leg_account_not_owned"),
     ])
+
+
+def test_a_forged_attachment_is_caught_with_the_spending_it_allowed(
+    kafka_ledger: KafkaLedger,
+) -> None:
+    """A velocity control allows 10.00 of spending; a forged catalog record of its
+    attachment raises the amount, and the processor lets 100.00 through. The audit resolves
+    the control from the APPLIED history and reports the bound that did not hold."""
+    processor = kafka_ledger.add_processor()
+    client = kafka_ledger.client()
+    open_bank(client, customers=1)
+    spender = Account(account_id=uuid.uuid4(), code=f"S.{uuid.uuid4().hex[:6]}", name="s")
+    assert client.create(spender).status == "APPLIED"
+    limit_id, control_id = uuid.uuid4(), uuid.uuid4()
+    assert client.catalog(CatalogKind.CREATE_VELOCITY_LIMIT, {
+        "velocityLimitId": str(limit_id), "name": "spending",
+        "params": [{"name": "amount", "type": "DECIMAL"}],
+        "balance": [{"layer": "SETTLED", "amount": "params.amount",
+                     "normalBalanceType": "DEBIT"}]}).status == "APPLIED"
+    assert client.catalog(CatalogKind.CREATE_VELOCITY_CONTROL, {
+        "velocityControlId": str(control_id), "name": "spending",
+        "velocityLimitIds": [str(limit_id)]}).status == "APPLIED"
+    attached = client.catalog(CatalogKind.ATTACH_VELOCITY_CONTROL, {
+        "velocityControlId": str(control_id), "accountId": str(spender.account_id),
+        "params": {"amount": "10.00"}})
+    assert attached.status == "APPLIED"
+    assert _post(client, "WITHDRAW", spender, "5.00").status == "POSTED"
+    assert _post(client, "WITHDRAW", spender, "50.00").code == "velocity_limit_exceeded"
+
+    genuine = ControlAttachment.model_validate(attached.entity)
+    forged = genuine.model_copy(update={"params": {"amount": "5000.00"}})
+    client.send_raw(kafka_ledger.topics.catalog, codec().encode("catalog_key", catalog_key(
+        forged)), codec().encode("catalog_record", {
+            "entity": catalog_value(forged), "command_id": attached.command_id,
+            "written_at": datetime.now(UTC)}), 0)
+    client.flush()
+    extra = Account(account_id=uuid.uuid4(), code=f"X.{uuid.uuid4().hex[:6]}", name="x")
+    assert client.create(extra).status == "APPLIED"
+    allowed = _post(client, "WITHDRAW", spender, "100.00")
+    assert allowed.status == "POSTED", "the forged attachment did not take effect"
+    client.wait_converged(60)
+    processor.stop()
+
+    code, report = _audit(kafka_ledger)
+    assert code == 1
+    assert _rules(report) == ["catalog_record_must_match_its_result", "limit_must_hold"]
+    crossed = next(v for v in report["violations"] if v["rule"] == "limit_must_hold")
+    assert crossed["ids"]["transaction_id"] == allowed.transaction_id
+    assert crossed["ids"]["account_id"] == str(spender.account_id)
+    assert "to -105.00 USD" in crossed["message"]
