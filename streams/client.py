@@ -25,6 +25,8 @@ from ledger_core import (
     AccountSetMember,
     Balance,
     Card,
+    ControlAttachment,
+    ControlLimit,
     Enforcement,
     Iso8583Config,
     Journal,
@@ -34,6 +36,7 @@ from ledger_core import (
     Rejection,
     RejectionCode,
     TranCode,
+    VelocityControl,
     VelocityLimit,
     VoidTransaction,
     parse_command,
@@ -60,6 +63,9 @@ _CREATE_KINDS: dict[type, CatalogKind] = {
     TranCode: CatalogKind.CREATE_TRAN_CODE, VelocityLimit: CatalogKind.CREATE_LIMIT,
     Card: CatalogKind.CREATE_CARD, Iso8583Config: CatalogKind.CREATE_ISO8583_CONFIG,
     AccountSet: CatalogKind.CREATE_ACCOUNT_SET, AccountSetMember: CatalogKind.ADD_TO_ACCOUNT_SET,
+    ControlLimit: CatalogKind.CREATE_VELOCITY_LIMIT,
+    VelocityControl: CatalogKind.CREATE_VELOCITY_CONTROL,
+    ControlAttachment: CatalogKind.ATTACH_VELOCITY_CONTROL,
 }
 
 
@@ -322,8 +328,9 @@ class LedgerClient:
         return self.wait([command_id], timeout_s)[command_id]
 
     def create(self, entity: CatalogEntity, timeout_s: float = RESULT_TIMEOUT_S) -> Result:
-        """Create a journal, account, account set, tran code, limit, card or ISO 8583 config
-        given as a model, or add a member to a set; wait for it."""
+        """Create a journal, account, account set, tran code, limit, velocity limit or
+        control, card or ISO 8583 config given as a model, add a member to a set, or attach
+        a velocity control; wait for it."""
         kind = _CREATE_KINDS[type(entity)]
         return self.catalog(kind, entity.model_dump(mode="json", by_alias=True), timeout_s)
 

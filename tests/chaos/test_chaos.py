@@ -1,8 +1,17 @@
 """The short chaos run: faults while a seeded workload runs, proven by the audit."""
 
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
-from ledger_core import DEFAULT_JOURNAL_ID
+from ledger_core import (
+    DEFAULT_JOURNAL_ID,
+    ControlAttachment,
+    MemoryLedger,
+    PostTransaction,
+    Rejected,
+    VoidTransaction,
+)
 from tests.chaos.harness import SHORT, chaos, check, rollup_problems
 from tests.chaos.poison import POISONS
 from tests.chaos.workload import build
@@ -56,3 +65,24 @@ def test_the_roll_up_check_names_a_set_that_lost_or_doubled_a_members_entries() 
     missing = {k: v for k, v in right.items() if k[0] != nested}
     for wrong in (lost, doubled, missing):
         assert len(rollup_problems(accounts, wrong)) == 1
+
+
+def test_the_workloads_velocity_control_refuses_deposits_past_its_cap() -> None:
+    """Decided by the pure core, the short run's commands meet the balance cap: the
+    control refuses some deposits to the customers it is attached to, and no other."""
+    workload = build(SEED, SHORT.commands, 4)
+    ledger = MemoryLedger()
+    for entity in workload.catalog:
+        ledger.put(entity)
+    capped = {a.account_id for a in workload.velocity_control
+              if isinstance(a, ControlAttachment)}
+    refused: set[UUID] = set()
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    for op in workload.ops:
+        command = (PostTransaction(transaction_id=op.transaction_id, tran_code=op.tran_code,
+                                   params=op.params_dict) if op.kind == "post"
+                   else VoidTransaction(void_of=op.void_of))
+        decision = ledger.post(command, now)
+        if isinstance(decision, Rejected) and "Balance cap" in decision.message:
+            refused.add(op.owner)
+    assert refused and refused <= capped, (refused, capped)

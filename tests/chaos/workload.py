@@ -6,6 +6,11 @@ the account sets, none of which carry limits, so each decision depends only on t
 its own partition's commands: a run with faults must end with the same balances as a run
 without.
 
+Every other customer also has a velocity control attached: it caps what the customer may
+hold at 900.00 (available PENDING, counted on the credit side), so deposits past the cap
+are refused. It bounds each customer's own balance, on the customer's own partition, and
+so keeps every decision local.
+
 Two account sets roll the customers up: a popular one that holds every customer (so every
 partition sends its owner legs) and the nested set, and the nested one, which holds two
 customers of each partition. A customer of the nested set reaches the popular set twice and
@@ -22,10 +27,13 @@ from ledger_core import (
     Account,
     AccountSet,
     AccountSetMember,
+    ControlAttachment,
+    ControlLimit,
     Direction,
     Layer,
     MemberType,
     TranCode,
+    VelocityControl,
     VelocityLimit,
 )
 from streams.partitioning import owner_partition
@@ -79,6 +87,8 @@ class Op:
         return dict(self.params)
 
 
+# What a customer with the velocity control may hold.
+CAP = "900.00"
 # Customers of each partition in the nested set.
 NESTED_PER_PARTITION = 2
 
@@ -136,8 +146,26 @@ class Workload:
         into the sets and respect the limits."""
         limits = [VelocityLimit.no_overdraft(c.account_id, layer=Layer.PENDING)
                   for c in self.customers]
-        return [HOUSE, SETTLEMENT, *self.customers, *limits, self.popular_set, self.nested_set,
-                *self.set_members, *TRAN_CODES]
+        return [HOUSE, SETTLEMENT, *self.customers, *limits, *self.velocity_control,
+                self.popular_set, self.nested_set, *self.set_members, *TRAN_CODES]
+
+    @property
+    def velocity_control(self) -> list[Any]:
+        """A balance cap: its limit, its control, and its attachment to every other
+        customer."""
+        limit = ControlLimit.model_validate({
+            "velocityLimitId": str(uuid.uuid5(HOUSE.account_id, f"cap {self.seed}")),
+            "name": "Balance cap", "currency": "USD",
+            "params": [{"name": "cap", "type": "DECIMAL"}],
+            "balance": [{"layer": "PENDING", "amount": "params.cap",
+                         "normalBalanceType": "CREDIT"}]})
+        control = VelocityControl(
+            velocity_control_id=uuid.uuid5(HOUSE.account_id, f"cap control {self.seed}"),
+            name="Balance cap", velocity_limit_ids=(limit.velocity_limit_id,))
+        return [limit, control, *(
+            ControlAttachment(velocity_control_id=control.velocity_control_id,
+                              account_id=c.account_id, params={"cap": CAP})
+            for c in self.customers[::2])]
 
     @property
     def normal_types(self) -> dict[UUID, Direction]:
