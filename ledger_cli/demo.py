@@ -21,7 +21,7 @@ from pathlib import Path
 from connectors.cards.process import Iso8583Process
 from connectors.graphql_api import ApiProcess, run_tutorial
 from connectors.graphql_api.auth.admin import ADMINISTRATOR, create_api_key
-from connectors.graphql_api.tutorial import dry_run_withdrawal
+from connectors.graphql_api.tutorial import cap_customers, dry_run_withdrawal
 from ledger_cli import demo_ach, demo_cards, demo_sinks
 from ledger_cli.demo_sinks import WebhookReceiver
 from ledger_cli.processor_process import ProcessorProcess
@@ -37,6 +37,8 @@ from streams.topics import Topics
 PROCESSOR_ID = "demo"
 # A second withdrawal the demo simulates with @dryRun: all that Ernie holds after the tutorial.
 DRY_RUN_AMOUNT = "5.25"
+# A withdrawal past what the customers hold, which their velocity control refuses.
+CAPPED_AMOUNT = "6.00"
 
 
 def main() -> int:
@@ -232,6 +234,12 @@ def _tutorial(api_url: str, api_key: str) -> None:
           "(nothing was written)")
     if inside.normal != "0.00" or after.normal != "5.25":
         raise LedgerError(f"the dry run left Ernie at {inside.normal}, then {after.normal}")
+    remaining, answer = cap_customers(api_url, CAPPED_AMOUNT, api_key)
+    print(f"a REJECT velocity control on CUSTOMERS (its members may owe 0.00): {remaining} "
+          f"USD left to spend; a withdrawal of {CAPPED_AMOUNT} from Ernie: {answer}")
+    if remaining != "5.25" or "velocity_limit_exceeded" not in answer:
+        raise LedgerError(f"the velocity control left {remaining} to spend and answered "
+                          f"{answer}")
 
 
 if __name__ == "__main__":

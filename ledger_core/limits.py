@@ -137,6 +137,10 @@ _CONDITION_TAINT: Mapping[str, frozenset[str] | None] = {
 Owner = Account | AccountSet
 
 
+def _kind(owner: Owner) -> str:
+    return "account set" if isinstance(owner, AccountSet) else "account"
+
+
 def _condition_holds(limit: VelocityLimit, account: Owner, check: LimitCheck) -> bool:
     """Evaluate the limit's condition; one that fails to evaluate counts as true (fail closed)."""
     if limit.condition is None:
@@ -221,7 +225,8 @@ def check_remote_limits(
                 if towards and _condition_holds(limit, account, check):
                     return Rejection(
                         code=RejectionCode.LIMITED_ACCOUNT_MUST_BE_LOCAL,
-                        message=f"account {account.code} ({account_id}) has REJECT limit "
+                        message=f"{_kind(account)} {account.code} ({account_id}) has "
+                        "REJECT limit "
                         f"{limit.limit_id} on available({limit.layer}) and is owned by "
                         f"another partition; a posting moving it by {delta} {currency} "
                         "must be sent to the partition that owns it",
@@ -260,7 +265,8 @@ def check_local_limits(
                 continue
             rejection = Rejection(
                 code=RejectionCode.VELOCITY_LIMIT_EXCEEDED,
-                message=f"account {account.code} ({account_id}) available({limit.layer}) "
+                message=f"{_kind(account)} {account.code} ({account_id}) "
+                f"available({limit.layer}) "
                 f"would move from {was} to {now} {currency}, {breach} of limit "
                 f"{limit.limit_id}" + (f" ({limit.description})" if limit.description else ""),
                 field=f"available({limit.layer})",

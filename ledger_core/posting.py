@@ -255,6 +255,8 @@ def decide_legs(
         after[key] = fold_entry(current, entry, accounts[entry.account_id].normal_balance_type)
     for entry in entries:
         fold_owned_sets(view, entry, after)
+    for key in after.keys() - before.keys():
+        before[key] = view.balance(*key)  # a set's roll-up, as it stood before the posting
     warnings: tuple[Rejection, ...] = ()
     if limits:
         outcome = check_local_limits(before, after, owners, limits, check)

@@ -7,7 +7,9 @@ codes; a deposit of 9.53; then a withdrawal of 4.28 whose ``queries`` field read
 account's settled balance and the set's in the same request, with read-your-writes.
 Depositing 9.53 and withdrawing 4.28 leaves Ernie, the customers and the assets at 5.25;
 Bert has no balance. ``dry_run_withdrawal`` then simulates one more withdrawal with
-``@dryRun`` and reads that nothing changed.
+``@dryRun`` and reads that nothing changed, and ``cap_customers`` attaches a velocity control
+to the CUSTOMERS set that stops its members from owing anything: a withdrawal past what the
+set holds is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any
 from ledger_core import PostTransaction, tutorial
 from streams.errors import LedgerError
 
-__all__ = ["TutorialBalance", "dry_run_withdrawal", "graphql_request", "run_tutorial"]
+__all__ = ["TutorialBalance", "cap_customers", "dry_run_withdrawal", "graphql_request",
+           "run_tutorial"]
 
 REQUEST_TIMEOUT_S = 60.0
 
@@ -47,8 +50,8 @@ mutation TutorialTranCodes($credit: TranCodeInput!, $debit: TranCodeInput!) {
   debit: createTranCode(input: $debit) { tranCodeId code version }
 }"""
 
-_DEPOSIT = """
-mutation TutorialDeposit($posting: TransactionInput!) {
+_POST = """
+mutation TutorialPost($posting: TransactionInput!) {
   postTransaction(input: $posting) { transactionId }
 }"""
 
@@ -80,6 +83,27 @@ _ERNIE = f"""
 query TutorialErnie($journalId: UUID!, $ernie: UUID!) {{
   ernie: account(id: $ernie) {{ code {_BALANCE} }}
 }}"""
+
+
+_CAP = """
+mutation TutorialCap($limit: UUID!, $control: UUID!, $customers: UUID!) {
+  createVelocityLimit(input: {
+    velocityLimitId: $limit, name: "No overdraft", description: "Owe at most params.owed",
+    currency: "USD", window: [], params: [{name: "owed", type: DECIMAL}],
+    limit: {balance: [{layer: "SETTLED", amount: "params.owed", normalBalanceType: "DEBIT"}]}
+  }) { velocityLimitId }
+  createVelocityControl(input: {
+    velocityControlId: $control, name: "Customers' overdraft", description: "",
+    enforcement: {action: REJECT}, velocityLimitIds: [$limit]
+  }) { velocityControlId }
+  attachVelocityControl(velocityControlId: $control, accountId: $customers,
+                        params: {owed: "0.00"}) { velocityControlId }
+}"""
+
+_VELOCITY = """
+query TutorialVelocity($customers: UUID!) {
+  velocity(accountId: $customers, window: {}) { spent remaining }
+}"""
 
 
 @dataclass(frozen=True)
@@ -137,7 +161,7 @@ def run_tutorial(url: str, credential: str | None = None) -> list[TutorialBalanc
     send(_ACCOUNTS, {"customers": tutorial.CUSTOMERS.model_dump(
         mode="json", by_alias=True, exclude={"status"}), **inputs})
     send(_TRAN_CODES, {"credit": tutorial.ACH_CREDIT_INPUT, "debit": tutorial.ACH_DEBIT_INPUT})
-    send(_DEPOSIT, {"posting": _posting(tutorial.DEPOSIT)})
+    send(_POST, {"posting": _posting(tutorial.DEPOSIT)})
     data = send(_WITHDRAWAL_AND_BALANCES, {
         "posting": _posting(tutorial.WITHDRAWAL), "journalId": str(tutorial.JOURNAL_ID),
         "customers": customers,
@@ -166,3 +190,21 @@ def dry_run_withdrawal(url: str, amount: str, credential: str | None = None
                              credential)
     after = graphql_request(url, _ERNIE, variables, credential)
     return _balance(inside["queries"]["ernie"]), _balance(after["ernie"])
+
+
+def cap_customers(url: str, amount: str, credential: str | None = None) -> tuple[str, str]:
+    """After the tutorial: a REJECT velocity control on the CUSTOMERS set that lets its
+    members owe nothing, then a withdrawal of ``amount`` from Ernie. What the set may still
+    spend, and the rule the withdrawal was refused by (or "posted")."""
+    customers = str(tutorial.CUSTOMERS.account_set_id)
+    graphql_request(url, _CAP, {"limit": str(uuid.uuid4()), "control": str(uuid.uuid4()),
+                                "customers": customers}, credential)
+    [velocity] = graphql_request(url, _VELOCITY, {"customers": customers},
+                                 credential)["velocity"]
+    posting = {**_posting(tutorial.WITHDRAWAL), "transactionId": str(uuid.uuid4()),
+               "params": {**tutorial.WITHDRAWAL.params, "amount": amount}}
+    try:
+        graphql_request(url, _POST, {"posting": posting}, credential)
+    except LedgerError as refused:
+        return str(velocity["remaining"]), str(refused)
+    return str(velocity["remaining"]), "posted"

@@ -107,6 +107,17 @@ def test_a_control_on_a_set_bounds_its_members_together(
     assert isinstance(refused, Rejected), refused
     assert refused.code is RejectionCode.VELOCITY_LIMIT_EXCEEDED
     assert isinstance(ledger.post(_withdraw("2.00", tutorial.BERT.account_id), NOW), Posted)
+    # A control attached to a set already past its bound refuses moves further past it,
+    # and lets a deposit move the set back (judged from the roll-up as it stood).
+    assert isinstance(_attach(ledger, control, tutorial.CUSTOMERS.account_set_id,
+                              amount="1.00"), ControlAttachment)
+    assert isinstance(ledger.post(_withdraw("0.01"), NOW), Rejected)
+    moved_back = ledger.post(_deposit("0.50", tutorial.BERT.account_id), NOW)
+    assert isinstance(moved_back, Posted), moved_back
+    refused = ledger.post(_withdraw("0.01"), NOW)
+    assert isinstance(refused, Rejected)
+    assert "account set CUSTOMERS" in refused.message
+    assert "from -4.50 to -4.51" in refused.message
     # Attaching again replaces the params.
     assert isinstance(_attach(ledger, control, tutorial.CUSTOMERS.account_set_id,
                               amount="inf"), ControlAttachment)
