@@ -7,6 +7,8 @@ own defaults apply.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +31,7 @@ from connectors.graphql_api.enums import (
     TransactionIndex,
     VelocityEnforcementAction,
 )
+from connectors.graphql_api.errors import BAD_REQUEST, ApiError
 from connectors.graphql_api.indexes import Condition
 from connectors.graphql_api.scalars import JSON, Expression, ExpressionNestedMap
 
@@ -209,6 +212,45 @@ class EntriesFilterInput:
 
     journal_id: FilterValue | None = None
     currency: FilterValue | None = None
+
+
+@strawberry.input(description="Conditions on the versions of a balance, as timestamps.")
+class BalanceHistoryFilterInput:
+    """Filters of Balance.history: modified and committed, both the instant a version's entry
+    was posted (the ledger commits a posting as it decides it)."""
+
+    modified: FilterValue | None = None
+    committed: FilterValue | None = None
+
+    def matcher(self) -> Callable[[datetime], bool]:
+        """Whether a version's timestamp meets every condition given; a bound that is not
+        an RFC 3339 timestamp is ``bad_request``."""
+        checks = [_timestamp_check(value) for value in (self.modified, self.committed)
+                  if value is not None]
+        return lambda at: all(check(at) for check in checks)
+
+
+def _timestamp_check(value: FilterValue) -> Callable[[datetime], bool]:
+    def at(text: str | None) -> datetime | None:
+        if text is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(BAD_REQUEST, f"{text!r} is not an RFC 3339 timestamp") from None
+        if parsed.tzinfo is None:
+            raise ApiError(BAD_REQUEST, f"{text!r} has no time zone")
+        return parsed
+    if value.like is not None:
+        raise ApiError(BAD_REQUEST, "like does not apply to timestamps")
+    eq, lt, lte, gt, gte = (at(v) for v in (value.eq, value.lt, value.lte, value.gt,
+                                              value.gte))
+    begin, end = (None, None) if value.between is None else (
+        at(value.between.begin), at(value.between.end))
+    return lambda t: ((eq is None or t == eq) and (lt is None or t < lt)
+                      and (lte is None or t <= lte) and (gt is None or t > gt)
+                      and (gte is None or t >= gte) and (begin is None or t >= begin)
+                      and (end is None or t <= end))
 
 
 @strawberry.input(description="Conditions on balances' fields.")

@@ -35,6 +35,7 @@ from connectors.graphql_api.indexes import CursorError, decode_cursor, encode_cu
 from connectors.graphql_api.inputs import (
     AccountSetMembersFilterInput,
     BalanceFilterInput,
+    BalanceHistoryFilterInput,
     EntriesFilterInput,
     FilterValue,
     MoneyFormatInput,
@@ -232,6 +233,32 @@ async def _velocity_of(context: RequestContext, owner_id: UUID, window: JSON, cu
     from connectors.graphql_api.velocity import velocity_balances
     return list(await velocity_balances(context, owner_id, window, currency,
                                         velocity_limit_id, journal_id))
+
+
+# Versions are listed latest first by a key that counts down from this.
+_VERSION_MAX = 10**15
+
+
+async def balance_versions(context: RequestContext, owner_id: UUID, journal_id: UUID,
+                           currency: str) -> list[core.Balance]:
+    """Every version of an account's (or set's) balance in a journal and currency, oldest
+    first: the fold of its entries there, one at a time (read time, O(its entries))."""
+    catalog = context.services.read_model.catalog
+    account_set = catalog.account_sets.get(owner_id)
+    account = catalog.accounts.get(owner_id)
+    owner = account_set or account
+    if owner is None:
+        return []
+    versions: list[core.Balance] = []
+    current: core.Balance | None = None
+    for entry in await _owner_entries(context, owner_id):
+        if entry.journal_id != journal_id or entry.currency != currency:
+            continue
+        current = (core.fold_into_set(current, owner_id, entry, owner.normal_balance_type)
+                   if account_set is not None
+                   else core.fold_entry(current, entry, owner.normal_balance_type))
+        versions.append(current)
+    return versions
 
 
 async def entries_of(context: RequestContext, owner_id: UUID, first: int,
@@ -546,6 +573,18 @@ class Balance:
                                    currency=FilterValue(eq=str(self.currency)))
         return await entries_of(request(info), self.account_id, first, after, where)
 
+    @described("Every version of the balance, the latest first: one per entry it folded. "
+               "where: modified and committed (both the instant the entry was posted), "
+               "compared as timestamps.")
+    async def history(self, info: Info, first: int, after: str | None = None,
+                      where: BalanceHistoryFilterInput | None = None) -> Connection[Balance]:
+        """A page of the balance's versions."""
+        versions = await balance_versions(request(info), self.account_id, self.journal_id,
+                                          str(self.currency))
+        keep = (lambda _modified: True) if where is None else where.matcher()
+        return paged([(f"{_VERSION_MAX - v.version:016d}", Balance.of(v)) for v in versions
+                      if v.modified is not None and keep(v.modified)], first, after)
+
     @described("The journal of the balance.")
     async def journal(self, info: Info) -> Journal:
         """The balance's journal."""
@@ -635,6 +674,15 @@ class Entry:
         """The entry's transaction."""
         found = await transaction_or_none(request(info), self.transaction_id)
         return _required(found, f"transaction {self.transaction_id}")
+
+    @described("The balance of the entry's account, in its journal and currency, as the "
+               "entry left it (the version it produced).")
+    async def balance(self, info: Info) -> Balance | None:
+        """The balance version the entry produced."""
+        model = self.model
+        versions = await balance_versions(request(info), model.account_id, model.journal_id,
+                                          model.currency)
+        return next((Balance.of(v) for v in versions if v.entry_id == model.entry_id), None)
 
 
 @strawberry.type(description="Pagination state of a connection.")
