@@ -144,6 +144,22 @@ class CalculationScope(Enum):
     LOCAL = "LOCAL"
 
 
+@strawberry.enum(description="The indexes velocity controls can be listed by.")
+class VelocityControlIndex(Enum):
+    """Velocity controls in the order of one of their fields."""
+
+    VELOCITY_CONTROL_ID = "VELOCITY_CONTROL_ID"
+    NAME = "NAME"
+
+
+@strawberry.enum(description="The indexes velocity limits can be listed by.")
+class VelocityLimitIndex(Enum):
+    """Velocity limits in the order of one of their fields."""
+
+    VELOCITY_LIMIT_ID = "VELOCITY_LIMIT_ID"
+    NAME = "NAME"
+
+
 @strawberry.enum(description="The indexes calculations can be listed by.")
 class CalculationIndex(Enum):
     """Calculations in the order of one of their fields."""

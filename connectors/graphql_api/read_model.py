@@ -60,12 +60,14 @@ from ledger_core import (
     AccountSet,
     Balance,
     Calculation,
+    ControlLimit,
     Direction,
     Entry,
     Iso8583Config,
     Journal,
     PostedTransaction,
     TranCode,
+    VelocityControl,
     fold_entry,
     fold_into_set,
 )
@@ -111,6 +113,8 @@ INDEXES: dict[str, tuple[str, ...]] = {
     "transactions": ("TRANSACTION_ID", "CORRELATION_ID", "EXTERNAL_ID"),
     "accountSets": ("ACCOUNT_SET_ID", "NAME", "CODE"),
     "calculations": ("CALCULATION_ID", "CODE"),
+    "velocityControls": ("VELOCITY_CONTROL_ID", "NAME"),
+    "velocityLimits": ("VELOCITY_LIMIT_ID", "NAME"),
 }
 
 
@@ -274,6 +278,12 @@ class ReadModel(ConsumerThread):
         elif isinstance(entity, Calculation):
             self._index("calculations", str(entity.calculation_id),
                         CALCULATION_ID=str(entity.calculation_id), CODE=entity.code)
+        elif isinstance(entity, VelocityControl):
+            self._index("velocityControls", str(entity.velocity_control_id),
+                        VELOCITY_CONTROL_ID=str(entity.velocity_control_id), NAME=entity.name)
+        elif isinstance(entity, ControlLimit):
+            self._index("velocityLimits", str(entity.velocity_limit_id),
+                        VELOCITY_LIMIT_ID=str(entity.velocity_limit_id), NAME=entity.name)
         elif isinstance(entity, Journal):
             self._index_journal(entity)
 
@@ -473,6 +483,10 @@ class ReadModel(ConsumerThread):
             return self.catalog.account_set(UUID(record_id))
         if kind == "calculations":
             return self.catalog.calculations[UUID(record_id)]
+        if kind == "velocityControls":
+            return self.catalog.velocity_controls[UUID(record_id)]
+        if kind == "velocityLimits":
+            return self.catalog.control_limits[UUID(record_id)]
         return mapping.posted_from(codec().decode("transaction",
                                                   self._transactions[record_id][2]))
 

@@ -21,10 +21,19 @@ from connectors.graphql_api.enums import (
     DebitOrCredit,
     Layer,
     ParamDataType,
+    SortOrder,
+    VelocityControlIndex,
     VelocityEnforcementAction,
+    VelocityLimitIndex,
 )
 from connectors.graphql_api.errors import ApiError
-from connectors.graphql_api.inputs import ParamDefinitionInput, VelocityEnforcementInput, body_of
+from connectors.graphql_api.inputs import (
+    FilterValue,
+    ParamDefinitionInput,
+    VelocityEnforcementInput,
+    body_of,
+)
+from connectors.graphql_api.lists import conditions, listing
 from connectors.graphql_api.objects import (
     USD,
     Balance,
@@ -455,6 +464,42 @@ async def velocity_balances(context: RequestContext, owner_id: UUID, window: JSO
     return balances
 
 
+@strawberry.input(description="The index to list velocity controls by, and its order.")
+class VelocityControlIndexInput:
+    """A velocity control index."""
+
+    name: VelocityControlIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="Conditions on velocity controls' fields.")
+class VelocityControlFilterInput:
+    """Filters of a velocityControls query."""
+
+    velocity_control_id: FilterValue | None = None
+    name: FilterValue | None = None
+
+
+@strawberry.input(description="The index to list velocity limits by, and its order.")
+class VelocityLimitIndexInput:
+    """A velocity limit index."""
+
+    name: VelocityLimitIndex
+    sort: SortOrder | None = None
+
+
+@strawberry.input(description="Conditions on velocity limits' fields.")
+class VelocityLimitFilterInput:
+    """Filters of a velocityLimits query."""
+
+    velocity_limit_id: FilterValue | None = None
+    name: FilterValue | None = None
+
+
+_CONTROL_FIELDS = {"velocity_control_id": "VELOCITY_CONTROL_ID", "name": "NAME"}
+_LIMIT_FIELDS = {"velocity_limit_id": "VELOCITY_LIMIT_ID", "name": "NAME"}
+
+
 @strawberry.type
 class VelocityQueries:
     """Twisp's velocity reads, part of the Query root."""
@@ -468,6 +513,26 @@ class VelocityQueries:
     async def velocity_limit(self, info: Info, id: UUID) -> VelocityLimit | None:
         """The velocity limit, or null."""
         return await velocity_limit_or_none(request(info), id)
+
+    @described("Velocity controls by index (VELOCITY_CONTROL_ID, NAME), filtered by where, "
+               "a page at a time.")
+    async def velocity_controls(self, info: Info, index: VelocityControlIndexInput,
+                                first: int = 100, where: VelocityControlFilterInput | None = None,
+                                after: str | None = None) -> Connection[VelocityControl]:
+        """A page of velocity controls."""
+        return await listing(request(info), "velocityControls", index.name.value,
+                             conditions(where, _CONTROL_FIELDS), first, after, index.sort,
+                             VelocityControl.of)
+
+    @described("Velocity limits by index (VELOCITY_LIMIT_ID, NAME), filtered by where, a page "
+               "at a time.")
+    async def velocity_limits(self, info: Info, index: VelocityLimitIndexInput,
+                              first: int = 100, where: VelocityLimitFilterInput | None = None,
+                              after: str | None = None) -> Connection[VelocityLimit]:
+        """A page of velocity limits."""
+        return await listing(request(info), "velocityLimits", index.name.value,
+                             conditions(where, _LIMIT_FIELDS), first, after, index.sort,
+                             VelocityLimit.of)
 
     @described("What an account or set has spent and has left of each velocity limit "
                "attached to it, in a currency and journal (default: the attachment's).")

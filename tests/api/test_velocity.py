@@ -239,3 +239,31 @@ def test_attaching_with_params_that_do_not_resolve_is_refused(
     assert "params.amount is required" in error["message"]
     error = api.error(ATTACH, {"control": str(uuid.uuid4()), "account": str(card)})
     assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+LISTS = """
+query Lists($control: String!, $limit: String!, $controlId: UUID!, $limitId: UUID!) {
+  velocityControls(index: {name: VELOCITY_CONTROL_ID}, where: {velocityControlId: {eq: $control}}) {
+    nodes { velocityControlId name limits { velocityLimitId } }
+  }
+  velocityLimits(index: {name: NAME, sort: DESC}, where: {velocityLimitId: {eq: $limit}},
+                 first: 5) {
+    nodes { velocityLimitId name }
+  }
+  velocityControl(id: $controlId) { name }
+  velocityLimit(id: $limitId) { name }
+}
+"""
+
+
+def test_controls_and_limits_are_listed_and_read_by_id(shared_api: LiveApi) -> None:
+    limit, control = _control(shared_api)
+    found = shared_api.data(LISTS, {"control": control, "limit": limit,
+                                    "controlId": control, "limitId": limit})
+    assert found["velocityControls"]["nodes"] == [
+        {"velocityControlId": control, "name": "Spending",
+         "limits": [{"velocityLimitId": limit}]}]
+    assert found["velocityLimits"]["nodes"] == [{"velocityLimitId": limit,
+                                                 "name": "Spending limit"}]
+    assert (found["velocityControl"], found["velocityLimit"]) == (
+        {"name": "Spending"}, {"name": "Spending limit"})

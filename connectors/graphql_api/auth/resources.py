@@ -94,7 +94,9 @@ READS: dict[str, str] = {
     "VelocityControl": VELOCITY_CONTROL,
     "ResolvedVelocityControl": VELOCITY_CONTROL,
     "ResolvedVelocityControlConnection": VELOCITY_CONTROL,
+    "VelocityControlConnection": VELOCITY_CONTROL,
     "VelocityLimit": VELOCITY_LIMIT,
+    "VelocityLimitConnection": VELOCITY_LIMIT,
     # what an owner has spent of a limit is read from its balance
     "VelocityBalance": BALANCE,
     # the list queries' pages (``lists.Connection``): each node is checked
