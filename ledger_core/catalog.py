@@ -331,8 +331,11 @@ def decide_catalog(
 ) -> CatalogEntity | Rejected:
     """Decide one catalog change against ``catalog``: the entity to write, or the rejection.
 
-    ``body`` is the Twisp-shaped input document (camelCase or snake_case keys).
+    ``body`` is the Twisp-shaped input document (camelCase or snake_case keys). A
+    CREATE_ACCOUNT body with ``upsert: true`` answers with the existing account when its id
+    is taken.
     """
+    upsert = kind is CatalogKind.CREATE_ACCOUNT and body.get("upsert") is True
     created = _validated(kind, body)
     if isinstance(created, Rejected):
         return created
@@ -340,6 +343,10 @@ def decide_catalog(
         if isinstance(created, Journal):
             return _create_journal(catalog, created)
         if isinstance(created, Account):
+            existing = catalog.account(created.account_id)
+            # Twisp's upsert: an account created already is answered as it is.
+            if upsert and existing is not None:
+                return existing
             return _create_account(catalog, created)
         if isinstance(created, TranCode):
             return _create_tran_code(catalog, created)
@@ -422,6 +429,9 @@ def _validated(kind: CatalogKind, body: Mapping[str, Any]) -> CatalogEntity | Re
     if model is None:
         return None
     fields = {**body, "version": 1} if kind in _VERSIONED else body
+    if kind is CatalogKind.CREATE_ACCOUNT and "upsert" in fields:
+        # An instruction to the create, not a field of the account.
+        fields = {key: value for key, value in fields.items() if key != "upsert"}
     if kind is CatalogKind.CREATE_ACCOUNT_SET and body.get("code") is None:
         fields = {**fields, "code": _generated_code(body)}
     try:

@@ -111,9 +111,11 @@ class JournalConfigInput:
 
 @strawberry.input(description="System configuration of an account.")
 class AccountConfigInput:
-    """Per-account switches."""
+    """Per-account switches; ``upsert`` (on a create only) answers with the existing account
+    when the id is taken, instead of refusing the create."""
 
     enable_concurrent_posting: bool | None = None
+    upsert: bool | None = None
 
     def body(self) -> dict[str, Any]:
         """The config part of an account body."""
@@ -143,7 +145,8 @@ class AccountInput:
                      normalBalanceType=self.normal_balance_type.value,
                      description=self.description, status=self.status.value,
                      metadata=self.metadata,
-                     config=None if self.config is None else self.config.body())
+                     config=None if self.config is None else self.config.body() or None,
+                     upsert=True if self.config is not None and self.config.upsert else None)
 
 
 @strawberry.input(description="Fields of a new account set.")

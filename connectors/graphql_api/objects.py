@@ -82,11 +82,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from connectors.graphql_api.velocity import VelocityBalance
+    from connectors.graphql_api.calculations import Calculation
+    from connectors.graphql_api.velocity import ResolvedVelocityControl, VelocityBalance
 
 Info: TypeAlias = strawberry.Info[RequestContext, None]
+# Types of modules that build on this one, resolved when the schema is built.
 VelocityBalanceType: TypeAlias = Annotated[
     "VelocityBalance", strawberry.lazy("connectors.graphql_api.velocity")]
+ResolvedControlType: TypeAlias = Annotated[
+    "ResolvedVelocityControl", strawberry.lazy("connectors.graphql_api.velocity")]
+CalculationType: TypeAlias = Annotated[
+    "Calculation", strawberry.lazy("connectors.graphql_api.calculations")]
 _T = TypeVar("_T")
 PAGE_MAX = 1000
 USD = CurrencyCode("USD")
@@ -224,6 +230,36 @@ class Account:
         """The account's velocity balances."""
         return await _velocity_of(request(info), self.account_id, window, currency,
                                   velocity_limit_id, journal_id)
+
+    @described("The velocity controls attached to the account, as its params resolve them.")
+    async def controls(self, info: Info, first: int, after: str = ""
+                       ) -> Connection[ResolvedControlType]:
+        """A page of the account's controls."""
+        return await _controls_of(request(info), self.account_id, first, after)
+
+    @described("The calculations attached to the account in a journal (default: DEFAULT).")
+    async def calculations(self, info: Info, journal_id: UUID | None = None
+                           ) -> list[CalculationType]:
+        """The account's attached calculations."""
+        return await _calculations_of(request(info), self.account_id,
+                                      journal_id or core.DEFAULT_JOURNAL_ID)
+
+
+async def _controls_of(context: RequestContext, owner_id: UUID, first: int, after: str
+                       ) -> Connection[ResolvedControlType]:
+    # As the velocity reads: the velocity module builds on this one.
+    from connectors.graphql_api.velocity import attached_controls
+    return await attached_controls(context, owner_id, first, after or None)
+
+
+async def _calculations_of(context: RequestContext, owner_id: UUID, journal_id: UUID
+                           ) -> list[CalculationType]:
+    from connectors.graphql_api.calculations import Calculation
+    await context.fresh([context.services.catalog_part()])
+    catalog = context.services.read_model.catalog
+    return [Calculation.of(catalog.calculations[calculation_id])
+            for (calculation_id, account_id, journal) in sorted(catalog.attachments)
+            if account_id == owner_id and journal == journal_id]
 
 
 async def _velocity_of(context: RequestContext, owner_id: UUID, window: JSON, currency: str,
@@ -449,6 +485,17 @@ class AccountSet:
         """The set's velocity balances."""
         return await _velocity_of(request(info), self.account_set_id, window, currency,
                                   velocity_limit_id, self.journal_id)
+
+    @described("The velocity controls attached to the set, as its params resolve them.")
+    async def controls(self, info: Info, first: int, after: str = ""
+                       ) -> Connection[ResolvedControlType]:
+        """A page of the set's controls."""
+        return await _controls_of(request(info), self.account_set_id, first, after)
+
+    @described("The calculations attached to the set.")
+    async def calculations(self, info: Info) -> list[CalculationType]:
+        """The set's attached calculations."""
+        return await _calculations_of(request(info), self.account_set_id, self.journal_id)
 
     @described("The set's balances in every currency; where: currency.")
     async def balances(self, info: Info, first: int, after: str | None = None,

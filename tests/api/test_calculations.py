@@ -32,6 +32,15 @@ mutation Attach($input: AttachCalculationInput!) {
 }
 """
 
+ATTACHED = """
+query Attached($account: UUID!) {
+  account(id: $account) {
+    calculations { calculationId }
+    inBooks: calculations(journalId: "00000000-0000-4000-8000-00000000b00c") { calculationId }
+  }
+}
+"""
+
 DETACH = """
 mutation Detach($input: AttachCalculationInput!) { detachCalculation(input: $input) { accountId } }
 """
@@ -104,10 +113,13 @@ def test_a_local_calculation_answers_only_where_attached(
     attached = api.data(ATTACH, {"input": attachment})["attachCalculation"]
     assert attached["calculation"]["code"] == f"CALC_{local[:8].upper()}"
     assert _by(api, customer, local, dimension={"code": chart.deposit}) == "4.00"
+    listed = api.data(ATTACHED, {"account": str(customer)})["account"]
+    assert listed == {"calculations": [{"calculationId": local}], "inBooks": []}
     error = api.error("mutation D($id: UUID!) { deleteCalculation(id: $id) { status } }",
                       {"id": local})
     assert error["extensions"]["rule"] == "calculation_attached"
     api.data(DETACH, {"input": attachment})
+    assert api.data(ATTACHED, {"account": str(customer)})["account"]["calculations"] == []
     error = api.error(DETACH, {"input": attachment})
     assert error["extensions"]["rule"] == "calculation_attachment_not_found"
     deleted = api.data("mutation D($id: UUID!) { deleteCalculation(id: $id) { status } }",

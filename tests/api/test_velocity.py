@@ -75,7 +75,10 @@ query Velocity($account: UUID!) {
     velocityLimit { name }
     balance { settled { normalBalance { units } } }
   }
-  account(id: $account) { velocity(window: {}) { spent remaining } }
+  account(id: $account) {
+    velocity(window: {}) { spent remaining }
+    controls(first: 10) { nodes { velocityControlId } }
+  }
   attachedControls(accountId: $account, first: 10) {
     nodes {
       velocityControlId name enforcement { action }
@@ -157,6 +160,7 @@ def test_a_control_rejects_spending_past_its_limit_and_warn_lets_it_through(
     assert velocity["balance"]["settled"]["normalBalance"]["units"] == "-100.01"
     assert read["account"]["velocity"] == [{"spent": velocity["spent"],
                                             "remaining": velocity["remaining"]}]
+    assert read["account"]["controls"]["nodes"] == [{"velocityControlId": control}]
     [attached] = read["attachedControls"]["nodes"]
     assert attached["limits"] == [{"velocityLimitId": limit, "limit": {"balance": [
         {"layer": "SETTLED", "amount": "100.00", "normalBalanceType": "DEBIT"}]}}]

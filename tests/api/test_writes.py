@@ -347,3 +347,25 @@ def test_a_refused_mutation_leaves_the_others_answered(shared_api: LiveApi,
     assert (error["extensions"]["code"], error["extensions"]["rule"]) == (
         "TRAN_CODE_ERROR", "param_unknown")
     assert settled(shared_api, customer) == "2.00"
+
+
+UPSERT = """
+mutation Upsert($input: AccountInput!) { createAccount(input: $input) { accountId code name } }
+"""
+
+
+def test_an_upsert_answers_with_the_account_created_already(shared_api: LiveApi) -> None:
+    """Twisp's config.upsert: a create whose id is taken answers with the existing account,
+    unchanged, where a plain create is refused."""
+    account_id = str(uuid.uuid4())
+    first = {"accountId": account_id, "code": f"UP.{account_id[:8]}", "name": "first"}
+    created = shared_api.data(UPSERT, {"input": first})["createAccount"]
+    second = {**first, "name": "second", "config": {"upsert": True}}
+    assert shared_api.data(UPSERT, {"input": second})["createAccount"] == created
+    error = shared_api.error(UPSERT, {"input": {**first, "name": "second"}})
+    assert error["extensions"]["rule"] == "account_id_duplicate"
+    fresh = str(uuid.uuid4())
+    made = shared_api.data(UPSERT, {"input": {
+        "accountId": fresh, "code": f"UP.{fresh[:8]}", "name": "new",
+        "config": {"upsert": True}}})["createAccount"]
+    assert made["name"] == "new"
