@@ -37,6 +37,7 @@ class Rejected(Record, frozen=True, kw_only=True):
     message: str
     field: str | None = None
     value: str | None = None
+    detail: dict[str, str] | None = None
 
     @classmethod
     def of(cls, transaction_id: UUID | None, rejection: Rejection) -> Rejected:
@@ -47,12 +48,14 @@ class Rejected(Record, frozen=True, kw_only=True):
             message=rejection.message,
             field=rejection.field,
             value=rejection.value,
+            detail=rejection.detail,
         )
 
     @property
     def rejection(self) -> Rejection:
         """The broken rule as a Rejection value."""
-        return Rejection(code=self.code, message=self.message, field=self.field, value=self.value)
+        return Rejection(code=self.code, message=self.message, field=self.field, value=self.value,
+                         detail=self.detail)
 
 
 Decision = Posted | Rejected

@@ -271,6 +271,10 @@ def check_local_limits(
                 f"{limit.limit_id}" + (f" ({limit.description})" if limit.description else ""),
                 field=f"available({limit.layer})",
                 value=str(now),
+                detail={"limitId": str(limit.limit_id), "accountId": str(account_id),
+                        "journalId": str(journal_id), "layer": limit.layer.value,
+                        "currency": currency, "previousBalance": str(was),
+                        "violatingBalance": str(now)},
             )
             if check.enforcement(limit) is Enforcement.REJECT:
                 return rejection

@@ -111,9 +111,12 @@ class RejectionCode(StrEnum):
 
 
 class Rejection(Record, frozen=True, kw_only=True):
-    """One broken rule: its code, a readable message, and the offending field and value."""
+    """One broken rule: its code, a readable message, and the offending field and value;
+    ``detail`` holds the facts a client may act on (a velocity breach's limit, account,
+    layer and balances), as text."""
 
     code: RejectionCode
     message: str
     field: str | None = None
     value: str | None = None
+    detail: dict[str, str] | None = None

@@ -94,6 +94,7 @@ class Result:
     message: str | None
     field: str | None
     value: str | None
+    detail: dict[str, str] | None
     transaction: PostedTransaction | None
     warnings: tuple[dict[str, Any], ...]
     entity: dict[str, Any] | None
@@ -112,6 +113,8 @@ class Result:
         if self.code is not None:
             body.update(code=self.code, message=self.message, field=self.field,
                         value=self.value)
+            if self.detail is not None:
+                body["detail"] = self.detail
         if self.transaction is not None:
             body["transaction"] = json.loads(msgspec.json.encode(self.transaction))
         if self.warnings:
@@ -119,6 +122,11 @@ class Result:
         if self.entity is not None:
             body["entity"] = self.entity
         return body
+
+
+def _detail(detail_json: str | None) -> dict[str, str] | None:
+    detail: dict[str, str] | None = None if detail_json is None else json.loads(detail_json)
+    return detail
 
 
 def result_from(record: dict[str, Any], partition: int = -1, offset: int = -1) -> Result:
@@ -130,8 +138,11 @@ def result_from(record: dict[str, Any], partition: int = -1, offset: int = -1) -
         command_id=record["command_id"], transaction_id=record["transaction_id"],
         status=record["status"], code=record["code"],
         message=record["message"], field=record["field"], value=record["value"],
+        detail=_detail(record["detail_json"]),
         transaction=None if transaction is None else mapping.posted_from(transaction),
-        warnings=tuple(record["warnings"]),
+        warnings=tuple({"code": w["code"], "message": w["message"], "field": w["field"],
+                        "value": w["value"], "detail": _detail(w["detail_json"])}
+                       for w in record["warnings"]),
         entity=None if record["entity_json"] is None else json.loads(record["entity_json"]),
         partition=partition, offset=offset,
     )

@@ -136,9 +136,11 @@ def result_record(command_id: str, status: str, source: Source, now: datetime, *
         "message": None if rejection is None else shown(rejection.message, MESSAGE_LENGTH_MAX),
         "field": None if rejection is None else _shown(rejection.field),
         "value": None if rejection is None else _shown(rejection.value),
+        "detail_json": None if rejection is None else _detail(rejection.detail),
         "transaction": transaction,
         "warnings": [{"code": w.code.value, "message": shown(w.message, MESSAGE_LENGTH_MAX),
-                      "field": _shown(w.field), "value": _shown(w.value)} for w in warnings],
+                      "field": _shown(w.field), "value": _shown(w.value),
+                      "detail_json": _detail(w.detail)} for w in warnings],
         "entity_json": None if entity is None else json.dumps(entity, default=str),
         "source_topic": source.topic, "source_partition": source.partition,
         "source_offset": source.offset,
@@ -148,6 +150,11 @@ def result_record(command_id: str, status: str, source: Source, now: datetime, *
 
 def _shown(text: str | None) -> str | None:
     return None if text is None else shown(text)
+
+
+def _detail(detail: dict[str, str] | None) -> str | None:
+    return None if detail is None else json.dumps(
+        {key: shown(value) for key, value in detail.items()})
 
 
 def dead_letter(topics: Topics, source: Source, key: bytes | None, value: bytes | None,

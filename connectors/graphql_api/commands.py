@@ -74,7 +74,7 @@ class CommandGateway:
         result = await self.results.wait(command_id, self.timeout_s)
         if not result.ok:
             raise RejectionError(result.code or "rejected", result.message or "rejected",
-                                  result.field, result.value)
+                                  result.field, result.value, detail=result.detail)
         return result
 
     def close(self) -> None:

@@ -71,16 +71,20 @@ def error_extensions(rule: str, retriable: bool, **details: Any) -> dict[str, An
 
 
 class RejectionError(ApiError):
-    """The ledger refused the command: the rule it broke, the field and the value."""
+    """The ledger refused the command: the rule it broke, the field and the value; with
+    ``exception``, Twisp's record of a velocity breach (``extensions.exception``)."""
 
     def __init__(self, code: str, message: str, field: str | None = None,
-                 value: str | None = None) -> None:
-        super().__init__(code, message, field=field, value=value)
+                 value: str | None = None, *, detail: dict[str, str] | None = None,
+                 exception: dict[str, Any] | None = None) -> None:
+        super().__init__(code, message, field=field, value=value, exception=exception)
+        self.field, self.value, self.detail = field, value, detail
 
     @classmethod
     def of(cls, rejection: Rejection) -> RejectionError:
         """The error that answers the ledger's ``rejection``."""
-        return cls(rejection.code.value, rejection.message, rejection.field, rejection.value)
+        return cls(rejection.code.value, rejection.message, rejection.field, rejection.value,
+                   detail=rejection.detail)
 
 
 class ResultTimeoutError(ApiError):

@@ -844,9 +844,12 @@ class TransactionException:
     detail: JSON
 
     @classmethod
-    def of_warning(cls, rule: str, message: str) -> TransactionException:
-        """The exception of a WARN breach, with the ledger's rule code in its detail."""
-        return cls(type="VELOCITY_CONTROL", message=message, detail=JSON({"rule": rule}))
+    def of_warning(cls, rule: str, message: str, detail: dict[str, str] | None
+                   ) -> TransactionException:
+        """The exception of a WARN breach: its detail (limit, account, layer, balances)
+        with the ledger's rule code."""
+        return cls(type="VELOCITY_CONTROL", message=message,
+                   detail=JSON({**(detail or {}), "rule": rule}))
 
 
 @strawberry.type(description="A posted transaction.")

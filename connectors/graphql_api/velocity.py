@@ -638,3 +638,4 @@ class VelocityMutations:
         """The control."""
         return await attach_control(request(info), CatalogKind.DETACH_VELOCITY_CONTROL,
                                     velocity_control_id, account_id, journal_id, None)
+

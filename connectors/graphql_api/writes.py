@@ -45,6 +45,7 @@ from connectors.graphql_api.objects import (
     account_set_or_none,
 )
 from connectors.graphql_api.owners import posting_owner, void_owner
+from connectors.graphql_api.velocity_errors import with_velocity_exception
 from ledger_core.catalog import CatalogKind
 from streams.client import Result, posting_command
 from streams.errors import CommandRefusedError
@@ -214,17 +215,22 @@ async def post_transaction(context: RequestContext, posting: TransactionInput) -
     override = None
     if properties is not None and properties.override_velocity_enforcement is not None:
         override = core.Enforcement(properties.override_velocity_enforcement.action.value)
-    if context.dry_run:
-        try:
-            command = posting_command(posting.transaction_id, posting.tran_code, params,
-                                      tran_code.version, override)
-        except CommandRefusedError as refused:
-            raise RejectionError.of(refused.rejection) from None
-        posted, warnings = (await context.dry_ledger()).decide(command)
-        return Transaction.of(posted, [TransactionException.of_warning(
-            w.code.value, w.message) for w in warnings])
-    result = await context.services.gateway.post(
-        posting.transaction_id, posting.tran_code, params, owner, tran_code.version, override)
+    try:
+        if context.dry_run:
+            try:
+                command = posting_command(posting.transaction_id, posting.tran_code, params,
+                                          tran_code.version, override)
+            except CommandRefusedError as refused:
+                raise RejectionError.of(refused.rejection) from None
+            posted, warnings = (await context.dry_ledger()).decide(command)
+            return Transaction.of(posted, [TransactionException.of_warning(
+                w.code.value, w.message, w.detail) for w in warnings])
+        result = await context.services.gateway.post(
+            posting.transaction_id, posting.tran_code, params, owner, tran_code.version,
+            override)
+    except RejectionError as refused:
+        raise with_velocity_exception(refused, posting.transaction_id,
+                                      context.services.read_model.catalog) from None
     return _written(context, result)
 
 
@@ -293,5 +299,5 @@ def _written(context: RequestContext, result: Result) -> Transaction:
     posted = result.transaction
     assert posted is not None, "a POSTED result carries its transaction"
     context.wrote()
-    return Transaction.of(posted, [TransactionException.of_warning(w["code"], w["message"])
-                                   for w in result.warnings])
+    return Transaction.of(posted, [TransactionException.of_warning(
+        w["code"], w["message"], w["detail"]) for w in result.warnings])

@@ -142,6 +142,13 @@ def test_a_control_rejects_spending_past_its_limit_and_warn_lets_it_through(
     assert error["extensions"]["code"] == "BALANCE_VELOCITY_EXCEEDED", error
     assert error["extensions"]["rule"] == "velocity_limit_exceeded"
     assert control in error["message"] and "at most 100.00" in error["message"]
+    exception = error["extensions"]["exception"]
+    assert exception["type"] == "VELOCITY_CONTROL"
+    assert exception["errorMessage"] == "velocity 100.00 USD exceeded, balance is 100.01 USD"
+    assert exception["detail"] == {
+        "accountId": str(card), "layer": "SETTLED", "limit": "100.00",
+        "velocityControlId": control, "velocityLimitId": limit,
+        "violatingBalance": "100.01", "transactionId": exception["transactionId"]}
     assert settled(api, card) == "-60.00"
     dry = api.data(DRY_POST, {"id": str(uuid.uuid4()), "code": chart.withdraw,
                               "action": "WARN",
@@ -151,7 +158,10 @@ def test_a_control_rejects_spending_past_its_limit_and_warn_lets_it_through(
     warned = _spend(api, chart, card, "40.01", action="WARN")
     [exception] = warned["data"]["postTransaction"]["exceptions"]
     assert exception["type"] == "VELOCITY_CONTROL"
-    assert exception["detail"] == {"rule": "velocity_limit_exceeded"}
+    assert exception["detail"]["rule"] == "velocity_limit_exceeded"
+    assert exception["detail"]["accountId"] == str(card)
+    assert (exception["detail"]["previousBalance"],
+            exception["detail"]["violatingBalance"]) == ("-60.00", "-100.01")
     read = api.data(VELOCITY, {"account": str(card)})
     [velocity] = read["velocity"]
     assert (velocity["velocityControlId"], velocity["velocityLimitId"]) == (control, limit)

@@ -82,6 +82,11 @@ def test_an_attached_control_bounds_what_an_account_may_have_spent(
     assert isinstance(refused, Rejected)
     assert refused.code is RejectionCode.VELOCITY_LIMIT_EXCEEDED
     assert str(control) in refused.message and "at most 10.00" in refused.message
+    assert refused.detail is not None
+    assert {k: refused.detail[k] for k in ("accountId", "layer", "currency",
+                                           "previousBalance", "violatingBalance")} == {
+        "accountId": str(tutorial.ERNIE.account_id), "layer": "SETTLED", "currency": "USD",
+        "previousBalance": "-10.00", "violatingBalance": "-10.01"}
     assert isinstance(ledger.post(_deposit("1.00"), NOW), Posted)
     assert isinstance(ledger.post(_withdraw("1.00"), NOW), Posted)
     [resolved] = ledger.resolved_limits(tutorial.ERNIE.account_id)
