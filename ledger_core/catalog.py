@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -55,6 +55,8 @@ from ledger_core.velocity_controls import (
 )
 
 __all__ = ["Catalog", "CatalogEntity", "CatalogKind", "catalog_input_refusal", "decide_catalog"]
+
+_Entity = TypeVar("_Entity", Calculation, ControlLimit, VelocityControl)
 
 CatalogEntity = (Journal | Account | TranCode | VelocityLimit | Card | Iso8583Config
                  | AccountSet | AccountSetMember | Calculation | CalculationAttachment
@@ -925,17 +927,11 @@ def _remove_from_account_set(catalog: Catalog,
 
 
 def _create_calculation(catalog: Catalog, calculation: Calculation) -> CatalogEntity | Rejected:
-    if calculation.status is not Status.ACTIVE:
-        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
-                       "a calculation is created ACTIVE; delete it to lock it", "status",
-                       calculation.status.value)
-    existing = catalog.calculations.get(calculation.calculation_id)
-    if existing is not None:
-        if existing == calculation:
-            return existing
-        return _reject(RejectionCode.CALCULATION_ID_DUPLICATE,
-                       f"calculationId {calculation.calculation_id} already names another "
-                       "calculation", "calculationId", calculation.calculation_id)
+    known = _fresh(calculation, catalog.calculations.get(calculation.calculation_id),
+                   calculation.status, "calculationId", calculation.calculation_id,
+                   "calculation", RejectionCode.CALCULATION_ID_DUPLICATE)
+    if known is not None:
+        return known
     holder = catalog.calculation_codes.get(calculation.code)
     if holder is not None:
         return _reject(RejectionCode.CALCULATION_CODE_DUPLICATE,
@@ -958,17 +954,38 @@ def _create_calculation(catalog: Catalog, calculation: Calculation) -> CatalogEn
 
 
 def _current_calculation(catalog: Catalog, raw_id: object) -> Calculation | Rejected:
+    return _current(catalog.calculations, raw_id, "calculationId", "calculation",
+                    RejectionCode.CALCULATION_NOT_FOUND)
+
+
+def _current(held: Mapping[UUID, _Entity], raw_id: object, field: str, what: str,
+             not_found: RejectionCode) -> _Entity | Rejected:
+    """The entity ``raw_id`` names in ``held``, or why it names none."""
     try:
-        calculation_id = UUID(str(raw_id))
+        entity_id = UUID(str(raw_id))
     except ValueError:
         return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
-                       f"calculationId {raw_id!r} is not a UUID", "calculationId", raw_id)
-    found = catalog.calculations.get(calculation_id)
+                       f"{field} {raw_id!r} is not a UUID", field, raw_id)
+    found = held.get(entity_id)
     if found is None:
-        return _reject(RejectionCode.CALCULATION_NOT_FOUND,
-                       f"calculation {calculation_id} does not exist", "calculationId",
-                       calculation_id)
+        return _reject(not_found, f"{what} {entity_id} does not exist", field, entity_id)
     return found
+
+
+def _fresh(created: _Entity, existing: _Entity | None, status: Status, field: str,
+           entity_id: UUID, what: str, duplicate: RejectionCode) -> _Entity | Rejected | None:
+    """None for a new ACTIVE entity; the existing one for a create that repeats it exactly;
+    otherwise why the create is refused."""
+    if status is not Status.ACTIVE:
+        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
+                       f"a {what} is created ACTIVE; delete it to lock it", "status",
+                       status.value)
+    if existing is None:
+        return None
+    if existing == created:
+        return existing
+    return _reject(duplicate, f"{field} {entity_id} already names another {what}", field,
+                   entity_id)
 
 
 def _delete_calculation(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEntity | Rejected:
@@ -1132,47 +1149,22 @@ def _compile_problem(path: str, source: str, roots: Sequence[str]) -> Rejected |
 
 
 def _create_control_limit(catalog: Catalog, limit: ControlLimit) -> CatalogEntity | Rejected:
-    if limit.status is not Status.ACTIVE:
-        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
-                       "a velocity limit is created ACTIVE; delete it to lock it", "status",
-                       limit.status.value)
-    existing = catalog.control_limits.get(limit.velocity_limit_id)
-    if existing is not None:
-        if existing == limit:
-            return existing
-        return _reject(RejectionCode.VELOCITY_LIMIT_ID_DUPLICATE,
-                       f"velocityLimitId {limit.velocity_limit_id} already names another "
-                       "velocity limit", "velocityLimitId", limit.velocity_limit_id)
+    known = _fresh(limit, catalog.control_limits.get(limit.velocity_limit_id), limit.status,
+                   "velocityLimitId", limit.velocity_limit_id, "velocity limit",
+                   RejectionCode.VELOCITY_LIMIT_ID_DUPLICATE)
+    if known is not None:
+        return known
     return _control_limit_problem(limit) or limit
 
 
 def _current_control_limit(catalog: Catalog, raw_id: object) -> ControlLimit | Rejected:
-    try:
-        limit_id = UUID(str(raw_id))
-    except ValueError:
-        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
-                       f"velocityLimitId {raw_id!r} is not a UUID", "velocityLimitId", raw_id)
-    found = catalog.control_limits.get(limit_id)
-    if found is None:
-        return _reject(RejectionCode.VELOCITY_LIMIT_NOT_FOUND,
-                       f"velocity limit {limit_id} does not exist", "velocityLimitId",
-                       limit_id)
-    return found
+    return _current(catalog.control_limits, raw_id, "velocityLimitId", "velocity limit",
+                    RejectionCode.VELOCITY_LIMIT_NOT_FOUND)
 
 
 def _current_velocity_control(catalog: Catalog, raw_id: object) -> VelocityControl | Rejected:
-    try:
-        control_id = UUID(str(raw_id))
-    except ValueError:
-        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
-                       f"velocityControlId {raw_id!r} is not a UUID", "velocityControlId",
-                       raw_id)
-    found = catalog.velocity_controls.get(control_id)
-    if found is None:
-        return _reject(RejectionCode.VELOCITY_CONTROL_NOT_FOUND,
-                       f"velocity control {control_id} does not exist", "velocityControlId",
-                       control_id)
-    return found
+    return _current(catalog.velocity_controls, raw_id, "velocityControlId", "velocity control",
+                    RejectionCode.VELOCITY_CONTROL_NOT_FOUND)
 
 
 def _usable_limits(catalog: Catalog, limit_ids: Sequence[UUID]) -> Rejected | None:
@@ -1189,18 +1181,11 @@ def _usable_limits(catalog: Catalog, limit_ids: Sequence[UUID]) -> Rejected | No
 
 def _create_velocity_control(catalog: Catalog, control: VelocityControl
                              ) -> CatalogEntity | Rejected:
-    if control.status is not Status.ACTIVE:
-        return _reject(RejectionCode.CATALOG_COMMAND_INVALID,
-                       "a velocity control is created ACTIVE; delete it to lock it", "status",
-                       control.status.value)
-    existing = catalog.velocity_controls.get(control.velocity_control_id)
-    if existing is not None:
-        if existing == control:
-            return existing
-        return _reject(RejectionCode.VELOCITY_CONTROL_ID_DUPLICATE,
-                       f"velocityControlId {control.velocity_control_id} already names "
-                       "another velocity control", "velocityControlId",
-                       control.velocity_control_id)
+    known = _fresh(control, catalog.velocity_controls.get(control.velocity_control_id),
+                   control.status, "velocityControlId", control.velocity_control_id,
+                   "velocity control", RejectionCode.VELOCITY_CONTROL_ID_DUPLICATE)
+    if known is not None:
+        return known
     if control.condition is not None:
         problem = _compile_problem("condition", control.condition, CONDITION_ROOTS)
         if problem is not None:

@@ -934,6 +934,12 @@ class ParamDefinition:
     default: Expression | None
     description: str | None
 
+    @classmethod
+    def of(cls, model: core.ParamDefinition) -> ParamDefinition:
+        """The GraphQL view of a param definition."""
+        return cls(name=model.name, type=ParamDataType(model.type.value),
+                   default=_cel(model.default), description=model.description)
+
 
 @strawberry.type(description="CEL for the transaction a tran code writes.")
 class TranCodeTransaction:
@@ -988,9 +994,7 @@ class TranCode:
         return cls(
             tran_code_id=model.tran_code_id, code=model.code, version=model.version,
             description=model.description,
-            params=[ParamDefinition(name=p.name, type=ParamDataType(p.type.value),
-                                    default=_cel(p.default), description=p.description)
-                    for p in model.params],
+            params=[ParamDefinition.of(p) for p in model.params],
             transaction=TranCodeTransaction(
                 effective=_cel(tx.effective), journal_id=_cel(tx.journal_id),
                 correlation_id=_cel(tx.correlation_id), external_id=_cel(tx.external_id),

@@ -20,7 +20,6 @@ from connectors.graphql_api.context import RequestContext
 from connectors.graphql_api.enums import (
     DebitOrCredit,
     Layer,
-    ParamDataType,
     SortOrder,
     VelocityControlIndex,
     VelocityEnforcementAction,
@@ -49,7 +48,6 @@ from connectors.graphql_api.objects import (
 from connectors.graphql_api.scalars import JSON, CurrencyCode, Expression
 from connectors.graphql_api.writes import catalog_change
 from ledger_core.catalog import Catalog, CatalogKind
-from ledger_core.enums import ParamType
 
 __all__ = [
     "ResolvedVelocityControl",
@@ -125,9 +123,7 @@ class VelocityLimit:
                              normal_balance_type=Expression(b.normal_balance_type),
                              start=_cel(b.start), end=_cel(b.end)) for b in model.balance]),
             currency=CurrencyCode(model.currency),
-            params=[ParamDefinition(name=p.name, type=_param_type(p.type),
-                                    default=_cel(p.default), description=p.description)
-                    for p in model.params])
+            params=[ParamDefinition.of(p) for p in model.params])
 
 
 @strawberry.type(description="Velocity limits enforced together, when the condition holds.")
@@ -330,10 +326,6 @@ class UpdateVelocityControlInput:
 
 def _cel(source: str | None) -> Expression | None:
     return None if source is None else Expression(source)
-
-
-def _param_type(param_type: ParamType) -> ParamDataType:
-    return ParamDataType(param_type.value)
 
 
 async def _catalog(context: RequestContext) -> Catalog:
