@@ -23,6 +23,7 @@ from ledger_cli import (
     ach_file_commands,
     ach_generate_commands,
     ach_reconcile_commands,
+    ach_return_commands,
 )
 from ledger_cli.common import add_kafka_options, client
 from ledger_core.ach_workflows import Task, Workflow
@@ -72,6 +73,7 @@ def register(commands: Any) -> None:
     ach_configuration_commands.register(sub)
     ach_generate_commands.register(sub)
     ach_file_commands.register(sub)
+    ach_return_commands.register(sub)
     ach_reconcile_commands.register(sub)
 
 

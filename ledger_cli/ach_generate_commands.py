@@ -74,7 +74,7 @@ def _generate(args: argparse.Namespace) -> dict[str, Any]:
                      "code": e.refusal_code, "message": e.refusal_message}
                     for e in generation.entries if e.status is FileEntryStatus.REFUSED]}
     if generation.record is not None:
-        _write(args.output, generation.text)
+        write_whole(args.output, generation.text)
         answer["file"] = summary(generation.record) | {"output": str(args.output)}
     if answer["refused"]:
         # The file is written, these entries with it: each needs an operator's look.
@@ -89,11 +89,11 @@ def _show(args: argparse.Namespace) -> None:
     if args.output is None:
         print(text, end="")
         return
-    _write(args.output, text)
+    write_whole(args.output, text)
     print(f"wrote {record.name} ({record.file_id}) to {args.output}")
 
 
-def _write(path: Path, text: str) -> None:
+def write_whole(path: Path, text: str) -> None:
     """Write the whole file or nothing: a reader never sees half a NACHA file."""
     partial = path.with_name(f".{path.name}.partial")
     with open(partial, "w", encoding="ascii", newline="") as out:

@@ -10,9 +10,10 @@ from nacha.generate import generate
 from nacha.model import AchFile, Batch, Entry
 from nacha.parse import Parsed, parse, validate
 from nacha.records import Layout, Record
+from nacha.returns import ReturnError, build_return_file
 
 __all__ = [
     "AchFile", "Addenda", "Batch", "BatchBuilder", "Entry", "Field", "FileBuilder",
-    "FileRejectedError", "Kind", "Layout", "Parsed", "Record", "Rule", "Violation", "addenda",
-    "check_digit", "generate", "parse", "validate",
+    "FileRejectedError", "Kind", "Layout", "Parsed", "Record", "ReturnError", "Rule", "Violation",
+    "addenda", "build_return_file", "check_digit", "generate", "parse", "validate",
 ]

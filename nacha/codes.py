@@ -71,6 +71,21 @@ def is_live(transaction_code: int) -> bool:
     return transaction_code % 10 in {2, 5, 7}
 
 
+def is_return_or_noc(transaction_code: int) -> bool:
+    """Codes ending in 1 (of a credit) or 6 (of a debit) carry returns and NOCs."""
+    return transaction_code % 10 in {1, 6}
+
+
+def return_transaction_code(transaction_code: int) -> int:
+    """The code that returns an entry: the same account type's return of a credit (ending in
+    1) or of a debit (ending in 6), so 22, 23 and 24 come back as 21, 27 as 26, 32 as 31,
+    37 as 36 and a loan reversal 55 as 56."""
+    if transaction_code not in TRANSACTION_CODES or is_return_or_noc(transaction_code):
+        raise ValueError(f"transaction code {transaction_code} is not one of an entry that "
+                         "can be returned")
+    return transaction_code - transaction_code % 10 + (1 if is_credit(transaction_code) else 6)
+
+
 RETURN_CODES = MappingProxyType({
     "R01": "Insufficient funds",
     "R02": "Account closed",

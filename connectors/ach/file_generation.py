@@ -362,11 +362,16 @@ def build_file(entries: Sequence[OdfiFileEntry], configuration: AchConfiguration
     try:
         return builder.build()
     except FileRejectedError as exc:
-        # The rules and places only: a field's value may be an account number.
-        broken = "; ".join(f"record {v.record} {v.field}: {v.rule}" for v in exc.violations[:5])
         raise AchFileError(AchFileErrorCode.ACH_FILE_INVALID,
-                           f"the file breaks {len(exc.violations)} NACHA rule(s): {broken}"
-                           ) from None
+                           f"the file breaks {rules_broken(exc)}") from None
+
+
+def rules_broken(rejected: FileRejectedError) -> str:
+    """The rules a file breaks and where, the first few: never a field's value, which may be
+    an account number."""
+    broken = "; ".join(f"record {v.record} {v.field}: {v.rule}"
+                       for v in rejected.violations[:5])
+    return f"{len(rejected.violations)} NACHA rule(s): {broken}"
 
 
 def _entry_fields(entry: OdfiFileEntry) -> dict[str, FieldValue]:

@@ -1,5 +1,6 @@
 """A ledger with the ACH entities on the real broker: a ledger processor, a workflow
-processor in a child process (which a test may SIGKILL and start again), and clients."""
+processor in a child process (which a test may SIGKILL and start again), and clients; and,
+for received files, a decisioning webhook on loopback and `ledger ach file process`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -20,6 +23,7 @@ from ledger_core import ach_tran_codes as ach
 from ledger_core.ach_workflows import Task, Workflow, WorkflowExecution
 from streams.client import Result
 from streams.topics import Topics
+from tests.ach.rdfi_support import DecisioningWebhook, new_secret, process_command, run_process
 from tests.streams.conftest import KafkaLedger
 
 CASH = Account.model_validate({"accountId": "5a1c0d3e-8b7f-4c2a-9e61-3f0b2d4c6a31",
@@ -135,3 +139,35 @@ def ach_ledger(kafka_bootstrap: str,
             ach_client.close()
         workflows.stop()
         ledger.close()
+
+
+@pytest.fixture(scope="module")
+def secret_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    secret = new_secret()
+    path = tmp_path_factory.mktemp("rdfi") / "webhook.secret"
+    path.write_text(secret + "\n")
+    return secret, path
+
+
+@pytest.fixture(scope="module")
+def webhook(secret_file: tuple[str, Path]) -> Iterator[DecisioningWebhook]:
+    hook = DecisioningWebhook(secret_file[0], fallback=str(uuid.uuid4()))
+    yield hook
+    hook.close()
+
+
+@pytest.fixture
+def process(ach_ledger: AchLedger, secret_file: tuple[str, Path], webhook: DecisioningWebhook,
+            tmp_path: Path) -> Any:
+    """Write the content to a file and `ledger ach file process` it."""
+    def run(content: bytes, *extra: str) -> tuple[int, dict[str, Any] | None, str]:
+        path = tmp_path / f"received-{uuid.uuid4().hex[:6]}.ach"
+        path.write_bytes(content)
+        return run_process(command(path, *extra))
+
+    def command(path: Path, *extra: str) -> list[str]:
+        return process_command(ach_ledger.ledger.bootstrap, ach_ledger.ledger.topics.prefix,
+                               path, secret_file[1], webhook.url, *extra)
+
+    run.command = command  # type: ignore[attr-defined]
+    return run

@@ -1,5 +1,6 @@
 """What the RDFI tests share: a bank's decisioning webhook on loopback, received files
-built with the NACHA library, and `ledger ach file process` run as an operator runs it."""
+built with the NACHA library, and `ledger ach file process` and `ledger ach file returns`
+run as an operator runs them."""
 
 from __future__ import annotations
 
@@ -176,6 +177,14 @@ def process_command(bootstrap: str, prefix: str, path: Path, secret_file: Path, 
     return [sys.executable, "-m", "ledger_cli", "ach", "file", "process", str(path),
             "--bootstrap-servers", bootstrap, "--topic-prefix", prefix,
             "--webhook-secret-file", str(secret_file), "--decisioning-url", url, "--json",
+            *extra]
+
+
+def returns_command(bootstrap: str, prefix: str, path: Path, config_id: str,
+                    *extra: str) -> list[str]:
+    """`ledger ach file returns` of the received file at ``path``."""
+    return [sys.executable, "-m", "ledger_cli", "ach", "file", "returns", str(path),
+            "--bootstrap-servers", bootstrap, "--topic-prefix", prefix, "--config-id", config_id,
             *extra]
 
 

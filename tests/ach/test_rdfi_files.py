@@ -14,7 +14,6 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -43,46 +42,11 @@ from tests.ach.rdfi_support import (
     Forward,
     Returned,
     forward_file,
-    new_secret,
-    process_command,
     return_file,
-    run_process,
 )
 
 EFFECTIVE = date(2025, 11, 14)
 ZERO = Decimal(0)
-
-
-@pytest.fixture(scope="module")
-def secret_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    secret = new_secret()
-    path = tmp_path_factory.mktemp("rdfi") / "webhook.secret"
-    path.write_text(secret + "\n")
-    return secret, path
-
-
-@pytest.fixture(scope="module")
-def webhook(secret_file: tuple[str, Path]) -> Iterator[DecisioningWebhook]:
-    hook = DecisioningWebhook(secret_file[0], fallback=str(uuid.uuid4()))
-    yield hook
-    hook.close()
-
-
-@pytest.fixture
-def process(ach_ledger: AchLedger, secret_file: tuple[str, Path], webhook: DecisioningWebhook,
-            tmp_path: Path) -> Any:
-    """Write the content to a file and `ledger ach file process` it."""
-    def run(content: bytes, *extra: str) -> tuple[int, dict[str, Any] | None, str]:
-        path = tmp_path / f"received-{uuid.uuid4().hex[:6]}.ach"
-        path.write_bytes(content)
-        return run_process(command(path, *extra))
-
-    def command(path: Path, *extra: str) -> list[str]:
-        return process_command(ach_ledger.ledger.bootstrap, ach_ledger.ledger.topics.prefix,
-                               path, secret_file[1], webhook.url, *extra)
-
-    run.command = command  # type: ignore[attr-defined]
-    return run
 
 
 def _topics(ach_ledger: AchLedger) -> AchTopics:
