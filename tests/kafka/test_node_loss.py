@@ -50,5 +50,14 @@ def test_every_acknowledged_record_survives_a_sigkilled_broker(
 
 
 def _leader(bootstrap: str, topic: str, partition: int) -> int:
-    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
-    return int(metadata.topics[topic].partitions[partition].leader)
+    """The partition's leader, once the metadata of the new topic has reached the broker
+    that answers (a loaded 3-node cluster may answer before it has)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + 30
+    while True:
+        partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+        found = partitions.get(partition)
+        if found is not None and found.leader >= 0:
+            return int(found.leader)
+        assert time.monotonic() < deadline, f"{topic}[{partition}] has no leader after 30 s"
+        time.sleep(0.2)
