@@ -85,9 +85,11 @@ class _Sets:
 def _open_sets(client: LedgerClient, customers: list[UUID], partitions: int) -> _Sets:
     """ALL (debit-normal) holds every customer and TEAM, which holds the first three; PAIR
     holds the first and the fourth; ELSEWHERE, in another journal, the first two. ALL and
-    TEAM live on two partitions that are not the house's."""
-    house = owner_partition(HOUSE.account_id, partitions)
-    all_p, team_p = [p for p in range(partitions) if p != house][:2]
+    TEAM live on two partitions that are neither the house's nor the first customer's, so
+    the first customer's entries have legs on both."""
+    taken = {owner_partition(HOUSE.account_id, partitions),
+             owner_partition(customers[0], partitions)}
+    all_p, team_p = [p for p in range(partitions) if p not in taken][:2]
     other = Journal(journal_id=uuid.uuid4(), name="Other books", code="OTHER")
     assert client.create(other).status == "APPLIED"
     sets = _Sets(_set(client, _id_on(all_p, partitions), "ALL", Direction.DEBIT),
