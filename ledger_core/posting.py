@@ -224,20 +224,16 @@ def decide_legs(
     for entry in entries:
         (owned if view.owns(entry.account_id) else remote).append(entry)
     # Limits bound accounts and, through the entries rolling up into them, sets.
-    owners: dict[UUID, Account | AccountSet] = dict(accounts)
-    for entry in entries:
-        for set_id in entry.parent_account_ids:
-            if set_id not in owners:
-                account_set = view.account_set(set_id)
-                if account_set is not None:
-                    owners[set_id] = account_set
+    owners: Mapping[UUID, Account | AccountSet] = accounts
+    if any(entry.parent_account_ids for entry in entries):
+        owners = _with_sets(view, accounts, entries)
     limits: dict[UUID, Sequence[VelocityLimit]] = {}
     for owner_id in owners:
         attached = view.limits_for(owner_id)
         if attached:
             limits[owner_id] = attached
     check = LimitCheck(transaction=transaction, params=params, override=override)
-    if limits:
+    if limits and (remote or owners is not accounts):
         remote_limited = {a: ls for a, ls in limits.items() if not view.owns(a)}
         if remote_limited:
             refusal = check_remote_limits(entries, owners, remote_limited, check)
@@ -255,8 +251,9 @@ def decide_legs(
         after[key] = fold_entry(current, entry, accounts[entry.account_id].normal_balance_type)
     for entry in entries:
         fold_owned_sets(view, entry, after)
-    for key in after.keys() - before.keys():
-        before[key] = view.balance(*key)  # a set's roll-up, as it stood before the posting
+    if len(after) > len(before):
+        for key in after.keys() - before.keys():
+            before[key] = view.balance(*key)  # a set's roll-up, as it stood before the posting
     warnings: tuple[Rejection, ...] = ()
     if limits:
         outcome = check_local_limits(before, after, owners, limits, check)
@@ -271,6 +268,19 @@ def decide_legs(
         warnings=warnings,
         voided=voided,
     )
+
+
+def _with_sets(view: LedgerView, accounts: Mapping[UUID, Account], entries: Sequence[Entry]
+               ) -> dict[UUID, Account | AccountSet]:
+    """The posting's accounts and every set its entries roll up into."""
+    owners: dict[UUID, Account | AccountSet] = dict(accounts)
+    for entry in entries:
+        for set_id in entry.parent_account_ids:
+            if set_id not in owners:
+                account_set = view.account_set(set_id)
+                if account_set is not None:
+                    owners[set_id] = account_set
+    return owners
 
 
 def fold_owned_sets(view: LedgerView, entry: Entry,
