@@ -1003,6 +1003,23 @@ def _delete_calculation(catalog: Catalog, body: Mapping[str, Any]) -> CatalogEnt
     return current.model_copy(update={"status": Status.LOCKED})
 
 
+def _attached_to(catalog: Catalog, owner_id: UUID, journal_id: UUID
+                 ) -> tuple[Account | AccountSet, UUID] | Rejected:
+    """The account or set an attachment names, and the journal it is in: a set rolls up
+    one journal only, so a set's attachment is in that journal."""
+    account_set = catalog.account_set(owner_id)
+    if account_set is not None:
+        return account_set, account_set.journal_id
+    account = catalog.account(owner_id)
+    if account is None:
+        return _reject(RejectionCode.ACCOUNT_NOT_FOUND,
+                       f"account {owner_id} does not exist (nor a set)", "accountId", owner_id)
+    if catalog.journal(journal_id) is None:
+        return _reject(RejectionCode.JOURNAL_NOT_FOUND,
+                       f"journal {journal_id} does not exist", "journalId", journal_id)
+    return account, journal_id
+
+
 def _attachment(catalog: Catalog, kind: CatalogKind,
                 attachment: CalculationAttachment) -> CatalogEntity | Rejected:
     if attachment.detached:
@@ -1011,18 +1028,10 @@ def _attachment(catalog: Catalog, kind: CatalogKind,
     calculation = _current_calculation(catalog, attachment.calculation_id)
     if isinstance(calculation, Rejected):
         return calculation
-    account_set = catalog.account_set(attachment.account_id)
-    if account_set is not None:
-        # A set rolls up one journal only: the attachment is in that journal.
-        attachment = attachment.model_copy(update={"journal_id": account_set.journal_id})
-    elif catalog.account(attachment.account_id) is None:
-        return _reject(RejectionCode.ACCOUNT_NOT_FOUND,
-                       f"account {attachment.account_id} does not exist (nor a set)",
-                       "accountId", attachment.account_id)
-    elif catalog.journal(attachment.journal_id) is None:
-        return _reject(RejectionCode.JOURNAL_NOT_FOUND,
-                       f"journal {attachment.journal_id} does not exist", "journalId",
-                       attachment.journal_id)
+    placed = _attached_to(catalog, attachment.account_id, attachment.journal_id)
+    if isinstance(placed, Rejected):
+        return placed
+    attachment = attachment.model_copy(update={"journal_id": placed[1]})
     key = (attachment.calculation_id, attachment.account_id, attachment.journal_id)
     existing = catalog.attachments.get(key)
     if kind is CatalogKind.DETACH_CALCULATION:
@@ -1251,23 +1260,11 @@ def _control_attachment(catalog: Catalog, kind: CatalogKind,
     control = _current_velocity_control(catalog, attachment.velocity_control_id)
     if isinstance(control, Rejected):
         return control
-    account_set = catalog.account_set(attachment.account_id)
-    account = catalog.account(attachment.account_id)
-    owner: Account | AccountSet
-    if account_set is not None:
-        # A set rolls up one journal only: the attachment is in that journal.
-        attachment = attachment.model_copy(update={"journal_id": account_set.journal_id})
-        owner = account_set
-    else:
-        if account is None:
-            return _reject(RejectionCode.ACCOUNT_NOT_FOUND,
-                           f"account {attachment.account_id} does not exist (nor a set)",
-                           "accountId", attachment.account_id)
-        if catalog.journal(attachment.journal_id) is None:
-            return _reject(RejectionCode.JOURNAL_NOT_FOUND,
-                           f"journal {attachment.journal_id} does not exist", "journalId",
-                           attachment.journal_id)
-        owner = account
+    placed = _attached_to(catalog, attachment.account_id, attachment.journal_id)
+    if isinstance(placed, Rejected):
+        return placed
+    owner, journal_id = placed
+    attachment = attachment.model_copy(update={"journal_id": journal_id})
     key = (attachment.velocity_control_id, attachment.journal_id)
     existing = catalog.control_attachments.get(attachment.account_id, {}).get(key)
     if kind is CatalogKind.DETACH_VELOCITY_CONTROL:
